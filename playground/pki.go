@@ -21,7 +21,7 @@ import (
 type pki struct {
 	caCertPEM, adminCertPEM, adminKeyPEM []byte
 
-	caCertFile, servingCertFile, servingKeyFile string
+	caCertFile, servingCertFile, servingKeyFile  string
 	serviceAccountKeyFile, serviceAccountPubFile string
 }
 

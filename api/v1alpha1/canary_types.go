@@ -1,0 +1,246 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Canary is the progressive delivery policy of one workload. Its field names
+// follow Flagger's Canary so that people who know Flagger read it at sight.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=cn,categories=sluice
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Weight",type=integer,JSONPath=`.status.canaryWeight`
+// +kubebuilder:printcolumn:name="FailedChecks",type=integer,JSONPath=`.status.failedChecks`
+// +kubebuilder:printcolumn:name="Commit",type=string,JSONPath=`.status.lastAppliedCommitShort`
+// +kubebuilder:printcolumn:name="LastTransition",type=string,JSONPath=`.status.lastTransitionTime`
+type Canary struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   CanarySpec   `json:"spec"`
+	Status CanaryStatus `json:"status,omitempty"`
+}
+
+// CanaryList is a list of Canaries.
+//
+// +kubebuilder:object:root=true
+type CanaryList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Canary `json:"items"`
+}
+
+// CanarySpec is the desired rollout policy.
+type CanarySpec struct {
+	// TargetRef is the workload rolled out progressively; only apps/v1
+	// Deployments are supported.
+	TargetRef TargetRef `json:"targetRef"`
+
+	// Provider routes traffic between primary and canary: gatewayapi, istio,
+	// appmesh or kubernetes (blue/green). Empty means gatewayapi.
+	// +optional
+	Provider string `json:"provider,omitempty"`
+
+	// Service describes the Services and routes sluice generates.
+	Service CanaryService `json:"service"`
+
+	// ProgressDeadlineSeconds is how long the canary or primary may stay not
+	// ready before the rollout is rolled back. Zero means 600.
+	// +optional
+	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
+
+	// SkipAnalysis promotes a new revision without analysis steps.
+	// +optional
+	SkipAnalysis bool `json:"skipAnalysis,omitempty"`
+
+	// Analysis is the schedule and the checks of each step.
+	// +optional
+	Analysis CanaryAnalysis `json:"analysis,omitempty"`
+}
+
+// TargetRef names the workload a Canary rolls out.
+type TargetRef struct {
+	// APIVersion of the target; empty means apps/v1.
+	// +optional
+	APIVersion string `json:"apiVersion,omitempty"`
+	// Kind of the target; only Deployment is supported.
+	Kind string `json:"kind"`
+	// Name of the target in the Canary's namespace.
+	Name string `json:"name"`
+}
+
+// CanaryService describes the apex, primary and canary Services and the
+// routing in front of them.
+type CanaryService struct {
+	// Port is the port the Services expose.
+	Port int32 `json:"port"`
+	// TargetPort is the container port; zero means Port.
+	// +optional
+	TargetPort int32 `json:"targetPort,omitempty"`
+	// PortName names the Service port; empty means http.
+	// +optional
+	PortName string `json:"portName,omitempty"`
+	// GatewayRefs are the parent Gateways of the generated HTTPRoute
+	// (gatewayapi) or the gateways of the VirtualService (istio).
+	// +optional
+	GatewayRefs []GatewayRef `json:"gatewayRefs,omitempty"`
+	// Hosts are the host names routed to the workload.
+	// +optional
+	Hosts []string `json:"hosts,omitempty"`
+}
+
+// GatewayRef names a Gateway.
+type GatewayRef struct {
+	Name string `json:"name"`
+	// Namespace of the Gateway; empty means the Canary's namespace.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// CanaryAnalysis is the schedule and the checks of a rollout.
+type CanaryAnalysis struct {
+	// Interval between analysis steps, e.g. 1m. Empty means 1m.
+	// +optional
+	Interval string `json:"interval,omitempty"`
+	// Threshold is the number of failed checks that rolls back. Zero means 1.
+	// +optional
+	Threshold int32 `json:"threshold,omitempty"`
+	// MaxWeight is the last canary weight before promotion, in percent.
+	// +optional
+	MaxWeight int32 `json:"maxWeight,omitempty"`
+	// StepWeight is added to the canary weight at each step, in percent.
+	// +optional
+	StepWeight int32 `json:"stepWeight,omitempty"`
+	// StepWeights lists the canary weights explicitly, instead of
+	// StepWeight and MaxWeight.
+	// +optional
+	StepWeights []int32 `json:"stepWeights,omitempty"`
+	// MaxErrors is the number of consecutive analysis errors (Prometheus
+	// unreachable, query errors) that rolls back. Zero means 5.
+	// +optional
+	MaxErrors int32 `json:"maxErrors,omitempty"`
+	// Metrics are checked at every step.
+	// +optional
+	Metrics []CanaryMetric `json:"metrics,omitempty"`
+	// Webhooks are called at their phase of the rollout.
+	// +optional
+	Webhooks []CanaryWebhook `json:"webhooks,omitempty"`
+}
+
+// CanaryMetric is one metric check.
+type CanaryMetric struct {
+	// Name is a built-in metric (request-success-rate, request-duration) or
+	// the name of a custom check with Query.
+	Name string `json:"name"`
+	// Query is custom PromQL, with the template variables {{ namespace }},
+	// {{ target }}, {{ interval }} and {{ variables.NAME }}.
+	// +optional
+	Query string `json:"query,omitempty"`
+	// Interval is the range of the query, e.g. 1m. Empty means 1m.
+	// +optional
+	Interval string `json:"interval,omitempty"`
+	// ThresholdRange bounds the value for the check to pass.
+	// +optional
+	ThresholdRange *ThresholdRange `json:"thresholdRange,omitempty"`
+	// TemplateVariables are the values of {{ variables.NAME }}.
+	// +optional
+	TemplateVariables map[string]string `json:"templateVariables,omitempty"`
+}
+
+// ThresholdRange bounds a metric value; a nil bound is open.
+type ThresholdRange struct {
+	// +optional
+	Min *float64 `json:"min,omitempty"`
+	// +optional
+	Max *float64 `json:"max,omitempty"`
+}
+
+// CanaryWebhook is a call made at one phase of the rollout, in Flagger's
+// load tester protocol.
+type CanaryWebhook struct {
+	Name string `json:"name"`
+	// Type is the phase: confirm-rollout, pre-rollout, rollout,
+	// confirm-traffic-increase, confirm-promotion, post-rollout, rollback or
+	// event. Empty means rollout.
+	// +optional
+	Type string `json:"type,omitempty"`
+	URL  string `json:"url"`
+	// Timeout of one call, e.g. 30s. Empty means 60s.
+	// +optional
+	Timeout string `json:"timeout,omitempty"`
+	// Metadata is sent with the call.
+	// +optional
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// CanaryPhase is where a Canary is in its rollout.
+type CanaryPhase string
+
+// The phases of a Canary.
+const (
+	PhaseInitializing     CanaryPhase = "Initializing"
+	PhaseInitialized      CanaryPhase = "Initialized"
+	PhaseWaiting          CanaryPhase = "Waiting"
+	PhaseProgressing      CanaryPhase = "Progressing"
+	PhaseWaitingPromotion CanaryPhase = "WaitingPromotion"
+	PhasePromoting        CanaryPhase = "Promoting"
+	PhaseFinalising       CanaryPhase = "Finalising"
+	PhaseSucceeded        CanaryPhase = "Succeeded"
+	PhaseFailed           CanaryPhase = "Failed"
+)
+
+// CanaryStatus is the whole rollout state; a restarted sluice resumes from it.
+type CanaryStatus struct {
+	// +optional
+	Phase CanaryPhase `json:"phase,omitempty"`
+	// +optional
+	CanaryWeight int32 `json:"canaryWeight"`
+	// +optional
+	FailedChecks int32 `json:"failedChecks"`
+	// +optional
+	Iterations int32 `json:"iterations,omitempty"`
+	// LastAppliedRevision is the revision of the target being rolled out,
+	// or last rolled out.
+	// +optional
+	LastAppliedRevision string `json:"lastAppliedRevision,omitempty"`
+	// LastAppliedCommit is the Git commit whose rendering produced
+	// LastAppliedRevision.
+	// +optional
+	LastAppliedCommit string `json:"lastAppliedCommit,omitempty"`
+	// LastAppliedCommitShort is the first 7 characters of LastAppliedCommit.
+	// +optional
+	LastAppliedCommitShort string `json:"lastAppliedCommitShort,omitempty"`
+	// LastPromotedRevision is the revision the primary runs.
+	// +optional
+	LastPromotedRevision string `json:"lastPromotedRevision,omitempty"`
+	// LastPromotedCommit is the commit of LastPromotedRevision.
+	// +optional
+	LastPromotedCommit string `json:"lastPromotedCommit,omitempty"`
+	// LastFailedRevision is the revision whose rollout last failed.
+	// +optional
+	LastFailedRevision string `json:"lastFailedRevision,omitempty"`
+	// PendingRevision is a new revision seen in Git and not yet rolled out.
+	// +optional
+	PendingRevision string `json:"pendingRevision,omitempty"`
+	// PendingCommit is the commit of PendingRevision.
+	// +optional
+	PendingCommit string `json:"pendingCommit,omitempty"`
+	// TrackedConfigs maps "configmap/NAME" and "secret/NAME" to the hash of
+	// the data the primary runs with.
+	// +optional
+	TrackedConfigs map[string]string `json:"trackedConfigs,omitempty"`
+	// RevertPullRequest is the number of the open revert pull request.
+	// +optional
+	RevertPullRequest int `json:"revertPullRequest,omitempty"`
+	// Conditions: Ready (the last revision was applied without error) and
+	// Promoted.
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// +optional
+	LastTransitionTime *metav1.Time `json:"lastTransitionTime,omitempty"`
+	// ObservedGeneration is the generation of the spec last acted on.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+}
