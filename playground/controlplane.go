@@ -48,34 +48,35 @@ var controllers = []string{
 // startControlPlane starts every component in dir and returns once the API
 // server is ready and every fake node is Ready and schedulable. On error,
 // whatever it started is stopped.
-func startControlPlane(ctx context.Context, tools *Toolchain, dir string, nodes int) (cp *ControlPlane, err error) {
-	cp = &ControlPlane{}
-	defer func() {
-		if err != nil {
-			cp.stop()
-			cp = nil
-		}
-	}()
-	certs, err := newPKI(dir)
-	if err != nil {
-		return nil, fmt.Errorf("playground: certificates: %w", err)
-	}
-	etcdURL, err := cp.startEtcd(ctx, tools, dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := cp.startAPIServer(ctx, tools, dir, etcdURL, certs); err != nil {
-		return nil, err
-	}
-	for _, name := range []string{KubeControllerManager, KubeScheduler, Kwok} {
-		if err := cp.startClientComponent(tools, dir, name); err != nil {
-			return nil, err
-		}
-	}
-	if err := cp.addNodes(ctx, nodes); err != nil {
+func startControlPlane(ctx context.Context, tools *Toolchain, dir string, nodes int) (*ControlPlane, error) {
+	cp := &ControlPlane{}
+	if err := cp.startAll(ctx, tools, dir, nodes); err != nil {
+		cp.stop()
 		return nil, err
 	}
 	return cp, nil
+}
+
+// startAll starts the components in dependency order: etcd, the API
+// server, then the components that only need the API server.
+func (cp *ControlPlane) startAll(ctx context.Context, tools *Toolchain, dir string, nodes int) error {
+	certs, err := newPKI(dir)
+	if err != nil {
+		return fmt.Errorf("playground: certificates: %w", err)
+	}
+	etcdURL, err := cp.startEtcd(ctx, tools, dir)
+	if err != nil {
+		return err
+	}
+	if err := cp.startAPIServer(ctx, tools, dir, etcdURL, certs); err != nil {
+		return err
+	}
+	for _, name := range []string{KubeControllerManager, KubeScheduler, Kwok} {
+		if err := cp.startClientComponent(tools, dir, name); err != nil {
+			return err
+		}
+	}
+	return cp.addNodes(ctx, nodes)
 }
 
 // startEtcd starts etcd on two free loopback ports and waits until it is
@@ -137,6 +138,8 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, tools *Toolchain, di
 		// No kubelet mounts service account tokens here, and without this
 		// pods of a new namespace race the creation of its default account.
 		"--disable-admission-plugins=ServiceAccount",
+		// The kubernetes Service cannot point at a loopback address.
+		"--endpoint-reconciler-type=none",
 		"--enable-priority-and-fairness=false",
 		"--profiling=false",
 	)

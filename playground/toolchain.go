@@ -70,28 +70,28 @@ var toolSources = []toolSource{
 			" -X k8s.io/client-go/pkg/version.gitVersion=v1.37.2" +
 			" -X k8s.io/client-go/pkg/version.gitMajor=1" +
 			" -X k8s.io/client-go/pkg/version.gitMinor=37",
-		coldBuild: 8 * time.Minute,
+		coldBuild: 15 * time.Minute,
 	},
 	{
 		name:      "etcd",
 		version:   "v3.6.6",
 		binaries:  map[string]string{Etcd: "go.etcd.io/etcd/server/v3"},
 		ldflags:   "-s -w",
-		coldBuild: 1 * time.Minute,
+		coldBuild: 2 * time.Minute,
 	},
 	{
 		name:      "kwok",
 		version:   "v0.8.0",
 		binaries:  map[string]string{Kwok: "sigs.k8s.io/kwok/cmd/kwok"},
 		ldflags:   "-s -w",
-		coldBuild: 90 * time.Second,
+		coldBuild: 2 * time.Minute,
 	},
 	{
 		name:      "prometheus",
 		version:   "v0.316.0",
 		binaries:  map[string]string{Prometheus: "github.com/prometheus/prometheus/cmd/prometheus"},
 		ldflags:   "-s -w",
-		coldBuild: 5 * time.Minute,
+		coldBuild: 10 * time.Minute,
 	},
 }
 
