@@ -34,19 +34,7 @@ func TestDeploymentBecomesAvailableThenRollsOutANewImage(t *testing.T) {
 	c := playgroundtest.Client()
 	ns := playgroundtest.Namespace(t)
 
-	deploy := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "detail", Namespace: ns},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To[int32](2),
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "detail"}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "detail"}},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "detail", Image: "public.ecr.aws/u2g6w7p2/eks-workshop-demo/detail:1.0",
-				}}},
-			},
-		},
-	}
+	deploy := detailDeployment(ns)
 	if err := c.Create(ctx, deploy); err != nil {
 		t.Fatal(err)
 	}
@@ -79,9 +67,26 @@ func TestDeploymentBecomesAvailableThenRollsOutANewImage(t *testing.T) {
 	}
 }
 
+// detailDeployment is the seed's detail app at version 1.0 with 2 replicas.
+func detailDeployment(ns string) *appsv1.Deployment {
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "detail", Namespace: ns},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](2),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "detail"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "detail"}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "detail", Image: "public.ecr.aws/u2g6w7p2/eks-workshop-demo/detail:1.0",
+				}}},
+			},
+		},
+	}
+}
+
 // waitRolledOut waits until the Deployment's controller has seen its latest
 // spec and every replica is updated and available.
-func waitRolledOut(ctx context.Context, t *testing.T, c client.Client, deploy *appsv1.Deployment) {
+func waitRolledOut(ctx context.Context, t testing.TB, c client.Client, deploy *appsv1.Deployment) {
 	t.Helper()
 	var got appsv1.Deployment
 	for {
@@ -182,5 +187,32 @@ func TestStopLeavesNoProcessOrDirectoryBehind(t *testing.T) {
 	}
 	if _, err := http.Get(pg.Prometheus.URL + "/-/ready"); err == nil {
 		t.Errorf("Prometheus %s still answers after Stop", pg.Prometheus.URL)
+	}
+}
+
+// BenchmarkStartToAvailableDeployment measures, with the binaries already
+// built, the time from Start to a 2-replica Deployment being Available. The
+// target is under 15 s on 2 cores.
+func BenchmarkStartToAvailableDeployment(b *testing.B) {
+	tools := playgroundtest.Playground().Tools
+	for b.Loop() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		pg, err := playground.Start(ctx, playground.Options{Toolchain: tools})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, err := client.New(pg.ControlPlane.Config, client.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		deploy := detailDeployment("default")
+		if err := c.Create(ctx, deploy); err != nil {
+			b.Fatal(err)
+		}
+		waitRolledOut(ctx, b, c, deploy)
+		b.StopTimer()
+		pg.Stop()
+		cancel()
+		b.StartTimer()
 	}
 }

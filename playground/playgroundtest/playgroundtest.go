@@ -23,11 +23,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/sluicehq/sluice/playground"
 )
@@ -49,7 +51,9 @@ func Main(m *testing.M, opts ...func(*playground.Options)) {
 func run(m *testing.M, optFuncs []func(*playground.Options)) int {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	opts := playground.Options{Log: slog.New(slog.NewJSONHandler(os.Stderr, nil))}
+	logHandler := slog.NewJSONHandler(os.Stderr, nil)
+	ctrllog.SetLogger(logr.FromSlogHandler(logHandler))
+	opts := playground.Options{Log: slog.New(logHandler)}
 	for _, f := range optFuncs {
 		f(&opts)
 	}
