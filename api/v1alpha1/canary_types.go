@@ -39,7 +39,9 @@ type CanarySpec struct {
 	TargetRef TargetRef `json:"targetRef"`
 
 	// Provider routes traffic between primary and canary: gatewayapi, istio,
-	// appmesh or kubernetes (blue/green). Empty means gatewayapi.
+	// appmesh or kubernetes (blue/green); see Providers. Empty means
+	// gatewayapi.
+	// +kubebuilder:validation:Enum=gatewayapi;istio;appmesh;kubernetes
 	// +optional
 	Provider string `json:"provider,omitempty"`
 
@@ -47,7 +49,8 @@ type CanarySpec struct {
 	Service CanaryService `json:"service"`
 
 	// ProgressDeadlineSeconds is how long the canary or primary may stay not
-	// ready before the rollout is rolled back. Zero means 600.
+	// ready before the rollout is rolled back. Nil means 600.
+	// +kubebuilder:validation:Minimum=1
 	// +optional
 	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
 
@@ -63,9 +66,11 @@ type CanarySpec struct {
 // TargetRef names the workload a Canary rolls out.
 type TargetRef struct {
 	// APIVersion of the target; empty means apps/v1.
+	// +kubebuilder:validation:Enum=apps/v1
 	// +optional
 	APIVersion string `json:"apiVersion,omitempty"`
 	// Kind of the target; only Deployment is supported.
+	// +kubebuilder:validation:Enum=Deployment
 	Kind string `json:"kind"`
 	// Name of the target in the Canary's namespace.
 	Name string `json:"name"`
@@ -75,15 +80,20 @@ type TargetRef struct {
 // routing in front of them.
 type CanaryService struct {
 	// Port is the port the Services expose.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
 	Port int32 `json:"port"`
 	// TargetPort is the container port; zero means Port.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=65535
 	// +optional
 	TargetPort int32 `json:"targetPort,omitempty"`
 	// PortName names the Service port; empty means http.
 	// +optional
 	PortName string `json:"portName,omitempty"`
 	// GatewayRefs are the parent Gateways of the generated HTTPRoute
-	// (gatewayapi) or the gateways of the VirtualService (istio).
+	// (gatewayapi, where at least one is required) or the gateways of the
+	// VirtualService (istio).
 	// +optional
 	GatewayRefs []GatewayRef `json:"gatewayRefs,omitempty"`
 	// Hosts are the host names routed to the workload.
@@ -93,6 +103,7 @@ type CanaryService struct {
 
 // GatewayRef names a Gateway.
 type GatewayRef struct {
+	// Name of the Gateway.
 	Name string `json:"name"`
 	// Namespace of the Gateway; empty means the Canary's namespace.
 	// +optional
@@ -100,27 +111,63 @@ type GatewayRef struct {
 }
 
 // CanaryAnalysis is the schedule and the checks of a rollout.
+//
+// The schedule is either weights or iterations, never both:
+//
+//   - weights (canary release): StepWeight, with MaxWeight (default 100), or
+//     StepWeights; each step moves that share of the traffic to the canary.
+//     Steps lists them.
+//   - iterations (blue/green, A/B testing): Iterations analysis steps during
+//     which the canary gets no traffic from the route, or, with Match, all of
+//     the matching requests and none of the others; then promotion. Provider
+//     kubernetes can only switch a Service selector, so it takes iterations
+//     and neither weights nor Match.
+//
+// SkipAnalysis needs no schedule.
 type CanaryAnalysis struct {
 	// Interval between analysis steps, e.g. 1m. Empty means 1m.
 	// +optional
 	Interval string `json:"interval,omitempty"`
 	// Threshold is the number of failed checks that rolls back. Zero means 1.
+	// +kubebuilder:validation:Minimum=0
 	// +optional
 	Threshold int32 `json:"threshold,omitempty"`
-	// MaxWeight is the last canary weight before promotion, in percent.
+	// MaxWeight is the last canary weight before promotion, in percent,
+	// with StepWeight. Zero means 100 when StepWeight is set; it must stay
+	// zero with StepWeights, whose last weight is the maximum.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
 	// +optional
 	MaxWeight int32 `json:"maxWeight,omitempty"`
-	// StepWeight is added to the canary weight at each step, in percent.
+	// StepWeight is added to the canary weight at each step, in percent,
+	// up to MaxWeight.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
 	// +optional
 	StepWeight int32 `json:"stepWeight,omitempty"`
-	// StepWeights lists the canary weights explicitly, instead of
-	// StepWeight and MaxWeight.
+	// StepWeights lists the canary weights explicitly, strictly increasing,
+	// instead of StepWeight and MaxWeight.
+	// +kubebuilder:validation:items:Minimum=1
+	// +kubebuilder:validation:items:Maximum=100
 	// +optional
 	StepWeights []int32 `json:"stepWeights,omitempty"`
 	// MaxErrors is the number of consecutive analysis errors (Prometheus
 	// unreachable, query errors) that rolls back. Zero means 5.
+	// +kubebuilder:validation:Minimum=0
 	// +optional
 	MaxErrors int32 `json:"maxErrors,omitempty"`
+	// Iterations is the number of analysis steps of a blue/green or A/B
+	// rollout, instead of weights; required with provider kubernetes and
+	// with Match.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	Iterations int32 `json:"iterations,omitempty"`
+	// Match selects the requests routed to the canary in an A/B rollout: a
+	// request that satisfies any one of them goes to the canary. It needs
+	// Iterations and a provider that routes by request (gatewayapi, istio,
+	// appmesh).
+	// +optional
+	Match []HTTPMatch `json:"match,omitempty"`
 	// Metrics are checked at every step.
 	// +optional
 	Metrics []CanaryMetric `json:"metrics,omitempty"`
@@ -129,19 +176,46 @@ type CanaryAnalysis struct {
 	Webhooks []CanaryWebhook `json:"webhooks,omitempty"`
 }
 
+// HTTPMatch is one condition of an A/B rollout: a request matches when all
+// of its headers match. A cookie is matched through the "cookie" header with
+// a regular expression, e.g. "^(.*?;)?(canary=always)(;.*)?$".
+type HTTPMatch struct {
+	// Headers maps a header name to the condition on its value.
+	// +optional
+	Headers map[string]StringMatch `json:"headers,omitempty"`
+}
+
+// StringMatch is a condition on a string; exactly one of its fields is set.
+type StringMatch struct {
+	// Exact matches that value only.
+	// +optional
+	Exact string `json:"exact,omitempty"`
+	// Prefix matches the values that start with it; provider gatewayapi
+	// does not support it.
+	// +optional
+	Prefix string `json:"prefix,omitempty"`
+	// Regex matches the values that match this RE2 regular expression.
+	// +optional
+	Regex string `json:"regex,omitempty"`
+}
+
 // CanaryMetric is one metric check.
 type CanaryMetric struct {
 	// Name is a built-in metric (request-success-rate, request-duration) or
-	// the name of a custom check with Query.
+	// the name of a custom check with Query. Names are unique in a Canary.
 	Name string `json:"name"`
 	// Query is custom PromQL, with the template variables {{ namespace }},
-	// {{ target }}, {{ interval }} and {{ variables.NAME }}.
+	// {{ target }}, {{ interval }} and {{ variables.NAME }}. A metric with a
+	// Query is custom whatever its name; one without must be built in.
 	// +optional
 	Query string `json:"query,omitempty"`
-	// Interval is the range of the query, e.g. 1m. Empty means 1m.
+	// Interval is the range of the query, e.g. 1m. Empty means 1m. It is
+	// written in whole hours, minutes, seconds and milliseconds, in that
+	// order, so that Go and PromQL read it alike.
 	// +optional
 	Interval string `json:"interval,omitempty"`
-	// ThresholdRange bounds the value for the check to pass.
+	// ThresholdRange bounds the value for the check to pass; at least one
+	// bound is required.
 	// +optional
 	ThresholdRange *ThresholdRange `json:"thresholdRange,omitempty"`
 	// TemplateVariables are the values of {{ variables.NAME }}.
@@ -151,8 +225,10 @@ type CanaryMetric struct {
 
 // ThresholdRange bounds a metric value; a nil bound is open.
 type ThresholdRange struct {
+	// Min is the lowest value that passes.
 	// +optional
 	Min *float64 `json:"min,omitempty"`
+	// Max is the highest value that passes.
 	// +optional
 	Max *float64 `json:"max,omitempty"`
 }
@@ -160,14 +236,17 @@ type ThresholdRange struct {
 // CanaryWebhook is a call made at one phase of the rollout, in Flagger's
 // load tester protocol.
 type CanaryWebhook struct {
+	// Name of the webhook, unique in a Canary.
 	Name string `json:"name"`
 	// Type is the phase: confirm-rollout, pre-rollout, rollout,
 	// confirm-traffic-increase, confirm-promotion, post-rollout, rollback or
-	// event. Empty means rollout.
+	// event; see WebhookTypes. Empty means rollout.
+	// +kubebuilder:validation:Enum=confirm-rollout;pre-rollout;rollout;confirm-traffic-increase;confirm-promotion;post-rollout;rollback;event
 	// +optional
 	Type string `json:"type,omitempty"`
-	URL  string `json:"url"`
-	// Timeout of one call, e.g. 30s. Empty means 60s.
+	// URL is the absolute http or https URL called.
+	URL string `json:"url"`
+	// Timeout of one call, a Go duration such as 30s. Empty means 60s.
 	// +optional
 	Timeout string `json:"timeout,omitempty"`
 	// Metadata is sent with the call.
@@ -193,12 +272,17 @@ const (
 
 // CanaryStatus is the whole rollout state; a restarted sluice resumes from it.
 type CanaryStatus struct {
+	// Phase is where the Canary is in its rollout.
 	// +optional
 	Phase CanaryPhase `json:"phase,omitempty"`
+	// CanaryWeight is the share of the traffic the canary receives, in
+	// percent.
 	// +optional
 	CanaryWeight int32 `json:"canaryWeight"`
+	// FailedChecks counts the failed checks of the current rollout.
 	// +optional
 	FailedChecks int32 `json:"failedChecks"`
+	// Iterations counts the analysis steps of the current rollout.
 	// +optional
 	Iterations int32 `json:"iterations,omitempty"`
 	// LastAppliedRevision is the revision of the target being rolled out,
@@ -238,6 +322,7 @@ type CanaryStatus struct {
 	// Promoted.
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// LastTransitionTime is when Phase last changed.
 	// +optional
 	LastTransitionTime *metav1.Time `json:"lastTransitionTime,omitempty"`
 	// ObservedGeneration is the generation of the spec last acted on.
