@@ -1,0 +1,110 @@
+package planner
+
+import (
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+)
+
+// SyncObservation is what the reconciler knows about one Canary target when
+// it syncs a commit.
+type SyncObservation struct {
+	// Name and Namespace of the Canary.
+	Name, Namespace string
+	// Status is the live Canary status; zero for a Canary not yet in the
+	// cluster.
+	Status v1alpha1.CanaryStatus
+	// Revision is the target's revision rendered from Commit.
+	Revision string
+	// Commit is the Git commit being synced.
+	Commit string
+	// PrimaryReady reports whether <target>-primary has finished rolling out
+	// (only meaningful once it exists).
+	PrimaryReady bool
+	// Now is the time of the decision.
+	Now time.Time
+}
+
+// SyncDecision is what to do with one Canary target.
+type SyncDecision struct {
+	// Install means: apply the rendered target scaled to zero, its primary
+	// and its Services from this rendering. False leaves the live target
+	// and primary as they are (a pending rollout must not be applied
+	// blindly).
+	Install bool
+	// Status is the Canary status to persist.
+	Status v1alpha1.CanaryStatus
+	// Messages are logged and recorded as events, in order.
+	Messages []string
+}
+
+// DecideSync decides what syncing a commit does to one Canary target:
+//   - first sight: install the primary from this revision (no analysis),
+//     phase Initializing, then Initialized once the primary is ready;
+//   - the revision the primary already runs: keep it installed, clear any
+//     pending revision (Git was reverted);
+//   - another revision: leave target and primary alone and record the
+//     revision and commit as pending, phase Waiting.
+func DecideSync(obs SyncObservation) SyncDecision {
+	st := *obs.Status.DeepCopy()
+	id := obs.Name + "." + obs.Namespace
+	var msgs []string
+	setPhase := func(phase v1alpha1.CanaryPhase) {
+		if st.Phase != phase {
+			st.Phase = phase
+			t := metav1.NewTime(obs.Now)
+			st.LastTransitionTime = &t
+		}
+	}
+
+	switch {
+	case st.LastPromotedRevision == "":
+		if st.Phase != v1alpha1.PhaseInitializing || st.LastAppliedRevision != obs.Revision {
+			msgs = append(msgs, fmt.Sprintf("Installing %s: creating %s-primary from revision %s (commit %s)", id, obs.Name, short(obs.Revision), short(obs.Commit)))
+		}
+		setApplied(&st, obs)
+		setPhase(v1alpha1.PhaseInitializing)
+		if obs.PrimaryReady {
+			st.LastPromotedRevision, st.LastPromotedCommit = obs.Revision, obs.Commit
+			setPhase(v1alpha1.PhaseInitialized)
+			msgs = append(msgs, fmt.Sprintf("Initialization done! %s", id))
+		}
+		return SyncDecision{Install: true, Status: st, Messages: msgs}
+
+	case obs.Revision == st.LastPromotedRevision:
+		if st.PendingRevision != "" {
+			msgs = append(msgs, fmt.Sprintf("Pending revision %s of %s withdrawn: Git is back at the revision the primary runs", short(st.PendingRevision), id))
+			st.PendingRevision, st.PendingCommit = "", ""
+			setPhase(v1alpha1.PhaseInitialized)
+		}
+		if st.LastAppliedRevision != obs.Revision {
+			setApplied(&st, obs)
+		}
+		return SyncDecision{Install: true, Status: st, Messages: msgs}
+
+	default:
+		if st.PendingRevision != obs.Revision {
+			msgs = append(msgs, fmt.Sprintf("New revision %s of %s detected in commit %s: waiting for rollout", short(obs.Revision), id, short(obs.Commit)))
+		}
+		st.PendingRevision, st.PendingCommit = obs.Revision, obs.Commit
+		setPhase(v1alpha1.PhaseWaiting)
+		return SyncDecision{Install: false, Status: st, Messages: msgs}
+	}
+}
+
+// setApplied records the revision and commit being applied.
+func setApplied(st *v1alpha1.CanaryStatus, obs SyncObservation) {
+	st.LastAppliedRevision, st.LastAppliedCommit = obs.Revision, obs.Commit
+	st.LastAppliedCommitShort = short(obs.Commit)
+}
+
+// short abbreviates a commit SHA or revision hash to 7 characters.
+func short(s string) string {
+	if len(s) > 7 {
+		return s[:7]
+	}
+	return s
+}

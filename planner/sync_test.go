@@ -1,0 +1,90 @@
+package planner
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+)
+
+func TestDecideSync(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	earlier := metav1.NewTime(now.Add(-time.Hour))
+	at := metav1.NewTime(now)
+	initialized := v1alpha1.CanaryStatus{
+		Phase: v1alpha1.PhaseInitialized, LastTransitionTime: &earlier,
+		LastAppliedRevision: "rev1aaaaaa", LastAppliedCommit: "c1c1c1c1c1", LastAppliedCommitShort: "c1c1c1c",
+		LastPromotedRevision: "rev1aaaaaa", LastPromotedCommit: "c1c1c1c1c1",
+	}
+	waiting := *initialized.DeepCopy()
+	waiting.Phase, waiting.LastTransitionTime = v1alpha1.PhaseWaiting, &earlier
+	waiting.PendingRevision, waiting.PendingCommit = "rev2bbbbbb", "c2c2c2c2c2"
+
+	tests := []struct {
+		name string
+		obs  SyncObservation
+		want SyncDecision
+	}{
+		{
+			name: "a Canary seen for the first time installs its primary and waits for it",
+			obs:  SyncObservation{Revision: "rev1aaaaaa", Commit: "c1c1c1c1c1"},
+			want: SyncDecision{Install: true, Status: v1alpha1.CanaryStatus{
+				Phase: v1alpha1.PhaseInitializing, LastTransitionTime: &at,
+				LastAppliedRevision: "rev1aaaaaa", LastAppliedCommit: "c1c1c1c1c1", LastAppliedCommitShort: "c1c1c1c",
+			}, Messages: []string{"Installing detail.flagger: creating detail-primary from revision rev1aaa (commit c1c1c1c)"}},
+		},
+		{
+			name: "a ready primary finishes the initialization without analysis",
+			obs: SyncObservation{Revision: "rev1aaaaaa", Commit: "c1c1c1c1c1", PrimaryReady: true, Status: v1alpha1.CanaryStatus{
+				Phase: v1alpha1.PhaseInitializing, LastTransitionTime: &earlier,
+				LastAppliedRevision: "rev1aaaaaa", LastAppliedCommit: "c1c1c1c1c1", LastAppliedCommitShort: "c1c1c1c",
+			}},
+			want: SyncDecision{Install: true, Status: func() v1alpha1.CanaryStatus {
+				st := *initialized.DeepCopy()
+				st.LastTransitionTime = &at
+				return st
+			}(), Messages: []string{"Initialization done! detail.flagger"}},
+		},
+		{
+			name: "the revision the primary runs changes nothing",
+			obs:  SyncObservation{Revision: "rev1aaaaaa", Commit: "c1c1c1c1c1", PrimaryReady: true, Status: initialized},
+			want: SyncDecision{Install: true, Status: initialized},
+		},
+		{
+			name: "a new revision is recorded as pending and not applied",
+			obs:  SyncObservation{Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2", PrimaryReady: true, Status: initialized},
+			want: SyncDecision{Install: false, Status: func() v1alpha1.CanaryStatus {
+				st := *waiting.DeepCopy()
+				st.LastTransitionTime = &at
+				return st
+			}(), Messages: []string{"New revision rev2bbb of detail.flagger detected in commit c2c2c2c: waiting for rollout"}},
+		},
+		{
+			name: "the same pending revision seen again says nothing new",
+			obs:  SyncObservation{Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2", PrimaryReady: true, Status: waiting},
+			want: SyncDecision{Install: false, Status: waiting},
+		},
+		{
+			name: "Git reverted to the primary's revision withdraws the pending one",
+			obs:  SyncObservation{Revision: "rev1aaaaaa", Commit: "c3c3c3c3c3", PrimaryReady: true, Status: waiting},
+			want: SyncDecision{Install: true, Status: func() v1alpha1.CanaryStatus {
+				st := *initialized.DeepCopy()
+				st.LastTransitionTime = &at
+				st.LastAppliedCommit, st.LastAppliedCommitShort = "c1c1c1c1c1", "c1c1c1c"
+				return st
+			}(), Messages: []string{"Pending revision rev2bbb of detail.flagger withdrawn: Git is back at the revision the primary runs"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.obs.Name, tt.obs.Namespace, tt.obs.Now = "detail", "flagger", now
+			got := DecideSync(tt.obs)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("DecideSync (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
