@@ -1,0 +1,78 @@
+package reconciler
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/sluicehq/sluice/applier"
+	"github.com/sluicehq/sluice/manifests"
+	"github.com/sluicehq/sluice/planner"
+)
+
+// state is what to apply and what sluice owns after applying it.
+type state struct {
+	objects []*unstructured.Unstructured
+	// inventory lists every object sluice owns, including the targets and
+	// primaries that this sync leaves alone: those must not be pruned.
+	inventory applier.Inventory
+}
+
+// desiredState composes the objects to apply from the rendering and the
+// decisions: plain objects as rendered, Canaries, each Canary's Services, and
+// for targets the planner installs, the target scaled to zero and its
+// primary. A generated object that Git also defines is an error.
+func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecision) (state, error) {
+	var generated []*unstructured.Unstructured
+	var untouched []*unstructured.Unstructured
+	targets := map[string]bool{}
+	for i, target := range rendering.Targets {
+		canary := rendering.Canaries[i]
+		targets[objectID(target.Deployment.Namespace, target.Deployment.Name, "Deployment")] = true
+		typed := []runtime.Object{}
+		for _, svc := range applier.Services(canary, target.Deployment) {
+			typed = append(typed, svc)
+		}
+		primary, err := applier.Primary(target.Deployment, target.Revision)
+		if err != nil {
+			return state{}, fmt.Errorf("canary %s/%s: %w", canary.Namespace, canary.Name, err)
+		}
+		if decisions[i].Install {
+			typed = append(typed, applier.ScaledToZero(withTypeMeta(target.Deployment)), primary)
+		} else {
+			skeletons, err := applier.ToUnstructured(withTypeMeta(target.Deployment), primary)
+			if err != nil {
+				return state{}, err
+			}
+			untouched = append(untouched, skeletons...)
+		}
+		objs, err := applier.ToUnstructured(typed...)
+		if err != nil {
+			return state{}, err
+		}
+		generated = append(generated, objs...)
+	}
+
+	var out state
+	generatedIDs := map[string]bool{}
+	for _, obj := range generated {
+		generatedIDs[objectID(obj.GetNamespace(), obj.GetName(), obj.GetKind())] = true
+	}
+	for _, obj := range rendering.Objects {
+		id := objectID(obj.GetNamespace(), obj.GetName(), obj.GetKind())
+		if targets[id] {
+			continue
+		}
+		if generatedIDs[id] {
+			return state{}, fmt.Errorf("%s %s/%s: sluice generates this object for a Canary; remove it from Git", obj.GetKind(), obj.GetNamespace(), obj.GetName())
+		}
+		out.objects = append(out.objects, obj)
+	}
+	out.objects = append(out.objects, rendering.CanaryObjects...)
+	out.objects = append(out.objects, generated...)
+	out.inventory = applier.InventoryOf(append(append([]*unstructured.Unstructured{}, out.objects...), untouched...))
+	return out, nil
+}
+
+func objectID(namespace, name, kind string) string { return kind + "/" + namespace + "/" + name }

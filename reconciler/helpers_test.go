@@ -1,0 +1,193 @@
+package reconciler_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/sluicehq/sluice/applier"
+	"github.com/sluicehq/sluice/gitsync"
+	"github.com/sluicehq/sluice/playground/playgroundtest"
+	"github.com/sluicehq/sluice/reconciler"
+)
+
+func TestMain(m *testing.M) { playgroundtest.Main(m) }
+
+// gitRepo is a real repository on disk with a main branch.
+type gitRepo struct {
+	t   *testing.T
+	dir string
+}
+
+func newGitRepo(t *testing.T) *gitRepo {
+	t.Helper()
+	r := &gitRepo{t: t, dir: t.TempDir()}
+	r.git("init", "-q", "-b", "main")
+	return r
+}
+
+func (r *gitRepo) git(args ...string) string {
+	r.t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = r.dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=test@example.com",
+		"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=test@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// commit writes files (a nil content removes the file), commits them and
+// returns the commit SHA.
+func (r *gitRepo) commit(msg string, files map[string]*string) string {
+	r.t.Helper()
+	for name, content := range files {
+		path := filepath.Join(r.dir, name)
+		if content == nil {
+			if err := os.Remove(path); err != nil {
+				r.t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			r.t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(*content), 0o644); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	r.git("add", "-A")
+	r.git("commit", "-q", "--allow-empty", "-m", msg)
+	return r.git("rev-parse", "HEAD")
+}
+
+func text(s string) *string { return &s }
+
+// writeCounter counts the writes a client makes to the API server.
+type writeCounter struct{ n atomic.Int64 }
+
+func (w *writeCounter) funcs() interceptor.Funcs {
+	return interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			w.n.Add(1)
+			return c.Create(ctx, obj, opts...)
+		},
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			w.n.Add(1)
+			return c.Update(ctx, obj, opts...)
+		},
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+			if !isDryRun(opts) {
+				w.n.Add(1)
+			}
+			return c.Patch(ctx, obj, patch, opts...)
+		},
+		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
+			w.n.Add(1)
+			return c.Delete(ctx, obj, opts...)
+		},
+		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+			w.n.Add(1)
+			return c.SubResource(sub).Update(ctx, obj, opts...)
+		},
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+			w.n.Add(1)
+			return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+		},
+	}
+}
+
+func isDryRun(opts []client.PatchOption) bool {
+	var po client.PatchOptions
+	po.ApplyOptions(opts)
+	return len(po.DryRun) > 0
+}
+
+// harness is a reconciler for one test namespace, syncing repo.
+type harness struct {
+	t      *testing.T
+	ns     string
+	repo   *gitRepo
+	source *gitsync.Repository
+	rec    *reconciler.Reconciler
+	client client.Client
+	writes *writeCounter
+}
+
+func newHarness(t *testing.T, repo *gitRepo, ns string, mutate func(*reconciler.Options)) *harness {
+	t.Helper()
+	pg := playgroundtest.Playground()
+	base, err := client.NewWithWatch(pg.ControlPlane.Config, client.Options{Scheme: reconciler.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reconciler.EnsureCRD(context.Background(), base); err != nil {
+		t.Fatal(err)
+	}
+	writes := &writeCounter{}
+	counted := interceptor.NewClient(base, writes.funcs())
+	a, err := applier.New(counted, applier.Options{Owner: "sluice", OwnerNamespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	source, err := gitsync.New(gitsync.Options{URL: "file://" + repo.dir, Branch: "main", Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := kubernetes.NewForConfig(pg.ControlPlane.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := reconciler.Options{Namespace: ns, Prune: true}
+	opts.Render.DefaultNamespace = ns
+	if mutate != nil {
+		mutate(&opts)
+	}
+	rec := reconciler.New(counted, a, events, source, opts)
+	return &harness{t: t, ns: ns, repo: repo, source: source, rec: rec, client: base, writes: writes}
+}
+
+// sync polls and syncs once.
+func (h *harness) sync() (reconciler.Result, error) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	co, _, err := h.source.Poll(ctx)
+	if err != nil {
+		h.t.Fatalf("poll: %v", err)
+	}
+	return h.rec.Sync(ctx, co)
+}
+
+// mustSync syncs once and fails the test on error.
+func (h *harness) mustSync() reconciler.Result {
+	h.t.Helper()
+	res, err := h.sync()
+	if err != nil {
+		h.t.Fatalf("sync: %v", err)
+	}
+	return res
+}
+
+// settle syncs until no Canary waits for its primary.
+func (h *harness) settle() {
+	h.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for h.mustSync().Settling {
+		if time.Now().After(deadline) {
+			h.t.Fatal("primaries did not become ready within a minute")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

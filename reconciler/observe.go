@@ -1,0 +1,67 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+	"github.com/sluicehq/sluice/applier"
+	"github.com/sluicehq/sluice/manifests"
+	"github.com/sluicehq/sluice/planner"
+)
+
+// observe reads, for each Canary of the rendering, its live status and the
+// readiness of its primary.
+func (r *Reconciler) observe(ctx context.Context, rendering *manifests.Rendering, commit string) ([]planner.SyncObservation, error) {
+	observations := make([]planner.SyncObservation, len(rendering.Canaries))
+	for i, canary := range rendering.Canaries {
+		var live v1alpha1.Canary
+		err := r.client.Get(ctx, client.ObjectKeyFromObject(canary), &live)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("canary %s/%s: read: %w", canary.Namespace, canary.Name, err)
+		}
+		ready, err := r.primaryReady(ctx, canary.Namespace, rendering.Targets[i].Deployment.Name)
+		if err != nil {
+			return nil, err
+		}
+		observations[i] = planner.SyncObservation{
+			Name: canary.Name, Namespace: canary.Namespace,
+			Status:   live.Status,
+			Revision: rendering.Targets[i].Revision, Commit: commit,
+			PrimaryReady: ready,
+			Now:          r.opts.Now(),
+		}
+	}
+	return observations, nil
+}
+
+// primaryReady reports whether <target>-primary exists and has rolled out.
+func (r *Reconciler) primaryReady(ctx context.Context, namespace, target string) (bool, error) {
+	key := client.ObjectKey{Namespace: namespace, Name: applier.PrimaryName(target)}
+	err := r.applier.DeploymentReady(ctx, key)
+	var notReady *applier.NotReadyError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &notReady):
+		r.opts.Log.Info(notReady.Error())
+		return false, nil
+	case apierrors.IsNotFound(errors.Unwrap(err)):
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
+// withTypeMeta returns d with apiVersion and kind set, as apply needs them.
+func withTypeMeta(d *appsv1.Deployment) *appsv1.Deployment {
+	d = d.DeepCopy()
+	d.TypeMeta = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}
+	return d
+}

@@ -1,0 +1,69 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+	"github.com/sluicehq/sluice/planner"
+)
+
+// ConditionReady is True when the last commit was applied, False with the
+// reason when it was refused.
+const ConditionReady = "Ready"
+
+// persist writes the decided status of canary, with Ready=True for commit,
+// then records the decision's messages.
+func (r *Reconciler) persist(ctx context.Context, canary *v1alpha1.Canary, decision planner.SyncDecision, commit string) error {
+	live, err := r.writeStatus(ctx, client.ObjectKeyFromObject(canary), func(st *v1alpha1.CanaryStatus, generation int64) {
+		conditions := st.Conditions
+		*st = *decision.Status.DeepCopy()
+		st.Conditions = conditions
+		st.ObservedGeneration = generation
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: ConditionReady, Status: metav1.ConditionTrue, Reason: "Synced",
+			Message: fmt.Sprintf("Applied commit %s", commit), ObservedGeneration: generation,
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, msg := range decision.Messages {
+		r.events.record(ctx, live, corev1.EventTypeNormal, "Synced", msg)
+	}
+	return nil
+}
+
+// writeStatus reads the live Canary, lets mutate change its status and
+// writes it back through the status subresource, retrying on conflicts. It
+// writes nothing when mutate changed nothing.
+func (r *Reconciler) writeStatus(ctx context.Context, key client.ObjectKey, mutate func(*v1alpha1.CanaryStatus, int64)) (*v1alpha1.Canary, error) {
+	var live v1alpha1.Canary
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := r.client.Get(ctx, key, &live); err != nil {
+			return err
+		}
+		before := live.Status.DeepCopy()
+		mutate(&live.Status, live.Generation)
+		if equalStatus(before, &live.Status) {
+			return nil
+		}
+		return r.client.Status().Update(ctx, &live)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("canary %s: write status: %w", key, err)
+	}
+	return &live, nil
+}
+
+// equalStatus reports whether two statuses are semantically equal.
+func equalStatus(a, b *v1alpha1.CanaryStatus) bool {
+	return equality.Semantic.DeepEqual(a, b)
+}

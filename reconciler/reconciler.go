@@ -1,0 +1,86 @@
+// Package reconciler is the conductor of sluice: it polls Git, renders the
+// checkout, asks the planner what each Canary target needs, applies the
+// result and persists the Canaries' status. Nothing else talks to more than
+// one of gitsync, manifests, planner and applier.
+package reconciler
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+	"github.com/sluicehq/sluice/applier"
+	"github.com/sluicehq/sluice/gitsync"
+	"github.com/sluicehq/sluice/manifests"
+)
+
+// Source is the Git branch being watched.
+type Source interface {
+	// Poll returns the checkout of the branch head and whether it moved
+	// since the last successful Poll.
+	Poll(ctx context.Context) (gitsync.Checkout, bool, error)
+	// URL is the remote, with credentials redacted.
+	URL() string
+}
+
+// Options configures a Reconciler. Zero values are documented per field.
+type Options struct {
+	// Path is the directory of the kustomization inside the checkout; zero
+	// means the root.
+	Path string
+	// Render tunes rendering (sandbox, default namespace).
+	Render manifests.Options
+	// Prune deletes objects that left Git.
+	Prune bool
+	// Namespace, when set, restricts sluice to one namespace: a rendering
+	// with any object elsewhere (or cluster-scoped) is refused as a whole.
+	Namespace string
+	// Interval is how often the branch is polled; zero means 30s.
+	Interval time.Duration
+	// Log receives one JSON line per event; nil discards.
+	Log *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Reconciler keeps a cluster converged to a Git branch.
+type Reconciler struct {
+	client  client.Client
+	applier *applier.Applier
+	source  Source
+	events  *eventRecorder
+	opts    Options
+}
+
+// Scheme returns a scheme with the built-in Kubernetes types and the
+// sluice.dev types, for the client a Reconciler is given.
+func Scheme() *runtime.Scheme {
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = v1alpha1.AddToScheme(scheme)
+	_ = apiextensionsv1.AddToScheme(scheme)
+	return scheme
+}
+
+// New returns a Reconciler that reads and writes through c (whose scheme
+// must include Scheme's types), applies with a, records Events through
+// events, and syncs source.
+func New(c client.Client, a *applier.Applier, events kubernetes.Interface, source Source, opts Options) *Reconciler {
+	if opts.Interval == 0 {
+		opts.Interval = 30 * time.Second
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Reconciler{client: c, applier: a, source: source, events: newEventRecorder(events, opts.Log), opts: opts}
+}

@@ -1,0 +1,61 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/sluicehq/sluice/gitsync"
+)
+
+// settleInterval is how soon Run syncs again while a primary rolls out.
+const settleInterval = 2 * time.Second
+
+// Run polls the branch every Options.Interval and syncs each new head; it
+// also re-syncs the same head at every interval, so that drift in the
+// cluster is corrected. A failed poll changes nothing in the cluster and is
+// retried with exponential backoff; a refused commit is retried at the next
+// interval (a new commit may fix it). Run returns when ctx ends.
+func (r *Reconciler) Run(ctx context.Context) error {
+	failures := 0
+	for {
+		wait := r.opts.Interval
+		result, err := r.runOnce(ctx)
+		var pollErr *gitsync.Error
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.As(err, &pollErr):
+			failures++
+			wait = gitsync.DefaultBackoff.Delay(failures, rand.Float64())
+			r.opts.Log.Error(fmt.Sprintf("Poll of %s failed, retrying in %s", r.source.URL(), wait.Round(time.Millisecond)),
+				"error", pollErr.Error(), "kind", pollErr.Kind.String(), "failures", failures)
+		case err != nil:
+			failures = 0
+		default:
+			failures = 0
+			if result.Settling {
+				wait = settleInterval
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+	}
+}
+
+// runOnce polls the source and syncs its head.
+func (r *Reconciler) runOnce(ctx context.Context) (Result, error) {
+	co, changed, err := r.source.Poll(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	if changed {
+		r.opts.Log.Info(fmt.Sprintf("Syncing commit %s of %s", short(co.Commit), r.source.URL()), "commit", co.Commit)
+	}
+	return r.Sync(ctx, co)
+}

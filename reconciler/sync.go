@@ -1,0 +1,101 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sluicehq/sluice/applier"
+	"github.com/sluicehq/sluice/gitsync"
+	"github.com/sluicehq/sluice/manifests"
+	"github.com/sluicehq/sluice/planner"
+)
+
+// Result is what one Sync did.
+type Result struct {
+	// Commit is the commit synced.
+	Commit string
+	// Changes are the objects created, configured, unchanged or pruned.
+	Changes applier.Changes
+	// Settling is true while a Canary waits for its primary to be ready:
+	// the caller should sync again soon rather than at the next interval.
+	Settling bool
+}
+
+// Sync converges the cluster to one checkout:
+// render → observe → plan → act → persist.
+// A checkout that does not render, or that asks for something sluice
+// refuses, is refused as a whole: nothing from it is applied, the error is
+// logged and set on the Ready condition of the Canaries, and the last good
+// state stays.
+func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, error) {
+	result := Result{Commit: co.Commit}
+
+	// Render: the whole commit, or nothing.
+	rendering, err := manifests.Render(co.Dir, r.opts.Path, r.opts.Render)
+	if err == nil {
+		err = r.checkScope(rendering)
+	}
+	if err != nil {
+		return result, r.refuse(ctx, co.Commit, err)
+	}
+
+	// Observe: the live status of each Canary and whether its primary runs.
+	observations, err := r.observe(ctx, rendering, co.Commit)
+	if err != nil {
+		return result, err
+	}
+
+	// Plan: what each target needs; pure.
+	decisions := make([]planner.SyncDecision, len(observations))
+	for i, obs := range observations {
+		decisions[i] = planner.DecideSync(obs)
+		result.Settling = result.Settling || !obs.PrimaryReady && decisions[i].Install
+	}
+
+	// Act: one staged apply of everything, then pruning.
+	desired, err := desiredState(rendering, decisions)
+	if err != nil {
+		return result, r.refuse(ctx, co.Commit, err)
+	}
+	result.Changes, err = r.apply(ctx, desired)
+	if err != nil {
+		return result, r.refuse(ctx, co.Commit, err)
+	}
+
+	// Persist: statuses and their messages.
+	for i, canary := range rendering.Canaries {
+		if err := r.persist(ctx, canary, decisions[i], co.Commit); err != nil {
+			return result, err
+		}
+	}
+	return result, nil
+}
+
+// apply applies the desired objects, prunes what left Git when asked to,
+// and saves the new inventory.
+func (r *Reconciler) apply(ctx context.Context, desired state) (applier.Changes, error) {
+	changes, err := r.applier.Apply(ctx, desired.objects)
+	if err != nil {
+		return changes, err
+	}
+	if r.opts.Prune {
+		previous, err := r.applier.ReadInventory(ctx)
+		if err != nil {
+			return changes, err
+		}
+		pruned, err := r.applier.Prune(ctx, previous, desired.inventory)
+		changes = append(changes, pruned...)
+		if err != nil {
+			return changes, err
+		}
+	}
+	if err := r.applier.WriteInventory(ctx, desired.inventory); err != nil {
+		return changes, err
+	}
+	for _, change := range changes {
+		if change.Action != applier.Unchanged {
+			r.opts.Log.Info(fmt.Sprintf("%s %s", change.Subject, change.Action))
+		}
+	}
+	return changes, nil
+}
