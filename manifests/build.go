@@ -1,0 +1,111 @@
+package manifests
+
+import (
+	"path/filepath"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resource"
+	kusttypes "sigs.k8s.io/kustomize/api/types"
+)
+
+// originAnnotation is where kustomize writes the origin of an object.
+const originAnnotation = "config.kubernetes.io/origin"
+
+// object is a rendered object and where it came from.
+type object struct {
+	*unstructured.Unstructured
+	origin origin
+}
+
+// origin tells where kustomize found or made an object. Paths are relative
+// to the checkout root and slash-separated; all are empty for objects of
+// remote bases.
+type origin struct {
+	// file is the file the object was read from; empty when it was
+	// generated.
+	file string
+	// configuredIn is the kustomization file whose generator made the
+	// object, and generator the kind of that generator (ConfigMapGenerator,
+	// SecretGenerator, …); empty when the object was read from a file.
+	configuredIn, generator string
+}
+
+// build runs kustomize on dir inside the sandbox and returns the objects in
+// kustomize's legacy order (namespaces and other cluster-wide kinds first,
+// then by kind and name) unless the kustomization sets sortOptions. The
+// origin annotation is stripped unless the user asked for it.
+func (s *sandbox) build(dir string) ([]object, error) {
+	if err := s.prepare(dir); err != nil {
+		return nil, err
+	}
+	resources, err := krusty.MakeKustomizer(s.krustyOptions()).Run(s, dir)
+	if s.refused != nil {
+		return nil, s.refused
+	}
+	if err != nil {
+		return nil, s.explain(err, dir)
+	}
+	objects := make([]object, 0, resources.Size())
+	for _, res := range resources.Resources() {
+		obj, err := s.object(res, dir)
+		if err != nil {
+			return nil, err
+		}
+		objects = append(objects, obj)
+	}
+	return objects, nil
+}
+
+// krustyOptions returns kustomize's options for the sandbox: no load
+// restriction of kustomize's own (the sandbox confines reads to the
+// checkout, so overlays may read files of sibling directories), built-in
+// plugins only unless exec plugins are allowed, no helm.
+func (s *sandbox) krustyOptions() *krusty.Options {
+	opts := krusty.MakeDefaultOptions()
+	opts.Reorder = krusty.ReorderOptionLegacy
+	opts.LoadRestrictions = kusttypes.LoadRestrictionsNone
+	if s.opts.AllowExecPlugins {
+		opts.PluginConfig = &kusttypes.PluginConfig{
+			PluginRestrictions: kusttypes.PluginRestrictionsNone,
+			BpLoadingOptions:   kusttypes.BploUseStaticallyLinked,
+			FnpLoadingOptions:  kusttypes.FnPluginLoadingOptions{EnableExec: true},
+		}
+	}
+	return opts
+}
+
+// object converts a kustomize resource built at dir.
+func (s *sandbox) object(res *resource.Resource, dir string) (object, error) {
+	var obj object
+	from, err := res.GetOrigin()
+	if err != nil {
+		return obj, err
+	}
+	data, err := res.MarshalJSON()
+	if err != nil {
+		return obj, err
+	}
+	obj.Unstructured = &unstructured.Unstructured{}
+	if err := obj.UnmarshalJSON(data); err != nil {
+		return obj, err
+	}
+	if s.originAdded {
+		annotations := obj.GetAnnotations()
+		delete(annotations, originAnnotation)
+		if len(annotations) == 0 {
+			annotations = nil
+		}
+		obj.SetAnnotations(annotations)
+	}
+	if from != nil && from.Repo == "" {
+		if from.Path != "" {
+			obj.origin.file = s.canonical(filepath.Join(dir, filepath.FromSlash(from.Path)))
+		}
+		if from.ConfiguredIn != "" {
+			obj.origin.configuredIn = s.canonical(filepath.Join(dir, filepath.FromSlash(from.ConfiguredIn)))
+			obj.origin.generator = from.ConfiguredBy.Kind
+		}
+	}
+	return obj, nil
+}

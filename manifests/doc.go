@@ -1,0 +1,11 @@
+// Package manifests renders the manifests of one Git checkout and tells what
+// in them is a progressive rollout: it builds a kustomization with kustomize
+// (krusty) inside a sandbox that confines every read to the checkout, splits
+// the result into plain objects and Canary policies, finds the Deployment
+// each Canary targets, computes the target's revision (a hash of its pod
+// template and of the data of the ConfigMaps and Secrets it uses) and lists
+// the source files that produced it.
+//
+// The package touches the file system only: no network, no cluster. Render
+// is the whole API; everything it refuses is reported as an *InvalidError.
+package manifests

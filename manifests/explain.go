@@ -1,0 +1,79 @@
+package manifests
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	kusttypes "sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/kio"
+)
+
+// explain turns a kustomize build error into an *InvalidError that names
+// the file at fault when it can be told: a kustomization file or a resource
+// or patch file that does not parse. Other failures name the kustomization
+// built, with kustomize's message; paths in it are made relative to the
+// checkout root.
+func (s *sandbox) explain(err error, dir string) error {
+	if s.malformed != nil {
+		s.malformed.Err = err
+		return s.malformed
+	}
+	if file, parseErr := s.firstMalformedYAML(); parseErr != nil {
+		return &InvalidError{Object: "file " + file, Reason: "YAML does not parse: " + s.scrub(parseErr.Error()), Err: err}
+	}
+	reason := "build failed: " + s.scrub(err.Error())
+	if kusttypes.IsErrOnlyBuiltinPluginsAllowed(err) {
+		reason += " (Options.AllowExecPlugins is false)"
+	}
+	return &InvalidError{Object: s.built(dir), Reason: reason, Err: err}
+}
+
+// built names what was built at dir: "kustomization deploy/kustomization.yaml",
+// or "directory deploy" when it has no kustomization file.
+func (s *sandbox) built(dir string) string {
+	if k, ok := s.kustomizations[s.rel(dir)]; ok && k.file != "" {
+		return "kustomization " + k.file
+	}
+	return "directory " + s.rel(dir)
+}
+
+// firstMalformedYAML returns the first resource or patch file kustomize
+// read that is not valid YAML, with the parser's error.
+func (s *sandbox) firstMalformedYAML() (string, error) {
+	manifests := map[string]bool{}
+	for _, k := range s.kustomizations {
+		entries := slices.Clone(k.spec.Resources)
+		for _, patch := range slices.Concat(k.spec.Patches, k.spec.PatchesJson6902) {
+			entries = append(entries, patch.Path)
+		}
+		for _, patch := range k.spec.PatchesStrategicMerge {
+			entries = append(entries, string(patch))
+		}
+		for _, entry := range entries {
+			if entry != "" && !isRemote(entry) {
+				manifests[s.canonical(k.path(entry))] = true
+			}
+		}
+	}
+	for _, file := range s.readOrder {
+		if !manifests[file] {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(s.root, filepath.FromSlash(s.reads[file])))
+		if err != nil {
+			continue
+		}
+		if _, err := kio.FromBytes(data); err != nil {
+			return file, err
+		}
+	}
+	return "", nil
+}
+
+// scrub makes the checkout's absolute paths in a message relative.
+func (s *sandbox) scrub(message string) string {
+	message = strings.ReplaceAll(message, s.root+string(filepath.Separator), "")
+	return strings.ReplaceAll(message, s.root, ".")
+}

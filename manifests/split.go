@@ -1,0 +1,82 @@
+package manifests
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+)
+
+// canary is a Canary policy of the rendering: the object as rendered, for
+// server-side apply, and its decoded, defaulted and validated spec.
+type canary struct {
+	object
+	policy *v1alpha1.Canary
+}
+
+// split separates the Canaries (group sluice.dev, kind Canary) from the
+// other objects, which keep their order. Canaries come sorted by namespace
+// and name; each is decoded strictly (unknown fields are errors), defaulted
+// and validated. The first Canary that fails gives an *InvalidError.
+func split(objects []object) (plain []object, canaries []canary, err error) {
+	for _, obj := range objects {
+		gvk := obj.GroupVersionKind()
+		if gvk.Group != v1alpha1.GroupVersion.Group || gvk.Kind != "Canary" {
+			plain = append(plain, obj)
+			continue
+		}
+		canaries = append(canaries, canary{object: obj})
+	}
+	slices.SortFunc(canaries, func(a, b canary) int {
+		return cmp.Or(cmp.Compare(a.GetNamespace(), b.GetNamespace()), cmp.Compare(a.GetName(), b.GetName()))
+	})
+	for i := range canaries {
+		if canaries[i].policy, err = decodeCanary(canaries[i].object); err != nil {
+			return nil, nil, err
+		}
+	}
+	return plain, canaries, nil
+}
+
+// decodeCanary decodes, defaults and validates a rendered Canary.
+func decodeCanary(obj object) (*v1alpha1.Canary, error) {
+	name := describe("canary", obj)
+	if version := obj.GroupVersionKind().Version; version != v1alpha1.GroupVersion.Version {
+		return nil, &InvalidError{Object: name, Field: "apiVersion", Reason: fmt.Sprintf("%s is not supported: use %s", obj.GetAPIVersion(), v1alpha1.GroupVersion)}
+	}
+	policy := &v1alpha1.Canary{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(obj.Object, policy, true); err != nil {
+		return nil, &InvalidError{Object: name, Reason: "does not decode: " + err.Error(), Err: err}
+	}
+	policy.Default()
+	if err := policy.Validate(); err != nil {
+		return nil, invalidCanary(name, err)
+	}
+	return policy, nil
+}
+
+// invalidCanary wraps the error of Canary validation. When it is about a
+// single field (a *field.Error), Field and Reason come from it; otherwise
+// Reason is the whole message, without the Canary's name that starts it.
+func invalidCanary(name string, err error) *InvalidError {
+	message := strings.TrimPrefix(err.Error(), name+": ")
+	var fieldErr *field.Error
+	if errors.As(err, &fieldErr) && fieldErr.Error() == message {
+		return &InvalidError{Object: name, Field: fieldErr.Field, Reason: fieldErr.ErrorBody(), Err: err}
+	}
+	return &InvalidError{Object: name, Reason: message, Err: err}
+}
+
+// describe names an object for messages: "canary flagger/detail".
+func describe(kind string, obj object) string {
+	if obj.GetNamespace() == "" {
+		return kind + " " + obj.GetName()
+	}
+	return kind + " " + obj.GetNamespace() + "/" + obj.GetName()
+}

@@ -1,0 +1,140 @@
+package manifests
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// Target is the Deployment a Canary rolls out, as rendered.
+type Target struct {
+	// Canary names the Canary whose target this is.
+	Canary types.NamespacedName
+	// Deployment is the rendered apps/v1 Deployment, in the Canary's
+	// namespace, decoded. It is also among Rendering.Objects.
+	Deployment *appsv1.Deployment
+	// Revision identifies the pod template and the data of its ConfigMaps
+	// and Secrets found in the rendering: a lowercase hex SHA-256 of 64
+	// characters (see ConfigRef for what counts). Equal revisions mean the
+	// same pods; spec.replicas and the rest of the Deployment do not count.
+	// Two templates that mean the same but are written differently (cpu
+	// "1" and "1000m", "resources: {}" and nothing) have different
+	// revisions: the revision tells what Git says.
+	Revision string
+	// Configs are the ConfigMaps and Secrets the pod template uses, sorted
+	// by kind then name.
+	Configs []ConfigRef
+	// SourceFiles are the checkout files that fed the target, relative to
+	// the checkout root, slash-separated, sorted; see Render for what
+	// "fed" means.
+	SourceFiles []string
+}
+
+// targeting finds the Deployment that each Canary targets.
+type targeting struct {
+	deployments map[types.NamespacedName]object
+	// taken maps a Deployment to the Canary that targets it.
+	taken map[types.NamespacedName]types.NamespacedName
+}
+
+// newTargeting indexes the apps/v1 Deployments among objects.
+func newTargeting(objects []object) *targeting {
+	t := &targeting{deployments: map[types.NamespacedName]object{}, taken: map[types.NamespacedName]types.NamespacedName{}}
+	for _, obj := range objects {
+		if gvk := obj.GroupVersionKind(); gvk.Group == "apps" && gvk.Version == "v1" && gvk.Kind == "Deployment" {
+			t.deployments[types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}] = obj
+		}
+	}
+	return t
+}
+
+// find returns the rendered Deployment a Canary targets and claims it for
+// that Canary. A targetRef that is not an apps/v1 Deployment, that is
+// missing from the rendering or that is already claimed gives an
+// *InvalidError naming the Canary and the field.
+func (t *targeting) find(c canary) (object, *appsv1.Deployment, error) {
+	name := describe("canary", c.object)
+	ref := c.policy.Spec.TargetRef
+	switch {
+	case ref.APIVersion != "" && ref.APIVersion != "apps/v1":
+		return object{}, nil, &InvalidError{Object: name, Field: "spec.targetRef.apiVersion", Reason: fmt.Sprintf("%q is not supported: the target must be an apps/v1 Deployment", ref.APIVersion)}
+	case ref.Kind != "Deployment":
+		return object{}, nil, &InvalidError{Object: name, Field: "spec.targetRef.kind", Reason: fmt.Sprintf("%q is not supported: the target must be an apps/v1 Deployment", ref.Kind)}
+	case ref.Name == "":
+		return object{}, nil, &InvalidError{Object: name, Field: "spec.targetRef.name", Reason: "must name the target Deployment"}
+	}
+	canaryName := types.NamespacedName{Namespace: c.GetNamespace(), Name: c.GetName()}
+	key := types.NamespacedName{Namespace: c.GetNamespace(), Name: ref.Name}
+	obj, ok := t.deployments[key]
+	if !ok {
+		return object{}, nil, &InvalidError{Object: name, Field: "spec.targetRef", Reason: fmt.Sprintf("Deployment %s not found in the rendered manifests", ref.Name)}
+	}
+	if other, ok := t.taken[key]; ok {
+		return object{}, nil, &InvalidError{Object: name, Field: "spec.targetRef", Reason: fmt.Sprintf("Deployment %s is already the target of canary %s", ref.Name, other)}
+	}
+	deployment := &appsv1.Deployment{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, deployment); err != nil {
+		return object{}, nil, &InvalidError{Object: describe("deployment", obj), Reason: "does not decode: " + err.Error(), Err: err}
+	}
+	t.taken[key] = canaryName
+	return obj, deployment, nil
+}
+
+// targets returns the Target of each Canary, in the same order, finding
+// Deployments and ConfigMaps/Secrets among the plain objects.
+func targets(plain []object, canaries []canary, src *sources) ([]Target, error) {
+	targeting := newTargeting(plain)
+	configs := configIndex(plain)
+	out := make([]Target, 0, len(canaries))
+	for _, c := range canaries {
+		obj, deployment, err := targeting.find(c)
+		if err != nil {
+			return nil, err
+		}
+		target, err := newTarget(c, obj, deployment, configs, src)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, target)
+	}
+	return out, nil
+}
+
+// newTarget computes the configs, revision and source files of the
+// Deployment obj targeted by c.
+func newTarget(c canary, obj object, deployment *appsv1.Deployment, configs map[configKey]object, src *sources) (Target, error) {
+	files := map[string]bool{}
+	src.of(obj, files)
+	src.of(c.object, files)
+	refs := configRefs(&deployment.Spec.Template.Spec)
+	for i, ref := range refs {
+		config, ok := configs[configKey{ref.Kind, types.NamespacedName{Namespace: obj.GetNamespace(), Name: ref.Name}}]
+		if !ok {
+			continue
+		}
+		hash, err := dataHash(config.Unstructured)
+		if err != nil {
+			return Target{}, fmt.Errorf("%s: hash data: %w", describe(strings.ToLower(ref.Kind), config), err)
+		}
+		refs[i].InRender, refs[i].DataHash = true, hash
+		src.of(config, files)
+	}
+	template, _, _ := unstructured.NestedFieldNoCopy(obj.Object, "spec", "template")
+	rev, err := revision(template, refs)
+	if err != nil {
+		return Target{}, fmt.Errorf("%s: revision: %w", describe("deployment", obj), err)
+	}
+	return Target{
+		Canary:      types.NamespacedName{Namespace: c.GetNamespace(), Name: c.GetName()},
+		Deployment:  deployment,
+		Revision:    rev,
+		Configs:     refs,
+		SourceFiles: slices.Sorted(maps.Keys(files)),
+	}, nil
+}
