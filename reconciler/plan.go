@@ -1,0 +1,162 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+	"github.com/sluicehq/sluice/applier"
+	"github.com/sluicehq/sluice/gitsync"
+	"github.com/sluicehq/sluice/manifests"
+	"github.com/sluicehq/sluice/planner"
+)
+
+// Plan is what syncing a checkout would do, computed without writing.
+type Plan struct {
+	// Commit is the commit planned.
+	Commit string
+	// Objects are the objects Git defines, with what applying would do.
+	Objects []applier.Diff
+	// Prune lists the objects sluice owns that left Git ("group/version/Kind/namespace/name"),
+	// deleted only when pruning is on.
+	Prune applier.Inventory
+	// Canaries says, per Canary, what would happen to its target.
+	Canaries []CanaryPlan
+}
+
+// CanaryPlan is what a sync would do to one Canary target.
+type CanaryPlan struct {
+	Name, Namespace string
+	// Action is "install" (first sight: primary created, no analysis),
+	// "rollout" (a new revision: a progressive rollout would start) or
+	// "none".
+	Action string
+	// Revision is the target's revision in the planned commit.
+	Revision string
+	// Steps are the canary weights of a rollout, in order.
+	Steps []int32
+	// Interval is the time between steps.
+	Interval string
+	// Metrics are the checks of each step.
+	Metrics []string
+}
+
+// Changed reports whether syncing would change anything in the cluster.
+func (p Plan) Changed() bool {
+	for _, d := range p.Objects {
+		if d.Action != applier.Unchanged {
+			return true
+		}
+	}
+	for _, c := range p.Canaries {
+		if c.Action != "none" {
+			return true
+		}
+	}
+	return len(p.Prune) > 0
+}
+
+// Plan renders the checkout and reports what Sync would do, writing nothing:
+// render → observe → plan → dry-run.
+func (r *Reconciler) Plan(ctx context.Context, co gitsync.Checkout) (Plan, error) {
+	plan := Plan{Commit: co.Commit}
+	rendering, err := manifests.Render(co.Dir, r.opts.Path, r.opts.Render)
+	if err == nil {
+		err = r.checkScope(rendering)
+	}
+	if err != nil {
+		return plan, fmt.Errorf("commit %s: %w", short(co.Commit), err)
+	}
+	observations, err := r.observe(ctx, rendering, co.Commit)
+	if err != nil {
+		return plan, err
+	}
+	decisions := make([]planner.SyncDecision, len(observations))
+	for i, obs := range observations {
+		decisions[i] = planner.DecideSync(obs)
+		plan.Canaries = append(plan.Canaries, canaryPlan(rendering.Canaries[i], obs, decisions[i]))
+	}
+	desired, err := desiredState(rendering, decisions)
+	if err != nil {
+		return plan, err
+	}
+	if plan.Objects, err = r.applier.Diff(ctx, desired.objects); err != nil {
+		return plan, err
+	}
+	previous, err := r.applier.ReadInventory(ctx)
+	if err != nil {
+		return plan, err
+	}
+	plan.Prune = previous.Minus(desired.inventory)
+	return plan, nil
+}
+
+// canaryPlan describes the decision for one Canary.
+func canaryPlan(canary *v1alpha1.Canary, obs planner.SyncObservation, decision planner.SyncDecision) CanaryPlan {
+	cp := CanaryPlan{Name: canary.Name, Namespace: canary.Namespace, Revision: obs.Revision, Action: "none",
+		Steps: canary.Spec.Analysis.Steps(), Interval: canary.Spec.Analysis.Interval}
+	for _, m := range canary.Spec.Analysis.Metrics {
+		cp.Metrics = append(cp.Metrics, m.Name)
+	}
+	switch {
+	case obs.Status.LastPromotedRevision == "":
+		cp.Action = "install"
+	case !decision.Install:
+		cp.Action = "rollout"
+	}
+	return cp
+}
+
+// Format writes the plan for people: one line per object that would
+// change with its diff, then one paragraph per Canary.
+func (p Plan) Format(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Plan for commit %s\n\n", short(p.Commit))
+	unchanged := 0
+	for _, d := range p.Objects {
+		if d.Action == applier.Unchanged {
+			unchanged++
+			continue
+		}
+		fmt.Fprintf(&b, "  %-10s %s\n", d.Action, d.Subject)
+		for _, line := range strings.Split(strings.TrimRight(d.Text, "\n"), "\n") {
+			if line != "" {
+				fmt.Fprintf(&b, "             %s\n", line)
+			}
+		}
+	}
+	for _, entry := range p.Prune {
+		fmt.Fprintf(&b, "  %-10s %s (left Git; deleted with --prune)\n", "prune", entry)
+	}
+	fmt.Fprintf(&b, "  %d unchanged\n", unchanged)
+	for _, c := range p.Canaries {
+		fmt.Fprintf(&b, "\nCanary %s.%s: ", c.Name, c.Namespace)
+		switch c.Action {
+		case "install":
+			fmt.Fprintf(&b, "install: %s-primary created from revision %s, no analysis\n", c.Name, short(c.Revision))
+		case "rollout":
+			fmt.Fprintf(&b, "a rollout of revision %s would start\n", short(c.Revision))
+			fmt.Fprintf(&b, "  steps:    %s, one every %s\n", formatWeights(c.Steps), c.Interval)
+			if len(c.Metrics) > 0 {
+				fmt.Fprintf(&b, "  metrics:  %s\n", strings.Join(c.Metrics, ", "))
+			}
+		default:
+			fmt.Fprintf(&b, "no rollout (revision %s is the one the primary runs)\n", short(c.Revision))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func formatWeights(steps []int32) string {
+	parts := make([]string, len(steps))
+	for i, s := range steps {
+		parts[i] = fmt.Sprintf("%d%%", s)
+	}
+	if len(parts) == 0 {
+		return "promote at once"
+	}
+	return strings.Join(parts, " → ")
+}
