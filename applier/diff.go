@@ -2,11 +2,13 @@ package applier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/fluxcd/pkg/ssa"
 	"github.com/pmezard/go-difflib/difflib"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 )
@@ -28,7 +30,7 @@ func (a *Applier) Diff(ctx context.Context, objects []*unstructured.Unstructured
 	for _, obj := range objects {
 		entry, live, merged, err := a.manager.Diff(ctx, obj, ssa.DiffOptions{ForceSelector: map[string]string{ForceAnnotation: "enabled"}})
 		if err != nil {
-			if isMissingNamespace(err) {
+			if isMissingNamespace(err) || meta.IsNoMatchError(errors.Unwrap(err)) || meta.IsNoMatchError(err) {
 				diffs = append(diffs, Diff{Change: Change{Subject: subjectOf(obj), Action: Created}})
 				continue
 			}
@@ -48,7 +50,8 @@ func (a *Applier) Diff(ctx context.Context, objects []*unstructured.Unstructured
 }
 
 // isMissingNamespace reports a dry run refused because the object's
-// namespace is not there yet (it would be created in the same apply).
+// namespace is not there yet (it would be created in the same apply). A kind
+// whose CRD is not installed yet is reported the same way, as created.
 func isMissingNamespace(err error) bool {
 	return strings.Contains(err.Error(), "namespaces \"") && strings.Contains(err.Error(), "not found")
 }

@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -23,7 +24,9 @@ func (r *Reconciler) observe(ctx context.Context, rendering *manifests.Rendering
 	for i, canary := range rendering.Canaries {
 		var live v1alpha1.Canary
 		err := r.client.Get(ctx, client.ObjectKeyFromObject(canary), &live)
-		if err != nil && !apierrors.IsNotFound(err) {
+		// A cluster without the Canary CRD yet (sluice plan before the first
+		// run) has no Canary either.
+		if err != nil && !apierrors.IsNotFound(err) && !meta.IsNoMatchError(err) {
 			return nil, fmt.Errorf("canary %s/%s: read: %w", canary.Namespace, canary.Name, err)
 		}
 		ready, err := r.primaryReady(ctx, canary.Namespace, rendering.Targets[i].Deployment.Name)

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -17,7 +18,10 @@ func main() {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCommand().ExecuteContext(ctx)
 	cancel()
-	if err != nil {
+	switch {
+	case errors.Is(err, errChanges):
+		os.Exit(2)
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "sluice:", err)
 		os.Exit(1)
 	}
@@ -31,7 +35,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCommand(), newPlaygroundCommand())
+	root.AddCommand(newVersionCommand(), newRunCommand(), newPlanCommand(), newPlaygroundCommand())
 	return root
 }
 

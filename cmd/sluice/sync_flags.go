@@ -1,0 +1,130 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/client/config"
+
+	"github.com/sluicehq/sluice/applier"
+	"github.com/sluicehq/sluice/gitsync"
+	"github.com/sluicehq/sluice/manifests"
+	"github.com/sluicehq/sluice/reconciler"
+)
+
+// syncFlags are the flags `run` and `plan` share: where Git is, how to
+// render it, and which cluster to talk to.
+type syncFlags struct {
+	repo, path, workDir            string
+	username, tokenFile, tokenEnv  string
+	sshKey, knownHosts             string
+	insecureIgnoreHostKey          bool
+	kubeconfig                     string
+	namespace, defaultNamespace    string
+	owner, inventoryNamespace      string
+	allowRemoteBases, allowPlugins bool
+	prune                          bool
+}
+
+func (f *syncFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.repo, "repo", "", "Git remote to sync: https://, ssh://, git@host:path, file:// or a local path (required)")
+	fs.StringVar(&f.path, "path", ".", "directory of the kustomization (or plain YAML) inside the repository")
+	fs.StringVar(&f.workDir, "work-dir", "", "where checkouts are kept (default: a directory under the system temp dir)")
+	fs.StringVar(&f.username, "username", "", "user for HTTPS basic auth or SSH (default: the one in the URL, else git)")
+	fs.StringVar(&f.tokenFile, "token-file", "", "file holding the HTTPS password or access token")
+	fs.StringVar(&f.tokenEnv, "token-env", "", "environment variable holding the HTTPS password or access token")
+	fs.StringVar(&f.sshKey, "ssh-key", "", "private key file for ssh remotes")
+	fs.StringVar(&f.knownHosts, "known-hosts", "", "known_hosts file for ssh remotes (default: ~/.ssh/known_hosts)")
+	fs.BoolVar(&f.insecureIgnoreHostKey, "insecure-ignore-host-key", false, "accept any SSH host key (tests and closed networks only)")
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, in-cluster config, ~/.kube/config)")
+	fs.StringVar(&f.namespace, "namespace", "", "restrict sluice to this namespace; commits with objects elsewhere are refused")
+	fs.StringVar(&f.defaultNamespace, "default-namespace", "default", "namespace of rendered objects that have none")
+	fs.StringVar(&f.owner, "owner", "sluice", "name of this sync in owner labels and its inventory")
+	fs.StringVar(&f.inventoryNamespace, "inventory-namespace", "", "namespace of the inventory ConfigMap (default: $POD_NAMESPACE, else default)")
+	fs.BoolVar(&f.allowRemoteBases, "allow-remote-bases", false, "let kustomizations use remote bases and files")
+	fs.BoolVar(&f.allowPlugins, "allow-exec-plugins", false, "let kustomize run exec and KRM function plugins")
+	fs.BoolVar(&f.prune, "prune", false, "delete objects sluice applied that left Git")
+}
+
+// envDefaults lets every flag of cmd be set by an environment variable
+// SLUICE_<FLAG> (upper case, dashes as underscores); a flag given on the
+// command line wins.
+func envDefaults(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
+		name := "SLUICE_" + strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_"))
+		if value, ok := os.LookupEnv(name); ok && !fl.Changed && err == nil {
+			if setErr := fl.Value.Set(value); setErr != nil {
+				err = fmt.Errorf("%s=%q: %w", name, value, setErr)
+			}
+		}
+	})
+	return err
+}
+
+// source returns the Git repository the flags describe, watching branch.
+func (f *syncFlags) source(branch string) (*gitsync.Repository, error) {
+	if f.repo == "" {
+		return nil, fmt.Errorf("--repo is required")
+	}
+	dir := f.workDir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "sluice-checkouts-"); err != nil {
+			return nil, err
+		}
+	}
+	return gitsync.New(gitsync.Options{
+		URL: f.repo, Branch: branch, Dir: dir,
+		Auth: gitsync.Auth{
+			Username: f.username, Password: gitsync.Secret{File: f.tokenFile, Env: f.tokenEnv},
+			SSHKeyFile: f.sshKey, KnownHostsFile: f.knownHosts, InsecureIgnoreHostKey: f.insecureIgnoreHostKey,
+		},
+	})
+}
+
+// restConfig returns the cluster configuration.
+func (f *syncFlags) restConfig() (*rest.Config, error) {
+	if f.kubeconfig != "" {
+		return clientcmd.BuildConfigFromFlags("", f.kubeconfig)
+	}
+	return ctrlconfig.GetConfig()
+}
+
+// reconciler wires a Reconciler for source from the flags.
+func (f *syncFlags) reconciler(source reconciler.Source, opts reconciler.Options) (*reconciler.Reconciler, client.Client, error) {
+	config, err := f.restConfig()
+	if err != nil {
+		return nil, nil, fmt.Errorf("cluster config: %w", err)
+	}
+	c, err := client.New(config, client.Options{Scheme: reconciler.Scheme()})
+	if err != nil {
+		return nil, nil, err
+	}
+	events, err := kubernetes.NewForConfig(config)
+	if err != nil {
+		return nil, nil, err
+	}
+	inventoryNamespace := f.inventoryNamespace
+	if inventoryNamespace == "" {
+		inventoryNamespace = os.Getenv("POD_NAMESPACE")
+	}
+	a, err := applier.New(c, applier.Options{Owner: f.owner, OwnerNamespace: inventoryNamespace})
+	if err != nil {
+		return nil, nil, err
+	}
+	opts.Path = f.path
+	opts.Prune = f.prune
+	opts.Namespace = f.namespace
+	opts.Render = manifests.Options{
+		DefaultNamespace: f.defaultNamespace, AllowRemoteBases: f.allowRemoteBases, AllowExecPlugins: f.allowPlugins,
+	}
+	return reconciler.New(c, a, events, source, opts), c, nil
+}
