@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+	"github.com/sluicehq/sluice/playground/playgroundtest"
+	"github.com/sluicehq/sluice/reconciler"
+)
+
+func TestMain(m *testing.M) { playgroundtest.Main(m) }
+
+// sluice runs the CLI in-process and returns its output and error.
+func sluice(ctx context.Context, args ...string) (string, error) {
+	cmd := newRootCommand()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	return out.String(), err
+}
+
+func gitCommit(t *testing.T, dir, msg string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{"add", "-A"}, {"-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", msg}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+}
+
+func appFiles(ns, tag string) map[string]string {
+	return map[string]string{
+		"kustomization.yaml": "namespace: " + ns + "\nresources: [deployment.yaml, canary.yaml]\n",
+		"deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: detail}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: detail}}
+  template:
+    metadata: {labels: {app: detail}}
+    spec: {containers: [{name: detail, image: "public.ecr.aws/u2g6w7p2/eks-workshop-demo/detail:` + tag + `"}]}
+`,
+		"canary.yaml": `apiVersion: sluice.dev/v1alpha1
+kind: Canary
+metadata: {name: detail}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: detail}
+  service: {port: 3000, gatewayRefs: [{name: public, namespace: gateway}]}
+  analysis: {interval: 1m, stepWeight: 5, maxWeight: 15}
+`,
+	}
+}
+
+func TestRunConvergesTheClusterAndPlanPreviewsTheNextCommit(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	repo := t.TempDir()
+	if out, err := exec.Command("git", "init", "-q", "-b", "main", repo).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	gitCommit(t, repo, "detail 1.0", appFiles(ns, "1.0"))
+	common := []string{"--repo", repo, "--kubeconfig", playgroundtest.Kubeconfig(), "--namespace", ns, "--inventory-namespace", ns, "--owner", "cli-test"}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	// Plan before the first run: everything would be created.
+	out, err := sluice(ctx, append([]string{"plan", "--ref", "main"}, common...)...)
+	if !errors.Is(err, errChanges) {
+		t.Fatalf("plan before run: err = %v, want the exit-2 error\n%s", err, out)
+	}
+	if !strings.Contains(out, "install: detail-primary created from revision") {
+		t.Errorf("plan before run does not announce the install:\n%s", out)
+	}
+
+	// Run until the Canary is Initialized.
+	runCtx, stopRun := context.WithCancel(ctx)
+	runDone := make(chan error, 1)
+	go func() {
+		_, err := sluice(runCtx, append([]string{"run", "--interval", "1s", "--prune"}, common...)...)
+		runDone <- err
+	}()
+	defer func() {
+		stopRun()
+		if err := <-runDone; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	c, err := client.New(playgroundtest.Playground().ControlPlane.Config, client.Options{Scheme: reconciler.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitPhase := func(want v1alpha1.CanaryPhase) *v1alpha1.Canary {
+		t.Helper()
+		for {
+			var canary v1alpha1.Canary
+			err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "detail"}, &canary)
+			if err == nil && canary.Status.Phase == want {
+				return &canary
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("canary never reached %s: %v %+v", want, err, canary.Status)
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	waitPhase(v1alpha1.PhaseInitialized)
+
+	out, err = sluice(ctx, append([]string{"plan", "--ref", "main"}, common...)...)
+	if err != nil {
+		t.Errorf("plan of the synced commit: err = %v, want exit 0\n%s", err, out)
+	}
+
+	// A new image: plan says a rollout would start; run records it pending.
+	gitCommit(t, repo, "detail 2.0", appFiles(ns, "2.0"))
+	out, err = sluice(ctx, append([]string{"plan", "--ref", "main"}, common...)...)
+	if !errors.Is(err, errChanges) || !strings.Contains(out, "a rollout of revision") || !strings.Contains(out, "5% → 10% → 15%, one every 1m") {
+		t.Errorf("plan of the image change: err = %v, output:\n%s", err, out)
+	}
+	canary := waitPhase(v1alpha1.PhaseWaiting)
+	if canary.Status.PendingRevision == "" || canary.Status.PendingRevision == canary.Status.LastPromotedRevision {
+		t.Errorf("waiting canary status = %+v, want a new pending revision", canary.Status)
+	}
+}
+
+func TestPlanWithoutRepoIsAClearError(t *testing.T) {
+	_, err := sluice(context.Background(), "plan", "--kubeconfig", playgroundtest.Kubeconfig())
+	if err == nil || !strings.Contains(err.Error(), "--repo is required") {
+		t.Errorf("err = %v, want one saying --repo is required", err)
+	}
+}
