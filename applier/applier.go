@@ -31,6 +31,9 @@ type Options struct {
 	// OwnerNamespace is the namespace part of the owner labels and where
 	// the inventory lives. Zero means "default".
 	OwnerNamespace string
+	// Concurrency is how many objects are dry-run and applied at once.
+	// Zero means 10.
+	Concurrency int
 	// WaitTimeout bounds the wait for CRDs and Namespaces to be ready before
 	// the objects that need them are applied. Zero means 1 minute.
 	WaitTimeout time.Duration
@@ -52,6 +55,9 @@ func New(c client.Client, opts Options) (*Applier, error) {
 	if opts.OwnerNamespace == "" {
 		opts.OwnerNamespace = "default"
 	}
+	if opts.Concurrency == 0 {
+		opts.Concurrency = 10
+	}
 	if opts.WaitTimeout == 0 {
 		opts.WaitTimeout = time.Minute
 	}
@@ -61,5 +67,8 @@ func New(c client.Client, opts Options) (*Applier, error) {
 	}
 	poller := polling.NewStatusPoller(c, meta.RESTMapper(mapper), polling.Options{})
 	manager := ssa.NewResourceManager(c, poller, ssa.Owner{Field: FieldManager, Group: "sluice.dev"})
+	// Dry runs of independent objects in parallel: an idle reconcile of many
+	// objects is bound by API round trips, not by CPU.
+	manager.SetConcurrency(opts.Concurrency)
 	return &Applier{client: c, manager: manager, opts: opts}, nil
 }

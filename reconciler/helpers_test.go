@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
@@ -24,11 +25,11 @@ func TestMain(m *testing.M) { playgroundtest.Main(m) }
 
 // gitRepo is a real repository on disk with a main branch.
 type gitRepo struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 }
 
-func newGitRepo(t *testing.T) *gitRepo {
+func newGitRepo(t testing.TB) *gitRepo {
 	t.Helper()
 	r := &gitRepo{t: t, dir: t.TempDir()}
 	r.git("init", "-q", "-b", "main")
@@ -116,7 +117,7 @@ func isDryRun(opts []client.PatchOption) bool {
 
 // harness is a reconciler for one test namespace, syncing repo.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	ns     string
 	repo   *gitRepo
 	source *gitsync.Repository
@@ -125,10 +126,12 @@ type harness struct {
 	writes *writeCounter
 }
 
-func newHarness(t *testing.T, repo *gitRepo, ns string, mutate func(*reconciler.Options)) *harness {
+func newHarness(t testing.TB, repo *gitRepo, ns string, mutate func(*reconciler.Options)) *harness {
 	t.Helper()
 	pg := playgroundtest.Playground()
-	base, err := client.NewWithWatch(pg.ControlPlane.Config, client.Options{Scheme: reconciler.Scheme()})
+	config := rest.CopyConfig(pg.ControlPlane.Config)
+	config.QPS = -1 // measure sluice, not the client-side rate limiter
+	base, err := client.NewWithWatch(config, client.Options{Scheme: reconciler.Scheme()})
 	if err != nil {
 		t.Fatal(err)
 	}

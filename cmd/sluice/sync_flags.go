@@ -31,6 +31,8 @@ type syncFlags struct {
 	owner, inventoryNamespace      string
 	allowRemoteBases, allowPlugins bool
 	prune                          bool
+	kubeAPIQPS                     float32
+	kubeAPIBurst                   int
 }
 
 func (f *syncFlags) register(fs *pflag.FlagSet) {
@@ -51,6 +53,8 @@ func (f *syncFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.allowRemoteBases, "allow-remote-bases", false, "let kustomizations use remote bases and files")
 	fs.BoolVar(&f.allowPlugins, "allow-exec-plugins", false, "let kustomize run exec and KRM function plugins")
 	fs.BoolVar(&f.prune, "prune", false, "delete objects sluice applied that left Git")
+	fs.Float32Var(&f.kubeAPIQPS, "kube-api-qps", 100, "client-side limit of API requests per second (each object costs about 2 per sync)")
+	fs.IntVar(&f.kubeAPIBurst, "kube-api-burst", 300, "burst of API requests above --kube-api-qps")
 }
 
 // envDefaults lets every flag of cmd be set by an environment variable
@@ -92,10 +96,18 @@ func (f *syncFlags) source(branch string) (*gitsync.Repository, error) {
 
 // restConfig returns the cluster configuration.
 func (f *syncFlags) restConfig() (*rest.Config, error) {
+	var config *rest.Config
+	var err error
 	if f.kubeconfig != "" {
-		return clientcmd.BuildConfigFromFlags("", f.kubeconfig)
+		config, err = clientcmd.BuildConfigFromFlags("", f.kubeconfig)
+	} else {
+		config, err = ctrlconfig.GetConfig()
 	}
-	return ctrlconfig.GetConfig()
+	if err != nil {
+		return nil, err
+	}
+	config.QPS, config.Burst = f.kubeAPIQPS, f.kubeAPIBurst
+	return config, nil
 }
 
 // reconciler wires a Reconciler for source from the flags.
