@@ -124,7 +124,16 @@ type harness struct {
 	rec    *reconciler.Reconciler
 	client client.Client
 	writes *writeCounter
+	// counted is the client whose writes are counted.
+	counted client.Client
+	a       *applier.Applier
 }
+
+// recClient returns the client whose writes the harness counts.
+func (h *harness) recClient() client.Client { return h.counted }
+
+// applier returns the harness's applier.
+func (h *harness) applier() *applier.Applier { return h.a }
 
 func newHarness(t testing.TB, repo *gitRepo, ns string, mutate func(*reconciler.Options)) *harness {
 	t.Helper()
@@ -158,7 +167,7 @@ func newHarness(t testing.TB, repo *gitRepo, ns string, mutate func(*reconciler.
 		mutate(&opts)
 	}
 	rec := reconciler.New(counted, a, events, source, opts)
-	return &harness{t: t, ns: ns, repo: repo, source: source, rec: rec, client: base, writes: writes}
+	return &harness{t: t, ns: ns, repo: repo, source: source, rec: rec, client: base, writes: writes, counted: counted, a: a}
 }
 
 // sync polls and syncs once.
