@@ -8,7 +8,9 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 # The first run builds Kubernetes and Prometheus; give the suite room for it.
 TEST_TIMEOUT ?= 60m
 
-.PHONY: all build tools test demo lint bench
+CONTROLLER_GEN := sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0
+
+.PHONY: all build tools test demo lint bench generate
 
 all: build
 
@@ -37,3 +39,8 @@ lint:
 ## bench: benchmarks
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## generate: regenerate deep copies and the Canary CRD (api/v1alpha1, deploy/crd.yaml)
+generate:
+	$(GO) run $(CONTROLLER_GEN) object crd:crdVersions=v1,allowDangerousTypes=true paths=./api/... output:crd:dir=./api/v1alpha1
+	cp api/v1alpha1/sluice.dev_canaries.yaml deploy/crd.yaml
