@@ -94,6 +94,9 @@ func TestApplyCreatesThenWritesNothingWhenNothingChanged(t *testing.T) {
 	if before.Labels["sluice.dev/name"] != "test" {
 		t.Errorf("owner label sluice.dev/name = %q, want test", before.Labels["sluice.dev/name"])
 	}
+	// The deployment controller annotates a new Deployment; let it finish so
+	// that its write does not race the comparison below.
+	waitReady(t, a, client.ObjectKey{Namespace: ns, Name: "detail"})
 
 	changes, err = a.Apply(ctx, objs)
 	if err != nil {
@@ -246,14 +249,25 @@ func TestPruneLeavesAnObjectWithoutOwnerLabels(t *testing.T) {
 }
 
 func TestDeploymentReadySaysWhyARolloutIsNotFinished(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx := context.Background()
 	ns := playgroundtest.Namespace(t)
 	a := newApplier(t, ns)
 	if _, err := a.Apply(ctx, objects(t, ns, deployment)); err != nil {
 		t.Fatal(err)
 	}
-	key := client.ObjectKey{Namespace: ns, Name: "detail"}
+	waitReady(t, a, client.ObjectKey{Namespace: ns, Name: "detail"})
+	var notReady *applier.NotReadyError
+	if err := a.DeploymentReady(ctx, client.ObjectKey{Namespace: ns, Name: "missing"}); err == nil || errors.As(err, &notReady) {
+		t.Errorf("DeploymentReady of a missing deployment = %v, want a read error", err)
+	}
+}
+
+// waitReady waits until DeploymentReady returns nil, failing on any error
+// other than *NotReadyError.
+func waitReady(t *testing.T, a *applier.Applier, key client.ObjectKey) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	var notReady *applier.NotReadyError
 	for {
 		err := a.DeploymentReady(ctx, key)
@@ -268,8 +282,5 @@ func TestDeploymentReadySaysWhyARolloutIsNotFinished(t *testing.T) {
 			t.Fatalf("deployment never ready: %v", err)
 		case <-time.After(100 * time.Millisecond):
 		}
-	}
-	if err := a.DeploymentReady(ctx, client.ObjectKey{Namespace: ns, Name: "missing"}); err == nil || errors.As(err, &notReady) {
-		t.Errorf("DeploymentReady of a missing deployment = %v, want a read error", err)
 	}
 }
