@@ -31,20 +31,53 @@ type origin struct {
 	configuredIn, generator string
 }
 
-// build runs kustomize on dir inside the sandbox and returns the objects in
-// kustomize's legacy order (namespaces and other cluster-wide kinds first,
-// then by kind and name) unless the kustomization sets sortOptions. The
-// origin annotation is stripped unless the user asked for it.
+// buildCheckout builds the kustomization at path in the checkout at root: part by
+// part when aggregate is true and it is an aggregator that allows it (see
+// buildAggregate), else in one kustomize run. It returns the sandbox of the
+// build that counts.
+func buildCheckout(root, path string, opts Options, aggregate bool) (*sandbox, []object, error) {
+	box, dir, err := openSandbox(root, path, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if aggregate {
+		objects, ok, err := box.buildAggregate(dir)
+		if err != nil || ok {
+			return box, objects, err
+		}
+		if box, dir, err = openSandbox(root, path, opts); err != nil {
+			return nil, nil, err
+		}
+	}
+	objects, err := box.build(dir)
+	return box, objects, err
+}
+
+// build runs kustomize once on the kustomization at dir inside the sandbox
+// and returns the objects in kustomize's FIFO order: depth first, in the
+// order of the entries of each kustomization, unless the kustomization sets
+// sortOptions. The origin annotation is stripped unless the user asked for
+// it.
 func (s *sandbox) build(dir string) ([]object, error) {
 	if err := s.prepare(dir); err != nil {
 		return nil, err
 	}
-	resources, err := krusty.MakeKustomizer(s.krustyOptions()).Run(s, dir)
+	objects, err := s.run(dir)
 	if s.refused != nil {
 		return nil, s.refused
 	}
 	if err != nil {
 		return nil, s.explain(err, dir)
+	}
+	return objects, nil
+}
+
+// run runs kustomize on dir, as prepared, and converts its output; errors
+// are kustomize's.
+func (s *sandbox) run(dir string) ([]object, error) {
+	resources, err := krusty.MakeKustomizer(s.krustyOptions()).Run(s, dir)
+	if err != nil {
+		return nil, err
 	}
 	objects := make([]object, 0, resources.Size())
 	for _, res := range resources.Resources() {
@@ -57,13 +90,15 @@ func (s *sandbox) build(dir string) ([]object, error) {
 	return objects, nil
 }
 
-// krustyOptions returns kustomize's options for the sandbox: no load
-// restriction of kustomize's own (the sandbox confines reads to the
-// checkout, so overlays may read files of sibling directories), built-in
-// plugins only unless exec plugins are allowed, no helm.
+// krustyOptions returns kustomize's options for the sandbox: FIFO order
+// (the order of the sources; it lets an aggregator be built part by part,
+// see buildAggregate), no load restriction of kustomize's own (the sandbox
+// confines reads to the checkout, so overlays may read files of sibling
+// directories), built-in plugins only unless exec plugins are allowed, no
+// helm.
 func (s *sandbox) krustyOptions() *krusty.Options {
 	opts := krusty.MakeDefaultOptions()
-	opts.Reorder = krusty.ReorderOptionLegacy
+	opts.Reorder = krusty.ReorderOptionNone
 	opts.LoadRestrictions = kusttypes.LoadRestrictionsNone
 	if s.opts.AllowExecPlugins {
 		opts.PluginConfig = &kusttypes.PluginConfig{

@@ -21,15 +21,9 @@ import (
 //     plainResources), which the checkout does not contain;
 //   - a directory with several is left alone: kustomize refuses it.
 func (s *sandbox) prepare(dir string) error {
-	var found []string
-	for _, name := range konfig.RecognizedKustomizationFileNames() {
-		real, err := s.resolve(filepath.Join(dir, name))
-		if err != nil {
-			return err
-		}
-		if info, err := os.Stat(real); err == nil && !info.IsDir() {
-			found = append(found, real)
-		}
+	found, err := s.kustomizationFiles(dir)
+	if err != nil {
+		return err
 	}
 	switch len(found) {
 	case 0:
@@ -58,6 +52,22 @@ func (s *sandbox) prepare(dir string) error {
 		}
 	}
 	return nil
+}
+
+// kustomizationFiles returns the symlink-free paths of the kustomization
+// files in dir; kustomize refuses a directory with more than one.
+func (s *sandbox) kustomizationFiles(dir string) ([]string, error) {
+	var found []string
+	for _, name := range konfig.RecognizedKustomizationFileNames() {
+		real, err := s.resolve(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		if info, err := os.Stat(real); err == nil && !info.IsDir() {
+			found = append(found, real)
+		}
+	}
+	return found, nil
 }
 
 // withOriginAnnotations returns a kustomization with "originAnnotations"

@@ -29,7 +29,7 @@ func serveFile(t *testing.T, content string) (*httptest.Server, *atomic.Int32) {
 func TestRenderRefusesARemoteFileBeforeFetchingIt(t *testing.T) {
 	server, requests := serveFile(t, deploymentYAML("detail"))
 	root := writeRepo(t, map[string]string{
-		"kustomization.yaml": "resources: [base]\n",
+		"kustomization.yaml":      "resources: [base]\n",
 		"base/kustomization.yaml": "resources: [" + server.URL + "/deployment.yaml]\n",
 	}, nil)
 

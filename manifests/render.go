@@ -9,9 +9,10 @@ import (
 // Rendering is what a checkout renders to.
 type Rendering struct {
 	// Objects are the rendered objects other than Canaries, the
-	// Deployments that Canaries target included, in kustomize's legacy
-	// order (Namespaces, CRDs and other cluster-wide kinds first, then by
-	// kind, namespace and name) unless the kustomization sets sortOptions.
+	// Deployments that Canaries target included, in the order of the
+	// sources (kustomize's FIFO order: depth first, in the order of the
+	// entries of each kustomization) unless the kustomization sets
+	// sortOptions. The order says nothing about the order of applying.
 	Objects []*unstructured.Unstructured
 	// Canaries are the Canary policies, decoded, defaulted and validated,
 	// sorted by namespace then name.
@@ -66,6 +67,17 @@ type Rendering struct {
 // directory without a kustomization file, the generated kustomization is
 // not a file and is not listed. Files of remote bases are never listed.
 //
+// Large trees. Kustomize's work on one tree grows with the square of its
+// objects. A kustomization that only lists local resources — the root of
+// many apps typically — is therefore built one entry at a time and the
+// results concatenated, when kustomize's root-level steps (ID conflicts,
+// name references across entries, vars, custom configurations) cannot act
+// across entries; otherwise it is built in one run. The result is the same.
+//
+// Concurrency. Render may be called from several goroutines. A
+// kustomization with an openapi field changes kustomize's process-wide
+// schema, which renderings running at the same time then share.
+//
 // Errors. Bad input — a kustomization that does not build, YAML that does
 // not parse, a path outside the checkout, a remote base, a Canary that does
 // not decode or validate, whose target is missing, not a Deployment, or
@@ -73,11 +85,13 @@ type Rendering struct {
 // object or file and the field; nothing of the rendering is returned. A
 // root that cannot be read gives another error.
 func Render(root, path string, opts Options) (*Rendering, error) {
-	box, dir, err := openSandbox(root, path, opts)
-	if err != nil {
-		return nil, err
-	}
-	objects, err := box.build(dir)
+	return renderWith(root, path, opts, true)
+}
+
+// renderWith is Render; aggregate false builds in one kustomize run even
+// when the kustomization is an aggregator (see buildAggregate).
+func renderWith(root, path string, opts Options, aggregate bool) (*Rendering, error) {
+	box, objects, err := buildCheckout(root, path, opts, aggregate)
 	if err != nil {
 		return nil, err
 	}

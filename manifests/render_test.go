@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -167,6 +168,35 @@ func TestRenderIsDeterministic(t *testing.T) {
 		}
 		if diff := cmp.Diff(string(first), string(got)); diff != "" {
 			t.Fatalf("a second rendering differs (-first +again):\n%s", diff)
+		}
+	}
+}
+
+func TestRenderFromSeveralGoroutines(t *testing.T) {
+	repos := []struct{ repo, path string }{{"seed", "."}, {"overlays", "clusters/prod"}, {"plain", "."}, {"overlays", "clusters/staging"}}
+	want := make([][]byte, len(repos))
+	for i, r := range repos {
+		rendering, err := Render(filepath.Join("testdata", "repos", r.repo), r.path, Options{})
+		if err != nil {
+			t.Fatalf("Render %s: %v", r.repo, err)
+		}
+		want[i] = summarize(t, rendering)
+	}
+	renderings := make([]*Rendering, len(repos))
+	errs := make([]error, len(repos))
+	var wg sync.WaitGroup
+	for i, r := range repos {
+		wg.Go(func() {
+			renderings[i], errs[i] = Render(filepath.Join("testdata", "repos", r.repo), r.path, Options{})
+		})
+	}
+	wg.Wait()
+	for i := range repos {
+		if errs[i] != nil {
+			t.Fatalf("Render %s: %v", repos[i].repo, errs[i])
+		}
+		if diff := cmp.Diff(string(want[i]), string(summarize(t, renderings[i]))); diff != "" {
+			t.Errorf("%s rendered concurrently differs (-alone +concurrently):\n%s", repos[i].repo, diff)
 		}
 	}
 }

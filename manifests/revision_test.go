@@ -52,13 +52,17 @@ func TestRevisionFollowsThePodTemplateAndItsConfigs(t *testing.T) {
 			wantChange: true,
 		},
 		{
-			name:       "the data of the mounted ConfigMap changes",
-			change:     func(t *testing.T, root string) { edit(t, root, "detail/configmap.yaml", "catalog.size=20", "catalog.size=21") },
+			name: "the data of the mounted ConfigMap changes",
+			change: func(t *testing.T, root string) {
+				edit(t, root, "detail/configmap.yaml", "catalog.size=20", "catalog.size=21")
+			},
 			wantChange: true,
 		},
 		{
-			name:       "the image changes through an images transformer",
-			change:     func(t *testing.T, root string) { edit(t, root, "detail/kustomization.yaml", "namespace: flagger", "namespace: flagger\nimages: [{name: public.ecr.aws/u2g6w7p2/eks-microservice-demo/detail, newTag: '3.0'}]") },
+			name: "the image changes through an images transformer",
+			change: func(t *testing.T, root string) {
+				edit(t, root, "detail/kustomization.yaml", "namespace: flagger", "namespace: flagger\nimages: [{name: public.ecr.aws/u2g6w7p2/eks-microservice-demo/detail, newTag: '3.0'}]")
+			},
 			wantChange: true,
 		},
 		{
@@ -66,8 +70,10 @@ func TestRevisionFollowsThePodTemplateAndItsConfigs(t *testing.T) {
 			change: func(t *testing.T, root string) { edit(t, root, "detail/deployment.yaml", "replicas: 2", "replicas: 5") },
 		},
 		{
-			name:   "only the replicas change through a replicas transformer",
-			change: func(t *testing.T, root string) { edit(t, root, "detail/kustomization.yaml", "namespace: flagger", "namespace: flagger\nreplicas: [{name: detail, count: 9}]") },
+			name: "only the replicas change through a replicas transformer",
+			change: func(t *testing.T, root string) {
+				edit(t, root, "detail/kustomization.yaml", "namespace: flagger", "namespace: flagger\nreplicas: [{name: detail, count: 9}]")
+			},
 		},
 		{
 			name: "only the Deployment's own labels and strategy change",
@@ -76,8 +82,10 @@ func TestRevisionFollowsThePodTemplateAndItsConfigs(t *testing.T) {
 			},
 		},
 		{
-			name:   "the data of an unrelated ConfigMap changes",
-			change: func(t *testing.T, root string) { edit(t, root, "detail/configmap.yaml", "greeting: hello", "greeting: bonjour") },
+			name: "the data of an unrelated ConfigMap changes",
+			change: func(t *testing.T, root string) {
+				edit(t, root, "detail/configmap.yaml", "greeting: hello", "greeting: bonjour")
+			},
 		},
 		{
 			name:   "the Service changes",
@@ -88,8 +96,10 @@ func TestRevisionFollowsThePodTemplateAndItsConfigs(t *testing.T) {
 			change: func(t *testing.T, root string) { edit(t, root, "detail/canary.yaml", "stepWeight: 5", "stepWeight: 3") },
 		},
 		{
-			name:   "the YAML is reformatted",
-			change: func(t *testing.T, root string) { edit(t, root, "detail/deployment.yaml", "        - name: detail\n", "        - # the app\n          name: detail\n") },
+			name: "the YAML is reformatted",
+			change: func(t *testing.T, root string) {
+				edit(t, root, "detail/deployment.yaml", "        - name: detail\n", "        - # the app\n          name: detail\n")
+			},
 		},
 	}
 	for _, tt := range tests {

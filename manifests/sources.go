@@ -155,7 +155,9 @@ func (src *sources) chain(start []string) []*kustomization {
 	}
 	chain := make([]*kustomization, 0, len(seen))
 	for dir := range seen {
-		chain = append(chain, src.s.kustomizations[dir])
+		if k, ok := src.s.kustomizations[dir]; ok {
+			chain = append(chain, k)
+		}
 	}
 	slices.SortFunc(chain, func(a, b *kustomization) int { return strings.Compare(a.dir, b.dir) })
 	return chain

@@ -40,7 +40,7 @@ func TestSourceFilesListWhatFedEachTarget(t *testing.T) {
 		{
 			name: "a patch naming one app feeds that app only",
 			files: with(twoApps(), map[string]string{
-				"kustomization.yaml": "namespace: flagger\nresources: [apps/detail, apps/frontend]\npatches: [{path: detail-patch.yaml}, {path: frontend-patch.yaml, target: {kind: Deployment, name: front.*}}]\n",
+				"kustomization.yaml":  "namespace: flagger\nresources: [apps/detail, apps/frontend]\npatches: [{path: detail-patch.yaml}, {path: frontend-patch.yaml, target: {kind: Deployment, name: front.*}}]\n",
 				"detail-patch.yaml":   "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: detail}\nspec: {replicas: 3}\n",
 				"frontend-patch.yaml": "- {op: replace, path: /spec/replicas, value: 2}\n",
 			}),

@@ -1,0 +1,342 @@
+package manifests
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+
+	kusttypes "sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/yaml"
+)
+
+// buildAggregate builds an aggregator — a kustomization at dir that does
+// nothing but list local resources — one entry at a time, and concatenates
+// the results in the order of the entries. Kustomize's work on one tree
+// grows with the square of its objects (every object added is checked
+// against all others, every name reference against every candidate), so
+// this is much faster for a root that lists many apps: for 1,000 small apps,
+// seconds instead of a minute or more.
+//
+// The result must be the one a single run gives: the steps kustomize takes
+// at the root of one run (checking that no two objects share an ID, fixing
+// name references to renamed objects, resolving vars, applying custom
+// transformer configurations) must have nothing to do across entries. So
+// buildAggregate reports ok = false, and the caller builds dir in one run in
+// a fresh sandbox, unless all of these hold:
+//
+//   - the kustomization at dir has only resources (and apiVersion, kind,
+//     metadata), all local, none a directory containing dir, each
+//     directory a kustomization of kind Kustomization; no buildMetadata,
+//     for origin annotations kept in the objects would name files from
+//     each entry instead of from dir;
+//   - no kustomization met in the entries renames objects or changes how
+//     kustomize sees them: no namePrefix, nameSuffix, generators,
+//     transformers, validators, replacements, vars, configurations, crds,
+//     openapi, helm charts, sortOptions, patches allowed to change names or
+//     kinds, or buildMetadata other than originAnnotations (configMap and
+//     secret generators are allowed: the hash suffix they add is handled
+//     below);
+//   - no two entries define objects with the same group, kind, namespace and
+//     name (before the hash suffix of generated ConfigMaps and Secrets);
+//   - no object of a kind that kustomize's name references start from
+//     (workloads, Ingress, RBAC bindings, …; see referrerKinds) holds,
+//     outside its own name and namespace, a string equal to the name (with
+//     or without hash suffix) of an object of a kind they lead to
+//     (ConfigMap, Secret, Service, ServiceAccount, …) in another entry that
+//     kustomize would match from there: in the same namespace, or across
+//     namespaces for ServiceAccounts and cluster-scoped kinds. Such a string
+//     may be a name reference kustomize would resolve across entries.
+//
+// An entry that fails to build also gives ok = false: a single run decides,
+// with its own message. Refusals of the sandbox are returned as errors.
+func (s *sandbox) buildAggregate(dir string) (objects []object, ok bool, err error) {
+	root, entries, ok, err := s.aggregator(dir)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	var parts [][]object
+	for i := 0; i < len(entries); i++ {
+		var part []object
+		if entries[i].dir {
+			part, err = s.buildEntry(entries[i].path)
+		} else {
+			files := []string{entries[i].name}
+			for i+1 < len(entries) && !entries[i+1].dir {
+				i++
+				files = append(files, entries[i].name)
+			}
+			part, err = s.buildFiles(dir, root.file, files)
+		}
+		if s.refused != nil {
+			return nil, false, s.refused
+		}
+		if err != nil {
+			return nil, false, nil
+		}
+		parts = append(parts, part)
+	}
+	s.kustomizations[root.dir] = root
+	if !s.separable(root, entries, parts) {
+		return nil, false, nil
+	}
+	return slices.Concat(parts...), true, nil
+}
+
+// aggregatorEntry is a resource of an aggregator.
+type aggregatorEntry struct {
+	name string // as written in the kustomization
+	path string // symlink-free
+	dir  bool   // a directory, else a file
+}
+
+// aggregator reads the kustomization at dir and returns it with its
+// entries when it is an aggregator (see buildAggregate).
+func (s *sandbox) aggregator(dir string) (*kustomization, []aggregatorEntry, bool, error) {
+	files, err := s.kustomizationFiles(dir)
+	if err != nil || len(files) != 1 {
+		return nil, nil, false, err
+	}
+	if _, err := s.ReadFile(files[0]); err != nil {
+		return nil, nil, false, s.refusedOr(nil)
+	}
+	root, ok := s.kustomizations[s.rel(dir)]
+	if !ok || !onlyResources(&root.spec) {
+		return nil, nil, false, nil
+	}
+	entries := make([]aggregatorEntry, 0, len(root.spec.Resources))
+	for _, name := range root.spec.Resources {
+		if isRemote(name) {
+			return nil, nil, false, nil
+		}
+		real, err := s.resolve(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			return nil, nil, false, err
+		}
+		info, err := os.Stat(real)
+		switch {
+		case err != nil:
+			return nil, nil, false, nil
+		case info.IsDir() && (within(real, dir) || !hasKustomization(real)):
+			return nil, nil, false, nil
+		}
+		entries = append(entries, aggregatorEntry{name: name, path: real, dir: info.IsDir()})
+	}
+	return root, entries, true, nil
+}
+
+// refusedOr returns the sandbox's refusal, if any, else err.
+func (s *sandbox) refusedOr(err error) error {
+	if s.refused != nil {
+		return s.refused
+	}
+	return err
+}
+
+// onlyResources reports whether a kustomization does nothing but list
+// resources.
+func onlyResources(k *kusttypes.Kustomization) bool {
+	rest := *k
+	rest.TypeMeta, rest.MetaData, rest.Resources = kusttypes.TypeMeta{}, nil, nil
+	data, err := json.Marshal(rest)
+	return err == nil && string(data) == "{}" && k.Kind == kusttypes.KustomizationKind
+}
+
+// onlyOriginAnnotations reports whether buildMetadata asks for nothing but
+// origin annotations.
+func onlyOriginAnnotations(buildMetadata []string) bool {
+	for _, option := range buildMetadata {
+		if option != kusttypes.OriginAnnotations {
+			return false
+		}
+	}
+	return true
+}
+
+// buildEntry builds a directory entry of an aggregator as a kustomization
+// of its own. Origin annotations are stripped, as the aggregator would
+// have them (see prepare).
+func (s *sandbox) buildEntry(dir string) ([]object, error) {
+	if err := s.prepare(dir); err != nil {
+		return nil, err
+	}
+	s.originAdded = true
+	return s.run(dir)
+}
+
+// buildFiles builds consecutive file entries of the aggregator at dir,
+// whose kustomization file is file, with a kustomization that lists only
+// them in place of the aggregator's.
+func (s *sandbox) buildFiles(dir, file string, names []string) ([]object, error) {
+	data, err := yaml.Marshal(kusttypes.Kustomization{
+		TypeMeta:      kusttypes.TypeMeta{APIVersion: kusttypes.KustomizationVersion, Kind: kusttypes.KustomizationKind},
+		Resources:     names,
+		BuildMetadata: []string{kusttypes.OriginAnnotations},
+	})
+	if err != nil {
+		return nil, err
+	}
+	real, err := s.resolve(file)
+	if err != nil {
+		return nil, err
+	}
+	s.overrides[real] = override{data: data, generated: true}
+	defer delete(s.overrides, real)
+	s.originAdded = true
+	return s.run(dir)
+}
+
+// separable reports whether the parts built from the entries of an
+// aggregator concatenate to what one run gives (see buildAggregate).
+func (s *sandbox) separable(root *kustomization, entries []aggregatorEntry, parts [][]object) bool {
+	for _, k := range s.kustomizations {
+		if k.dir != root.dir && !isolated(&k.spec) {
+			return false
+		}
+	}
+	for _, entry := range entries {
+		if k, ok := s.kustomizations[s.rel(entry.path)]; entry.dir && (!ok || k.spec.Kind != kusttypes.KustomizationKind) {
+			return false
+		}
+	}
+	type id struct{ group, kind, namespace, name string }
+	defined := map[id]int{}
+	referrals := map[string][]referral{}
+	for i, part := range parts {
+		for _, obj := range part {
+			names := namesOf(obj)
+			gvk := obj.GroupVersionKind()
+			key := id{gvk.Group, gvk.Kind, obj.GetNamespace(), names[len(names)-1]}
+			if j, seen := defined[key]; seen && j != i {
+				return false
+			}
+			defined[key] = i
+			scope, isReferral := referralKinds[gvk.Kind]
+			if !isReferral {
+				continue
+			}
+			for _, name := range names {
+				referrals[name] = append(referrals[name], referral{part: i, namespace: obj.GetNamespace(), anyNamespace: scope})
+			}
+		}
+	}
+	for i, part := range parts {
+		for _, obj := range part {
+			if scope, ok := referrerKinds[obj.GetKind()]; ok {
+				from := referral{part: i, namespace: obj.GetNamespace(), anyNamespace: scope}
+				if refersToOthers(obj.Object, true, referrals, from) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// isolated reports whether a kustomization leaves object names and
+// kustomize's view of objects alone (see buildAggregate).
+func isolated(k *kusttypes.Kustomization) bool {
+	for _, patch := range slices.Concat(k.Patches, k.PatchesJson6902) {
+		if patch.Options != nil && (patch.Options.AllowNameChange || patch.Options.AllowKindChange) {
+			return false
+		}
+	}
+	return k.NamePrefix == "" && k.NameSuffix == "" &&
+		len(k.Generators) == 0 && len(k.Transformers) == 0 && len(k.Validators) == 0 &&
+		len(k.Replacements) == 0 && len(k.Vars) == 0 && len(k.Configurations) == 0 &&
+		len(k.Crds) == 0 && len(k.OpenAPI) == 0 && len(k.HelmCharts) == 0 && k.HelmGlobals == nil &&
+		k.SortOptions == nil && onlyOriginAnnotations(k.BuildMetadata)
+}
+
+// namesOf returns the names an object is known by to kustomize's name
+// references: its name and, for a generated ConfigMap or Secret, its name
+// before the hash suffix, which comes last.
+func namesOf(obj object) []string {
+	names := []string{obj.GetName()}
+	if obj.origin.generator == "ConfigMapGenerator" || obj.origin.generator == "SecretGenerator" {
+		if m := hashSuffix.FindStringSubmatch(obj.GetName()); m != nil {
+			names = append(names, m[1])
+		}
+	}
+	return names
+}
+
+// referrerKinds are the kinds that kustomize's default name references
+// start from, and referralKinds the kinds they lead to
+// (sigs.k8s.io/kustomize/api internal/konfig/builtinpluginconsts
+// namereference.go, v0.21.2). The value is true for the kinds whose
+// references kustomize resolves in any namespace: cluster-scoped kinds and,
+// as a referral, ServiceAccount.
+var (
+	referrerKinds = map[string]bool{
+		"APIService": true, "ClusterRole": true, "ClusterRoleBinding": true, "CronJob": false,
+		"DaemonSet": false, "Deployment": false, "HorizontalPodAutoscaler": false, "Ingress": false,
+		"Job": false, "MutatingWebhookConfiguration": true, "Node": true, "PersistentVolume": true,
+		"PersistentVolumeClaim": false, "Pod": false, "PodTemplate": false, "ReplicaSet": false,
+		"ReplicationController": false, "Role": false, "RoleBinding": false, "Service": false,
+		"ServiceAccount": false, "StatefulSet": false, "StorageClass": true,
+		"ValidatingAdmissionPolicyBinding": true, "ValidatingWebhookConfiguration": true,
+	}
+	referralKinds = map[string]bool{
+		"ConfigMap": false, "Deployment": false, "PersistentVolumeClaim": false, "ReplicaSet": false,
+		"ReplicationController": false, "Role": false, "Secret": false, "Service": false, "StatefulSet": false,
+		"ServiceAccount": true, "ClusterRole": true, "IngressClass": true, "PersistentVolume": true,
+		"PriorityClass": true, "StorageClass": true, "ValidatingAdmissionPolicy": true,
+	}
+)
+
+// referral is where an object that a name reference may lead to, or start
+// from, lives.
+type referral struct {
+	part      int // the entry of the aggregator
+	namespace string
+	// anyNamespace: kustomize matches it across namespaces.
+	anyNamespace bool
+}
+
+// reaches reports whether kustomize could resolve a reference from "from"
+// to "to" in one run: they are in different entries and in the same
+// namespace, or one of them is matched across namespaces. An empty
+// namespace matches any.
+func (from referral) reaches(to referral) bool {
+	return from.part != to.part && (from.anyNamespace || to.anyNamespace ||
+		from.namespace == "" || to.namespace == "" || from.namespace == to.namespace)
+}
+
+// refersToOthers reports whether a value of an object holds a string that
+// names a referral another entry can reach, skipping the object's own
+// metadata.name and metadata.namespace (top is true for the object
+// itself).
+func refersToOthers(value any, top bool, referrals map[string][]referral, from referral) bool {
+	switch v := value.(type) {
+	case string:
+		for _, to := range referrals[v] {
+			if from.reaches(to) {
+				return true
+			}
+		}
+	case []any:
+		for _, item := range v {
+			if refersToOthers(item, false, referrals, from) {
+				return true
+			}
+		}
+	case map[string]any:
+		for key, item := range v {
+			if top && key == "metadata" {
+				if meta, ok := item.(map[string]any); ok {
+					for metaKey, metaItem := range meta {
+						if metaKey != "name" && metaKey != "namespace" && refersToOthers(metaItem, false, referrals, from) {
+							return true
+						}
+					}
+					continue
+				}
+			}
+			if refersToOthers(item, false, referrals, from) {
+				return true
+			}
+		}
+	}
+	return false
+}
