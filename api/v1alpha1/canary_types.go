@@ -282,9 +282,25 @@ type CanaryStatus struct {
 	// FailedChecks counts the failed checks of the current rollout.
 	// +optional
 	FailedChecks int32 `json:"failedChecks"`
-	// Iterations counts the analysis steps of the current rollout.
+	// Iterations counts the analysis steps of the current rollout that
+	// passed and moved it on (a weight increase or an iteration).
 	// +optional
 	Iterations int32 `json:"iterations,omitempty"`
+	// AnalysisErrors counts the consecutive analysis steps that could not
+	// be judged (Prometheus unreachable, a query error); a step without
+	// errors resets it. Reaching spec.analysis.maxErrors rolls back.
+	// +optional
+	AnalysisErrors int32 `json:"analysisErrors,omitempty"`
+	// LastStepTime is when the last analysis step (or confirm-rollout
+	// check) of the current rollout ran; the next one is due an
+	// analysis.interval later. Nil when none ran yet.
+	// +optional
+	LastStepTime *metav1.Time `json:"lastStepTime,omitempty"`
+	// NotReadySince is when the canary or primary was first seen not ready
+	// during the current rollout; nil while both are ready. The rollout is
+	// rolled back once it is older than spec.progressDeadlineSeconds.
+	// +optional
+	NotReadySince *metav1.Time `json:"notReadySince,omitempty"`
 	// LastAppliedRevision is the revision of the target being rolled out,
 	// or last rolled out.
 	// +optional

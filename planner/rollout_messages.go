@@ -1,0 +1,72 @@
+package planner
+
+import (
+	"fmt"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+)
+
+// Message is one line for the log and one Event on the Canary, worded like
+// Flagger's (DESIGN.md, "Messages").
+type Message struct {
+	// Warning marks a Warning event (a halt, a rollback, a wait on a
+	// Deployment); false is Normal.
+	Warning bool
+	// Text is the message, e.g. "Advance detail.flagger canary weight 5".
+	Text string
+}
+
+// PostRolloutMessages words the results of a CallWebhooks action of type
+// post-rollout: "Post-rollout check NAME passed", or a warning "Post-rollout
+// check NAME failed MESSAGE".
+func PostRolloutMessages(results []WebhookResult) []Message {
+	var msgs []Message
+	for _, res := range results {
+		if res.Passed {
+			msgs = append(msgs, Message{Text: fmt.Sprintf("Post-rollout check %s passed", res.Name)})
+			continue
+		}
+		msgs = append(msgs, Message{Warning: true, Text: fmt.Sprintf("Post-rollout check %s failed %s", res.Name, res.Message)})
+	}
+	return msgs
+}
+
+// halt says what holds the step, e.g. "Halt detail.flagger advancement
+// success rate 23.03% < 99%"; reason is what follows "advancement".
+func (r *rollout) halt(reason string) {
+	r.warn("Halt %s advancement %s", r.canaryID, reason)
+}
+
+// verdictText is what a metric verdict says after "advancement".
+func verdictText(v MetricVerdict) string {
+	if v.Message != "" {
+		return v.Message
+	}
+	switch v.Verdict {
+	case VerdictNoData:
+		return fmt.Sprintf("no values found for metric %s", v.Name)
+	case VerdictError:
+		return fmt.Sprintf("metric %s could not be measured", v.Name)
+	default:
+		return fmt.Sprintf("metric %s check failed", v.Name)
+	}
+}
+
+// webhookText is what a failed check webhook says after "advancement", in
+// Flagger's words.
+func webhookText(res WebhookResult) string {
+	kind := "external check"
+	if res.Type == v1alpha1.WebhookPreRollout {
+		kind = "pre-rollout check"
+	}
+	return fmt.Sprintf("%s %s failed %s", kind, res.Name, res.Message)
+}
+
+// info and warn add a message to the decision.
+func (r *rollout) info(format string, args ...any) {
+	r.messages = append(r.messages, Message{Text: fmt.Sprintf(format, args...)})
+}
+
+func (r *rollout) warn(format string, args ...any) {
+	r.messages = append(r.messages, Message{Warning: true, Text: fmt.Sprintf(format, args...)})
+}

@@ -1,0 +1,101 @@
+package planner
+
+import (
+	"time"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+)
+
+// RolloutObservation is what the reconciler knows about one Canary when it
+// asks DecideRollout what to do next. DecideRollout never modifies it.
+type RolloutObservation struct {
+	// Name and Namespace of the Canary.
+	Name, Namespace string
+	// Spec is the Canary's spec, defaulted (v1alpha1.Canary.Default); zero
+	// fields that have a default are read as that default all the same.
+	Spec v1alpha1.CanarySpec
+	// Status is the live Canary status: the whole rollout state.
+	Status v1alpha1.CanaryStatus
+	// Revision is the target's revision that Git asks for, and Commit the
+	// Git commit whose rendering produced it. An empty Revision decides
+	// nothing.
+	Revision, Commit string
+
+	// CanaryReady reports whether the canary Deployment (the target) has
+	// finished rolling out; CanaryNotReady is the applier's reason when it
+	// has not, e.g. "detail.flagger not ready: waiting for rollout to
+	// finish: 0 of 2 updated replicas are available", passed through
+	// word for word.
+	CanaryReady    bool
+	CanaryNotReady string
+	// PrimaryReady and PrimaryNotReady are the same for <target>-primary.
+	PrimaryReady    bool
+	PrimaryNotReady string
+
+	// Weights are the route weights read back from the router; nil when
+	// they were not read. Weights that differ from the status during the
+	// analysis are set back to the status's.
+	Weights *Weights
+
+	// Checks are the results of the checks a RunChecks action asked for;
+	// nil when none ran for this call.
+	Checks *StepChecks
+
+	// Now is the time of the decision; DecideRollout reads no clock.
+	Now time.Time
+}
+
+// Weights split the traffic between primary and canary, in percent; they
+// add up to 100.
+type Weights struct {
+	Primary, Canary int32
+}
+
+// StepChecks are the results of one RunChecks action.
+type StepChecks struct {
+	// Metrics holds a verdict per metric of the Canary, matched by name.
+	Metrics []MetricVerdict
+	// Webhooks holds a result per webhook called, matched by name.
+	Webhooks []WebhookResult
+}
+
+// Verdict is the outcome of one metric check.
+type Verdict string
+
+// The verdicts of a metric check.
+const (
+	// VerdictPass: the value is within the metric's threshold range.
+	VerdictPass Verdict = "Pass"
+	// VerdictFail: the value is out of range; a failed check.
+	VerdictFail Verdict = "Fail"
+	// VerdictNoData: the query returned no value (the canary may receive no
+	// traffic); a failed check.
+	VerdictNoData Verdict = "NoData"
+	// VerdictError: the metric could not be measured (Prometheus
+	// unreachable, a query error); the step holds, neither advancing nor
+	// failing, until analysis.maxErrors consecutive steps had errors.
+	VerdictError Verdict = "Error"
+)
+
+// MetricVerdict is the outcome of one metric check.
+type MetricVerdict struct {
+	// Name of the metric, as in the spec.
+	Name string
+	// Verdict of the check.
+	Verdict Verdict
+	// Message says why, for anything but a pass, in words that follow
+	// "Halt detail.flagger advancement ", e.g. "success rate 23.03% < 99%".
+	// Empty means a generic message naming the metric.
+	Message string
+}
+
+// WebhookResult is the outcome of one webhook call.
+type WebhookResult struct {
+	// Name and Type of the webhook, as in the spec.
+	Name, Type string
+	// Passed is true when the webhook answered 2xx: a check passed, a gate
+	// opened, a rollback asked for.
+	Passed bool
+	// Message says why the call did not pass, e.g. "status 500: ...".
+	Message string
+}

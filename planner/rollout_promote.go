@@ -1,0 +1,84 @@
+package planner
+
+import (
+	"github.com/sluicehq/sluice/api/v1alpha1"
+)
+
+// promoteCanary copies the canary to the primary: phase Promoting.
+func (r *rollout) promoteCanary() {
+	r.info("Copying %s template spec to %s", r.targetID, r.primaryID)
+	r.do(PromoteToPrimary{Revision: r.st.LastAppliedRevision})
+	r.st.NotReadySince = nil
+	r.setPhase(v1alpha1.PhasePromoting)
+	r.report(r.st.LastAppliedCommit, CommitPending, "promoting: copying the canary to %s", r.primaryID)
+	r.requeue = r.poll()
+}
+
+// promote waits for the primary to run the promoted revision, then routes
+// all traffic to it: phase Finalising.
+func (r *rollout) promote() {
+	if !r.ready(false) {
+		return
+	}
+	r.st.NotReadySince = nil
+	r.info("Routing all traffic to primary")
+	r.do(SetWeights{Primary: 100})
+	r.st.CanaryWeight = 0
+	r.setPhase(v1alpha1.PhaseFinalising)
+	r.requeue = r.poll()
+}
+
+// finalise scales the canary down once the route reads all-primary, and
+// records the promotion: phase Succeeded.
+func (r *rollout) finalise() {
+	if w := r.obs.Weights; w != nil && w.Canary != 0 {
+		r.do(SetWeights{Primary: 100})
+		r.requeue = r.poll()
+		return
+	}
+	r.do(ScaleDownCanary{})
+	r.callPostRollout()
+	st := &r.st
+	st.LastPromotedRevision, st.LastPromotedCommit = st.LastAppliedRevision, st.LastAppliedCommit
+	st.LastStepTime, st.NotReadySince, st.AnalysisErrors = nil, nil, 0
+	r.setPhase(v1alpha1.PhaseSucceeded)
+	r.info("Promotion completed! Scaling down %s", r.targetID)
+	r.report(st.LastAppliedCommit, CommitSuccess, "promoted to %s", r.primaryID)
+	r.requeueIfGitMovedOn()
+}
+
+// rollback routes all traffic to the primary, puts the primary back on the
+// last promoted revision if the promotion had begun, and scales the canary
+// down: phase Failed. reason is the commit status's description; the
+// caller says why in a message first.
+func (r *rollout) rollback(reason string) {
+	if r.st.Phase == v1alpha1.PhasePromoting {
+		r.do(RestorePrimary{Revision: r.st.LastPromotedRevision, Commit: r.st.LastPromotedCommit})
+	}
+	r.do(SetWeights{Primary: 100}, ScaleDownCanary{})
+	r.callPostRollout()
+	r.warn("Canary failed! Scaling down %s", r.targetID)
+	st := &r.st
+	st.CanaryWeight, st.LastFailedRevision = 0, st.LastAppliedRevision
+	st.LastStepTime, st.NotReadySince = nil, nil
+	r.setPhase(v1alpha1.PhaseFailed)
+	r.report(st.LastAppliedCommit, CommitFailure, "%s", reason)
+	r.requeueIfGitMovedOn()
+}
+
+// callPostRollout calls the post-rollout webhooks, if any.
+func (r *rollout) callPostRollout() {
+	if len(r.hooks(v1alpha1.WebhookPostRollout)) > 0 {
+		r.do(CallWebhooks{Type: v1alpha1.WebhookPostRollout})
+	}
+}
+
+// requeueIfGitMovedOn asks to be called again soon when Git already asks
+// for another revision than the one that just finished; otherwise nothing
+// is scheduled.
+func (r *rollout) requeueIfGitMovedOn() {
+	r.requeue = 0
+	if r.obs.Revision != r.st.LastAppliedRevision {
+		r.requeue = r.poll()
+	}
+}

@@ -1,0 +1,53 @@
+package planner
+
+import (
+	"fmt"
+	"slices"
+)
+
+// CommitState is the state of a commit status, as GitHub names them.
+type CommitState string
+
+// The states of a commit status.
+const (
+	// CommitPending: the revision of the commit is being rolled out.
+	CommitPending CommitState = "pending"
+	// CommitSuccess: the revision was promoted.
+	CommitSuccess CommitState = "success"
+	// CommitFailure: the revision was rolled back.
+	CommitFailure CommitState = "failure"
+	// CommitError: the rollout of the revision stopped for another reason
+	// than its own health (superseded by a newer commit, withdrawn from Git).
+	CommitError CommitState = "error"
+)
+
+// CommitStatus is a commit status to write on Commit, in the context
+// sluice/<namespace>/<canary>. Description is for people and may be longer
+// than a forge accepts: the forge shortens it.
+type CommitStatus struct {
+	Commit      string
+	State       CommitState
+	Description string
+}
+
+// report adds a commit status on the commit being rolled out; nothing
+// without a commit.
+func (r *rollout) report(commit string, state CommitState, format string, args ...any) {
+	if commit == "" {
+		return
+	}
+	r.commitStatuses = append(r.commitStatuses, CommitStatus{Commit: commit, State: state, Description: fmt.Sprintf(format, args...)})
+}
+
+// progress describes where the analysis is, e.g. "canary weight 10% — step
+// 2/3" or "iteration 2/10".
+func (r *rollout) progress() string {
+	if r.iterations() {
+		return fmt.Sprintf("iteration %d/%d", r.st.Iterations, r.obs.Spec.Analysis.Iterations)
+	}
+	step := slices.Index(r.steps, r.st.CanaryWeight) + 1
+	if step == 0 {
+		return fmt.Sprintf("canary starting — step 0/%d", len(r.steps))
+	}
+	return fmt.Sprintf("canary weight %d%% — step %d/%d", r.st.CanaryWeight, step, len(r.steps))
+}
