@@ -15,7 +15,7 @@ require (
 	sigs.k8s.io/yaml v1.6.0
 )
 
-require sigs.k8s.io/gateway-api v1.4.0 // indirect
+require sigs.k8s.io/gateway-api v1.4.0
 
 require (
 	dario.cat/mergo v1.0.0 // indirect

@@ -1,0 +1,75 @@
+package analysis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+)
+
+// Check measures one metric of a Canary with an instant query at
+// Prometheus's current time and judges the value against the metric's
+// thresholdRange (see the Verdict constants). It never returns an error: a
+// check that cannot be made is a Result with VerdictError and Err set. It
+// does not retry: the next analysis step is the retry.
+func (c *Checker) Check(ctx context.Context, canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric) Result {
+	result := Result{Metric: metric.Name}
+	query, err := RenderQuery(canary, metric, c.mesh)
+	if err != nil {
+		return result.failedWith(err)
+	}
+	result.Query = query
+	value, found, err := c.query(ctx, query)
+	if err != nil {
+		return result.failedWith(&QueryError{Metric: metric.Name, Err: err})
+	}
+	if !found || math.IsNaN(value) || math.IsInf(value, 0) {
+		result.Verdict = VerdictNoData
+		result.Message = noDataMessage(canary, metric.Name, found, value)
+		return result
+	}
+	result.Value = value
+	result.Verdict, result.Message, err = judge(metric, value)
+	if err != nil {
+		return result.failedWith(err)
+	}
+	return result
+}
+
+// failedWith returns r as a VerdictError caused by err.
+func (r Result) failedWith(err error) Result {
+	r.Verdict, r.Value, r.Message, r.Err = VerdictError, 0, err.Error(), err
+	return r
+}
+
+// query runs an instant query and returns its single value, or found false
+// when the result is an empty vector.
+func (c *Checker) query(ctx context.Context, query string) (value float64, found bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	result, _, _, err := c.prometheus.Query(ctx, query, time.Time{}, promv1.WithTimeout(c.timeout))
+	if err != nil {
+		return 0, false, err
+	}
+	switch v := result.(type) {
+	case *model.Scalar:
+		return float64(v.Value), true, nil
+	case model.Vector:
+		switch len(v) {
+		case 0:
+			return 0, false, nil
+		case 1:
+			return float64(v[0].Value), true, nil
+		}
+		return 0, false, fmt.Errorf("the query returned %d series, want one: aggregate them, e.g. with sum()", len(v))
+	case nil:
+		return 0, false, errors.New("the query returned nothing")
+	}
+	return 0, false, fmt.Errorf("the query returned a %s, want a scalar or an instant vector", result.Type())
+}

@@ -1,0 +1,121 @@
+package analysis
+
+import (
+	"fmt"
+	"strings"
+	"text/template"
+	"text/template/parse"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+)
+
+// RenderQuery returns the PromQL of a metric for a Canary: the metric's own
+// query when it has one (a metric with a query is custom whatever its name),
+// else the mesh's template of the built-in metric. The template variables
+// are:
+//
+//	{{ namespace }}       the Canary's namespace
+//	{{ target }}          the targetRef name: the canary Deployment, e.g. detail
+//	{{ interval }}        the metric's interval, 1m when empty
+//	{{ variables.NAME }}  the metric's templateVariables[NAME]
+//
+// They are written exactly as above (functions, not fields: no leading dot)
+// and inserted as they are, without quoting. The text/template built-in
+// functions (printf, index, …) are available too. The empty mesh means
+// MeshForProvider(canary.Spec.Provider). RenderQuery does no I/O.
+//
+// A variable that does not exist, including a NAME missing from
+// templateVariables, is an *UnknownVariableError naming the metric and the
+// variable; an unknown provider is an *UnknownProviderError. A template
+// that does not parse, an unknown mesh and a metric that is neither built in
+// nor has a query are errors too. Every error starts with "metric NAME:".
+func RenderQuery(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric, mesh Mesh) (string, error) {
+	text, err := queryTemplate(canary, metric, mesh)
+	if err != nil {
+		return "", fmt.Errorf("metric %s: %w", metric.Name, err)
+	}
+	tree, err := parseQuery(metric.Name, text)
+	if err != nil {
+		return "", fmt.Errorf("metric %s: parse query template: %w", metric.Name, err)
+	}
+	if err := checkVariables(tree.Root, metric); err != nil {
+		return "", err
+	}
+	tmpl, err := template.New(metric.Name).Option("missingkey=error").
+		Funcs(templateFuncs(canary, metric)).AddParseTree(metric.Name, tree)
+	if err != nil {
+		return "", fmt.Errorf("metric %s: query template: %w", metric.Name, err)
+	}
+	var query strings.Builder
+	if err := tmpl.Execute(&query, nil); err != nil {
+		return "", fmt.Errorf("metric %s: render query template: %w", metric.Name, err)
+	}
+	return strings.TrimSpace(query.String()), nil
+}
+
+// queryTemplate returns the template of the metric's query: its own, or the
+// built-in one of mesh (of the Canary's provider when mesh is empty).
+func queryTemplate(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric, mesh Mesh) (string, error) {
+	if metric.Query != "" {
+		return metric.Query, nil
+	}
+	if !v1alpha1.IsBuiltinMetric(metric.Name) {
+		return "", fmt.Errorf("not a built-in metric (%s) and no query", strings.Join(v1alpha1.BuiltinMetrics(), ", "))
+	}
+	if mesh == "" {
+		var err error
+		if mesh, err = MeshForProvider(canary.Spec.Provider); err != nil {
+			return "", err
+		}
+	}
+	text, ok := builtinQueries[mesh][metric.Name]
+	if !ok {
+		return "", fmt.Errorf("unknown mesh %q: known meshes are %s", mesh, joinMeshes())
+	}
+	return text, nil
+}
+
+// parseQuery parses a query template without checking its functions, so
+// that checkVariables can name an unknown one as a variable rather than
+// text/template reporting an undefined function.
+func parseQuery(name, text string) (*parse.Tree, error) {
+	tree := parse.New(name)
+	tree.Mode = parse.SkipFuncCheck
+	return tree.Parse(text, "", "", map[string]*parse.Tree{})
+}
+
+// The names of the template variables.
+const (
+	varNamespace = "namespace"
+	varTarget    = "target"
+	varInterval  = "interval"
+	varVariables = "variables"
+)
+
+// templateFuncs returns the template variables of a metric of a Canary, as
+// the template functions that make {{ namespace }} work without a dot.
+func templateFuncs(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric) template.FuncMap {
+	interval := metric.Interval
+	if interval == "" {
+		interval = v1alpha1.DefaultInterval
+	}
+	variables := metric.TemplateVariables
+	if variables == nil {
+		variables = map[string]string{}
+	}
+	return template.FuncMap{
+		varNamespace: func() string { return canary.Namespace },
+		varTarget:    func() string { return canary.Spec.TargetRef.Name },
+		varInterval:  func() string { return interval },
+		varVariables: func() map[string]string { return variables },
+	}
+}
+
+// joinMeshes lists the known meshes for an error message.
+func joinMeshes() string {
+	names := make([]string, len(meshes))
+	for i, m := range meshes {
+		names[i] = string(m)
+	}
+	return strings.Join(names, ", ")
+}
