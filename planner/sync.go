@@ -44,8 +44,14 @@ type SyncDecision struct {
 // DecideSync decides what syncing a commit does to one Canary target:
 //   - first sight: install the primary from this revision (no analysis),
 //     phase Initializing, then Initialized once the primary is ready;
+//   - a rollout owns the Canary (phase Progressing, WaitingPromotion,
+//     Promoting or Finalising): leave target, primary and status alone,
+//     whatever the revision, since DecideRollout decides what it means (a
+//     re-sync of the same head must not clobber a live rollout);
 //   - the revision the primary already runs: keep it installed, clear any
 //     pending revision (Git was reverted);
+//   - the last applied or the last failed revision: leave everything alone
+//     (the canary holds it, or it failed and a retry needs a new revision);
 //   - another revision: leave target and primary alone and record the
 //     revision and commit as pending, phase Waiting.
 func DecideSync(obs SyncObservation) SyncDecision {
@@ -74,6 +80,9 @@ func DecideSync(obs SyncObservation) SyncDecision {
 		}
 		return SyncDecision{Install: true, Status: st, Messages: msgs}
 
+	case RolloutOwns(st.Phase):
+		return SyncDecision{Install: false, Status: st}
+
 	case obs.Revision == st.LastPromotedRevision:
 		if st.PendingRevision != "" {
 			msgs = append(msgs, fmt.Sprintf("Pending revision %s of %s withdrawn: Git is back at the revision the primary runs", short(st.PendingRevision), id))
@@ -85,6 +94,9 @@ func DecideSync(obs SyncObservation) SyncDecision {
 		}
 		return SyncDecision{Install: true, Status: st, Messages: msgs}
 
+	case obs.Revision == st.LastAppliedRevision || obs.Revision == st.LastFailedRevision:
+		return SyncDecision{Install: false, Status: st}
+
 	default:
 		if st.PendingRevision != obs.Revision {
 			msgs = append(msgs, fmt.Sprintf("New revision %s of %s detected in commit %s: waiting for rollout", short(obs.Revision), id, short(obs.Commit)))
@@ -93,6 +105,16 @@ func DecideSync(obs SyncObservation) SyncDecision {
 		setPhase(v1alpha1.PhaseWaiting)
 		return SyncDecision{Install: false, Status: st, Messages: msgs}
 	}
+}
+
+// RolloutOwns reports whether phase belongs to a rollout in flight, whose
+// status only DecideRollout may change.
+func RolloutOwns(phase v1alpha1.CanaryPhase) bool {
+	switch phase {
+	case v1alpha1.PhaseProgressing, v1alpha1.PhaseWaitingPromotion, v1alpha1.PhasePromoting, v1alpha1.PhaseFinalising:
+		return true
+	}
+	return false
 }
 
 // setApplied records the revision and commit being applied.

@@ -23,6 +23,17 @@ func TestDecideSync(t *testing.T) {
 	waiting.Phase, waiting.LastTransitionTime = v1alpha1.PhaseWaiting, &earlier
 	waiting.PendingRevision, waiting.PendingCommit = "rev2bbbbbb", "c2c2c2c2c2"
 
+	progressing := *initialized.DeepCopy()
+	progressing.Phase, progressing.CanaryWeight = v1alpha1.PhaseProgressing, 10
+	progressing.LastAppliedRevision, progressing.LastAppliedCommit, progressing.LastAppliedCommitShort = "rev2bbbbbb", "c2c2c2c2c2", "c2c2c2c"
+	inPhase := func(phase v1alpha1.CanaryPhase) v1alpha1.CanaryStatus {
+		st := *progressing.DeepCopy()
+		st.Phase = phase
+		return st
+	}
+	failed := *progressing.DeepCopy()
+	failed.Phase, failed.CanaryWeight, failed.LastFailedRevision = v1alpha1.PhaseFailed, 0, "rev2bbbbbb"
+
 	tests := []struct {
 		name string
 		obs  SyncObservation
@@ -76,6 +87,69 @@ func TestDecideSync(t *testing.T) {
 				st.LastAppliedCommit, st.LastAppliedCommitShort = "c1c1c1c1c1", "c1c1c1c"
 				return st
 			}(), Messages: []string{"Pending revision rev2bbb of detail.flagger withdrawn: Git is back at the revision the primary runs"}},
+		},
+		{
+			// Regression: Sync re-syncs the same head every interval, and
+			// used to set Waiting over a live rollout.
+			name: "a re-sync of the head under rollout leaves a Progressing rollout alone",
+			obs:  SyncObservation{Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2", PrimaryReady: true, Status: inPhase(v1alpha1.PhaseProgressing)},
+			want: SyncDecision{Install: false, Status: inPhase(v1alpha1.PhaseProgressing)},
+		},
+		{
+			// Regression: Sync re-syncs the same head every interval, and
+			// used to set Waiting over a live rollout.
+			name: "a re-sync of the head under rollout leaves a WaitingPromotion rollout alone",
+			obs:  SyncObservation{Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2", PrimaryReady: true, Status: inPhase(v1alpha1.PhaseWaitingPromotion)},
+			want: SyncDecision{Install: false, Status: inPhase(v1alpha1.PhaseWaitingPromotion)},
+		},
+		{
+			// Regression: Sync re-syncs the same head every interval, and
+			// used to set Waiting over a live rollout.
+			name: "a re-sync of the head under rollout leaves a Promoting rollout alone",
+			obs:  SyncObservation{Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2", PrimaryReady: true, Status: inPhase(v1alpha1.PhasePromoting)},
+			want: SyncDecision{Install: false, Status: inPhase(v1alpha1.PhasePromoting)},
+		},
+		{
+			// Regression: Sync re-syncs the same head every interval, and
+			// used to set Waiting over a live rollout.
+			name: "a re-sync of the head under rollout leaves a Finalising rollout alone",
+			obs:  SyncObservation{Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2", PrimaryReady: true, Status: inPhase(v1alpha1.PhaseFinalising)},
+			want: SyncDecision{Install: false, Status: inPhase(v1alpha1.PhaseFinalising)},
+		},
+		{
+			name: "a newer revision mid-rollout is left to the rollout, which restarts the analysis",
+			obs:  SyncObservation{Revision: "rev3cccccc", Commit: "c3c3c3c3c3", PrimaryReady: true, Status: progressing},
+			want: SyncDecision{Install: false, Status: progressing},
+		},
+		{
+			name: "a revert to the primary's revision mid-rollout is left to the rollout, which stops it",
+			obs:  SyncObservation{Revision: "rev1aaaaaa", Commit: "c1c1c1c1c1", PrimaryReady: true, Status: progressing},
+			want: SyncDecision{Install: false, Status: progressing},
+		},
+		{
+			name: "the last failed revision stays failed and is not pending again",
+			obs:  SyncObservation{Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2", PrimaryReady: true, Status: failed},
+			want: SyncDecision{Install: false, Status: failed},
+		},
+		{
+			name: "the last failed revision seen in a later commit stays failed",
+			obs:  SyncObservation{Revision: "rev2bbbbbb", Commit: "c4c4c4c4c4", PrimaryReady: true, Status: failed},
+			want: SyncDecision{Install: false, Status: failed},
+		},
+		{
+			name: "the last applied revision after a rollout ended is not pending again",
+			obs:  SyncObservation{Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2", PrimaryReady: true, Status: inPhase(v1alpha1.PhaseInitialized)},
+			want: SyncDecision{Install: false, Status: inPhase(v1alpha1.PhaseInitialized)},
+		},
+		{
+			name: "a new revision after a failed one is pending",
+			obs:  SyncObservation{Revision: "rev3cccccc", Commit: "c3c3c3c3c3", PrimaryReady: true, Status: failed},
+			want: SyncDecision{Install: false, Status: func() v1alpha1.CanaryStatus {
+				st := *failed.DeepCopy()
+				st.Phase, st.LastTransitionTime = v1alpha1.PhaseWaiting, &at
+				st.PendingRevision, st.PendingCommit = "rev3cccccc", "c3c3c3c3c3"
+				return st
+			}(), Messages: []string{"New revision rev3ccc of detail.flagger detected in commit c3c3c3c: waiting for rollout"}},
 		},
 	}
 	for _, tt := range tests {

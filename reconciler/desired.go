@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/sluicehq/sluice/api/v1alpha1"
 	"github.com/sluicehq/sluice/applier"
 	"github.com/sluicehq/sluice/manifests"
 	"github.com/sluicehq/sluice/planner"
@@ -31,7 +32,18 @@ func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecisi
 		canary := rendering.Canaries[i]
 		targets[objectID(target.Deployment.Namespace, target.Deployment.Name, "Deployment")] = true
 		typed := []runtime.Object{}
-		for _, svc := range applier.Services(canary, target.Deployment) {
+		services := applier.Services(canary, target.Deployment)
+		if switchedByRouter(canary, decisions[i]) {
+			// The apex stays sluice's (not pruned) but its selector is the
+			// router's while a blue/green rollout runs.
+			apex, err := applier.ToUnstructured(services[0])
+			if err != nil {
+				return state{}, err
+			}
+			untouched = append(untouched, apex...)
+			services = services[1:]
+		}
+		for _, svc := range services {
 			typed = append(typed, svc)
 		}
 		primary, err := applier.Primary(target.Deployment, target.Revision)
@@ -73,6 +85,14 @@ func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecisi
 	out.objects = append(out.objects, generated...)
 	out.inventory = applier.InventoryOf(append(append([]*unstructured.Unstructured{}, out.objects...), untouched...))
 	return out, nil
+}
+
+// switchedByRouter reports whether the apex Service of canary belongs to
+// its router for now: with provider kubernetes (blue/green), the router
+// switches the apex's selector, and applying Services' apex during a
+// rollout would switch it back to the primary.
+func switchedByRouter(canary *v1alpha1.Canary, decision planner.SyncDecision) bool {
+	return canary.Spec.Provider == providerKubernetes && planner.RolloutOwns(decision.Status.Phase)
 }
 
 func objectID(namespace, name, kind string) string { return kind + "/" + namespace + "/" + name }

@@ -127,6 +127,8 @@ type harness struct {
 	// counted is the client whose writes are counted.
 	counted client.Client
 	a       *applier.Applier
+	// lastSync is how long the last sync of rollUntil took.
+	lastSync time.Duration
 }
 
 // recClient returns the client whose writes the harness counts.
@@ -138,6 +140,7 @@ func (h *harness) applier() *applier.Applier { return h.a }
 func newHarness(t testing.TB, repo *gitRepo, ns string, mutate func(*reconciler.Options)) *harness {
 	t.Helper()
 	pg := playgroundtest.Playground()
+	installRouterCRDs(t)
 	config := rest.CopyConfig(pg.ControlPlane.Config)
 	config.QPS = -1 // measure sluice, not the client-side rate limiter
 	base, err := client.NewWithWatch(config, client.Options{Scheme: reconciler.Scheme()})

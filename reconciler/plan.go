@@ -30,9 +30,14 @@ type Plan struct {
 type CanaryPlan struct {
 	Name, Namespace string
 	// Action is "install" (first sight: primary created, no analysis),
-	// "rollout" (a new revision: a progressive rollout would start) or
-	// "none".
+	// "rollout" (a new revision: a progressive rollout would start),
+	// "in-flight" (a rollout is under way; a sync leaves it to the
+	// rollout), "failed" (the revision failed its last rollout: a retry
+	// needs a new revision) or "none".
 	Action string
+	// Phase and Weight are the live phase and canary weight.
+	Phase  v1alpha1.CanaryPhase
+	Weight int32
 	// Revision is the target's revision in the planned commit.
 	Revision string
 	// Steps are the canary weights of a rollout, in order.
@@ -51,7 +56,7 @@ func (p Plan) Changed() bool {
 		}
 	}
 	for _, c := range p.Canaries {
-		if c.Action != "none" {
+		if c.Action == "install" || c.Action == "rollout" {
 			return true
 		}
 	}
@@ -96,14 +101,20 @@ func (r *Reconciler) Plan(ctx context.Context, co gitsync.Checkout) (Plan, error
 // canaryPlan describes the decision for one Canary.
 func canaryPlan(canary *v1alpha1.Canary, obs planner.SyncObservation, decision planner.SyncDecision) CanaryPlan {
 	cp := CanaryPlan{Name: canary.Name, Namespace: canary.Namespace, Revision: obs.Revision, Action: "none",
-		Steps: canary.Spec.Analysis.Steps(), Interval: canary.Spec.Analysis.Interval}
+		Steps: canary.Spec.Analysis.Steps(), Interval: canary.Spec.Analysis.Interval,
+		Phase: obs.Status.Phase, Weight: obs.Status.CanaryWeight}
 	for _, m := range canary.Spec.Analysis.Metrics {
 		cp.Metrics = append(cp.Metrics, m.Name)
 	}
 	switch {
 	case obs.Status.LastPromotedRevision == "":
 		cp.Action = "install"
-	case !decision.Install:
+	case planner.RolloutOwns(obs.Status.Phase):
+		cp.Action = "in-flight"
+	case decision.Install:
+	case obs.Revision == obs.Status.LastFailedRevision:
+		cp.Action = "failed"
+	case decision.Status.PendingRevision == obs.Revision:
 		cp.Action = "rollout"
 	}
 	return cp
@@ -142,6 +153,10 @@ func (p Plan) Format(w io.Writer) error {
 			if len(c.Metrics) > 0 {
 				fmt.Fprintf(&b, "  metrics:  %s\n", strings.Join(c.Metrics, ", "))
 			}
+		case "in-flight":
+			fmt.Fprintf(&b, "a rollout is in flight (phase %s, canary weight %d%%); Git asks for revision %s\n", c.Phase, c.Weight, short(c.Revision))
+		case "failed":
+			fmt.Fprintf(&b, "no rollout (revision %s failed its last rollout; a retry needs a new revision)\n", short(c.Revision))
 		default:
 			fmt.Fprintf(&b, "no rollout (revision %s is the one the primary runs)\n", short(c.Revision))
 		}

@@ -1,7 +1,9 @@
 // Package reconciler is the conductor of sluice: it polls Git, renders the
 // checkout, asks the planner what each Canary target needs, applies the
-// result and persists the Canaries' status. Nothing else talks to more than
-// one of gitsync, manifests, planner and applier.
+// result and persists the Canaries' status; then it takes each rollout one
+// step further (planner.DecideRollout), running its checks through
+// analysis and its actions through applier. Nothing else talks to more than
+// one of gitsync, manifests, planner, applier and analysis.
 package reconciler
 
 import (
@@ -15,6 +17,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/sluicehq/sluice/analysis"
 	"github.com/sluicehq/sluice/api/v1alpha1"
 	"github.com/sluicehq/sluice/applier"
 	"github.com/sluicehq/sluice/gitsync"
@@ -48,6 +51,14 @@ type Options struct {
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// PrometheusURL is the base URL of the Prometheus HTTP API that the
+	// metric checks of every Canary query. Zero means metrics are not
+	// checked: each analysis step that asks for them says so in a Warning
+	// event and counts them as passed, so only webhooks gate the rollout.
+	PrometheusURL string
+	// Webhooks tunes the webhook calls (retries, transport); the zero value
+	// is analysis's defaults.
+	Webhooks analysis.WebhooksOptions
 }
 
 // Reconciler keeps a cluster converged to a Git branch.
@@ -57,6 +68,12 @@ type Reconciler struct {
 	source  Source
 	events  *eventRecorder
 	opts    Options
+
+	// checker is nil without Options.PrometheusURL, or when it is not a
+	// valid URL: checkerErr says why, at every analysis step.
+	checker    *analysis.Checker
+	checkerErr error
+	webhooks   *analysis.Webhooks
 }
 
 // Scheme returns a scheme with the built-in Kubernetes types and the
@@ -82,5 +99,10 @@ func New(c client.Client, a *applier.Applier, events kubernetes.Interface, sourc
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Reconciler{client: c, applier: a, source: source, events: newEventRecorder(events, opts.Log), opts: opts}
+	r := &Reconciler{client: c, applier: a, source: source, events: newEventRecorder(events, opts.Log), opts: opts,
+		webhooks: analysis.NewWebhooks(opts.Webhooks)}
+	if opts.PrometheusURL != "" {
+		r.checker, r.checkerErr = analysis.NewChecker(analysis.CheckerOptions{Address: opts.PrometheusURL})
+	}
+	return r
 }

@@ -39,6 +39,9 @@ func (r *Reconciler) Run(ctx context.Context) error {
 			if result.Settling {
 				wait = settleInterval
 			}
+			if result.RequeueAfter > 0 {
+				wait = min(wait, result.RequeueAfter)
+			}
 		}
 		select {
 		case <-ctx.Done():

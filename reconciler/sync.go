@@ -3,6 +3,7 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/sluicehq/sluice/applier"
 	"github.com/sluicehq/sluice/gitsync"
@@ -19,10 +20,18 @@ type Result struct {
 	// Settling is true while a Canary waits for its primary to be ready:
 	// the caller should sync again soon rather than at the next interval.
 	Settling bool
+	// RequeueAfter is when the soonest Canary rollout wants its next step
+	// (a pending revision to start, an analysis step due, a Deployment to
+	// become ready). Zero means no rollout asked: sync at the next
+	// interval.
+	RequeueAfter time.Duration
 }
 
 // Sync converges the cluster to one checkout:
-// render → observe → plan → act → persist.
+// render → observe → plan → act → persist, then routes every Canary's
+// traffic objects and takes the next step of every rollout pending or in
+// flight (see rollouts): a sync of the same head every interval moves the
+// rollouts on without ever restarting them.
 // A checkout that does not render, or that asks for something sluice
 // refuses, is refused as a whole: nothing from it is applied, the error is
 // logged and set on the Ready condition of the Canaries, and the last good
@@ -68,7 +77,17 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 			return result, err
 		}
 	}
-	return result, nil
+
+	// Route: each Canary's routing objects match its spec, keeping the
+	// split they route now.
+	if err := r.reconcileRoutes(ctx, rendering); err != nil {
+		return result, err
+	}
+
+	// Roll out: each Canary whose revision was pending before this sync, or
+	// whose rollout is in flight, takes its next step (rollout.go).
+	result.RequeueAfter, err = r.rollouts(ctx, rendering, observations, decisions, co.Commit)
+	return result, err
 }
 
 // apply applies the desired objects, prunes what left Git when asked to,

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sluicehq/sluice/analysis"
 	"github.com/sluicehq/sluice/reconciler"
 )
 
@@ -13,13 +14,17 @@ func newRunCommand() *cobra.Command {
 	var flags syncFlags
 	var branch string
 	var interval time.Duration
+	var prometheusURL string
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Keep the cluster converged to a Git branch",
 		Long: `Poll a branch of a Git repository, render its manifests with kustomize and
 server-side apply them. Every Canary target gets a primary from the first
-revision seen; later revisions of a target are recorded on the Canary as
-pending rollouts. Every flag can also be set with SLUICE_<FLAG>, e.g.
+revision seen; a later revision of a target is rolled out progressively:
+the canary gets traffic in weight steps, each gated on the Canary's metrics
+(queried from --prometheus-url) and webhooks, then is promoted or rolled
+back. Without --prometheus-url metrics are not checked (a Warning event says
+so at every step) and only webhooks gate the rollout. Every flag can also be set with SLUICE_<FLAG>, e.g.
 SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -27,11 +32,16 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 				return err
 			}
 			log := newLogger()
+			if prometheusURL != "" {
+				if _, err := analysis.NewChecker(analysis.CheckerOptions{Address: prometheusURL}); err != nil {
+					return fmt.Errorf("--prometheus-url: %w", err)
+				}
+			}
 			source, err := flags.source(branch)
 			if err != nil {
 				return err
 			}
-			rec, c, err := flags.reconciler(source, reconciler.Options{Interval: interval, Log: log})
+			rec, c, err := flags.reconciler(source, reconciler.Options{Interval: interval, Log: log, PrometheusURL: prometheusURL})
 			if err != nil {
 				return err
 			}
@@ -45,5 +55,6 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 	flags.register(cmd.Flags())
 	cmd.Flags().StringVar(&branch, "branch", "main", "branch to sync")
 	cmd.Flags().DurationVar(&interval, "interval", 30*time.Second, "how often to poll the branch (and correct drift)")
+	cmd.Flags().StringVar(&prometheusURL, "prometheus-url", "", "base URL of the Prometheus HTTP API the metric checks query, e.g. http://prometheus.monitoring:9090; empty skips metric checks")
 	return cmd
 }

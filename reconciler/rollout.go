@@ -1,0 +1,157 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+	"github.com/sluicehq/sluice/applier"
+	"github.com/sluicehq/sluice/manifests"
+	"github.com/sluicehq/sluice/planner"
+)
+
+// rollouts takes the next rollout step of every Canary that the sync did
+// not install and whose revision was pending before this sync, or whose
+// rollout is in flight. A revision that this sync found pending starts at
+// the next sync, which it asks for at once: a sync records what Git asks
+// for before anything rolls out. It returns the soonest requeue asked for;
+// the error of one Canary does not stop the others.
+func (r *Reconciler) rollouts(ctx context.Context, rendering *manifests.Rendering, observations []planner.SyncObservation, decisions []planner.SyncDecision, commit string) (time.Duration, error) {
+	var requeue time.Duration
+	var errs []error
+	for i, canary := range rendering.Canaries {
+		if decisions[i].Install {
+			continue
+		}
+		before := observations[i].Status.Phase
+		if before != v1alpha1.PhaseWaiting && !planner.RolloutOwns(before) {
+			if decisions[i].Status.Phase == v1alpha1.PhaseWaiting {
+				requeue = soonest(requeue, settleInterval)
+			}
+			continue
+		}
+		after, err := r.rollout(ctx, canary, rendering.Targets[i], commit)
+		errs = append(errs, err)
+		requeue = soonest(requeue, after)
+	}
+	return requeue, errors.Join(errs...)
+}
+
+// rollout is one step of one Canary's rollout:
+// observe → plan (→ check → plan again) → act → persist.
+// A failed action stops the step before its status is persisted, so the
+// next step decides again from the live state (every action but webhook
+// calls is idempotent).
+func (r *Reconciler) rollout(ctx context.Context, canary *v1alpha1.Canary, target manifests.Target, commit string) (time.Duration, error) {
+	// Observe: the live status, readiness and route weights.
+	live, obs, err := r.observeRollout(ctx, canary, target, commit)
+	if err != nil {
+		return 0, err
+	}
+
+	// Plan: pure; a step whose checks are due asks for them first.
+	decision := planner.DecideRollout(obs)
+	if checks, ok := checksAsked(decision); ok {
+		obs.Checks = r.runChecks(ctx, live, canary, obs, checks)
+		obs.Now = r.opts.Now()
+		decision = planner.DecideRollout(obs)
+	}
+
+	// Act: the actions in order; the first failure stops the step.
+	if err := r.carryOut(ctx, live, canary, target, decision.Actions); err != nil {
+		return planner.PollInterval, err
+	}
+
+	// Persist: the status, then its messages.
+	return decision.RequeueAfter, r.persistRollout(ctx, canary, decision)
+}
+
+// observeRollout reads what DecideRollout needs about canary: its live
+// status, the readiness of its canary and primary Deployments and the
+// weights its router routes. It returns the live Canary, for events.
+func (r *Reconciler) observeRollout(ctx context.Context, canary *v1alpha1.Canary, target manifests.Target, commit string) (*v1alpha1.Canary, planner.RolloutObservation, error) {
+	var live v1alpha1.Canary
+	if err := r.client.Get(ctx, client.ObjectKeyFromObject(canary), &live); err != nil {
+		return nil, planner.RolloutObservation{}, fmt.Errorf("canary %s/%s: read: %w", canary.Namespace, canary.Name, err)
+	}
+	obs := planner.RolloutObservation{
+		Name: canary.Name, Namespace: canary.Namespace,
+		Spec: canary.Spec, Status: live.Status,
+		Revision: target.Revision, Commit: commit,
+		Now: r.opts.Now(),
+	}
+	name := target.Deployment.Name
+	var err error
+	if obs.CanaryReady, obs.CanaryNotReady, err = r.ready(ctx, canary.Namespace, name); err != nil {
+		return nil, obs, err
+	}
+	if obs.PrimaryReady, obs.PrimaryNotReady, err = r.ready(ctx, canary.Namespace, applier.PrimaryName(name)); err != nil {
+		return nil, obs, err
+	}
+	obs.Weights, err = r.weights(ctx, canary)
+	return &live, obs, err
+}
+
+// ready reports whether a Deployment has rolled out and, when it has not,
+// the applier's reason in Flagger's words. A missing one is not ready.
+func (r *Reconciler) ready(ctx context.Context, namespace, name string) (bool, string, error) {
+	err := r.applier.DeploymentReady(ctx, client.ObjectKey{Namespace: namespace, Name: name})
+	var notReady *applier.NotReadyError
+	switch {
+	case err == nil:
+		return true, "", nil
+	case errors.As(err, &notReady):
+		return false, notReady.Error(), nil
+	case apierrors.IsNotFound(errors.Unwrap(err)):
+		return false, fmt.Sprintf("%s.%s not ready: not found", name, namespace), nil
+	default:
+		return false, "", err
+	}
+}
+
+// weights reads the split the Canary's router routes; nil when the routing
+// objects do not exist yet, and for provider kubernetes, whose blue/green
+// switch has no weights to compare with the status's.
+func (r *Reconciler) weights(ctx context.Context, canary *v1alpha1.Canary) (*planner.Weights, error) {
+	if canary.Spec.Provider == providerKubernetes {
+		return nil, nil
+	}
+	router, err := r.applier.Router(canary.Spec.Provider)
+	if err != nil {
+		return nil, err
+	}
+	primary, canaryWeight, err := router.Weights(ctx, canary)
+	switch {
+	case apierrors.IsNotFound(err) || apierrors.IsNotFound(errors.Unwrap(err)):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("canary %s/%s: read weights: %w", canary.Namespace, canary.Name, err)
+	}
+	return &planner.Weights{Primary: primary, Canary: canaryWeight}, nil
+}
+
+// checksAsked returns the RunChecks action of a decision that asks for
+// checks (it comes alone).
+func checksAsked(decision planner.RolloutDecision) (planner.RunChecks, bool) {
+	if len(decision.Actions) != 1 {
+		return planner.RunChecks{}, false
+	}
+	checks, ok := decision.Actions[0].(planner.RunChecks)
+	return checks, ok
+}
+
+// soonest is the sooner of two requeues, zero meaning none.
+func soonest(a, b time.Duration) time.Duration {
+	switch {
+	case a == 0:
+		return b
+	case b == 0:
+		return a
+	}
+	return min(a, b)
+}

@@ -1,0 +1,159 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluicehq/sluice/analysis"
+	"github.com/sluicehq/sluice/api/v1alpha1"
+	"github.com/sluicehq/sluice/applier"
+	"github.com/sluicehq/sluice/manifests"
+	"github.com/sluicehq/sluice/planner"
+)
+
+// providerKubernetes is blue/green: its router switches all the traffic at
+// once, so a split goes to the side with the larger weight.
+const providerKubernetes = "kubernetes"
+
+// ErrCannotRestorePrimary is returned for a rollback that happens
+// after the primary's template was replaced (a failure while Promoting)
+// when the Source cannot check out the last promoted commit to render it
+// again (gitsync.Repository can).
+var ErrCannotRestorePrimary = errors.New("restore primary: not possible with this source")
+
+// carryOut carries out the actions of a rollout decision in order; the
+// first that fails stops the rest, with a Warning event naming it.
+func (r *Reconciler) carryOut(ctx context.Context, live, canary *v1alpha1.Canary, target manifests.Target, actions []planner.Action) error {
+	for _, action := range actions {
+		changes, err := r.act(ctx, live, canary, target, action)
+		logChanges(r, changes)
+		if err != nil {
+			err = fmt.Errorf("canary %s/%s: %s: %w", canary.Namespace, canary.Name, action, err)
+			r.events.record(ctx, live, corev1.EventTypeWarning, "Synced", err.Error())
+			return err
+		}
+	}
+	return nil
+}
+
+// act carries out one action and returns what it wrote.
+func (r *Reconciler) act(ctx context.Context, live, canary *v1alpha1.Canary, target manifests.Target, action planner.Action) (applier.Changes, error) {
+	key := client.ObjectKey{Namespace: canary.Namespace, Name: target.Deployment.Name}
+	switch a := action.(type) {
+	case planner.ApplyCanary:
+		return r.applyCanary(ctx, target, a)
+	case planner.ScaleUpCanary:
+		return r.scaleUpCanary(ctx, target)
+	case planner.ScaleDownCanary:
+		return r.applier.Scale(ctx, key, 0)
+	case planner.SetWeights:
+		return r.setWeights(ctx, canary, a)
+	case planner.PromoteToPrimary:
+		return r.promoteToPrimary(ctx, target, a)
+	case planner.RestorePrimary:
+		return r.restorePrimary(ctx, canary, a)
+	case planner.CallWebhooks:
+		r.callWebhooks(ctx, live, canary, target, a.Type)
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("unknown action %T", action)
+	}
+}
+
+// applyCanary applies the rendered target to the canary Deployment with
+// the replicas it runs now: scaling is ScaleUpCanary's and
+// ScaleDownCanary's business (an aborted rollout applies the primary's
+// revision to a canary it just scaled down).
+func (r *Reconciler) applyCanary(ctx context.Context, target manifests.Target, a planner.ApplyCanary) (applier.Changes, error) {
+	if a.Revision != target.Revision {
+		return nil, fmt.Errorf("the rendering has revision %s, not %s", short(target.Revision), short(a.Revision))
+	}
+	deploy := withTypeMeta(target.Deployment)
+	replicas, err := r.applier.Replicas(ctx, client.ObjectKeyFromObject(deploy))
+	switch {
+	case apierrors.IsNotFound(errors.Unwrap(err)):
+		replicas = 0
+	case err != nil:
+		return nil, err
+	}
+	deploy.Spec.Replicas = &replicas
+	objs, err := applier.ToUnstructured(deploy)
+	if err != nil {
+		return nil, err
+	}
+	return r.applier.Apply(ctx, objs)
+}
+
+// scaleUpCanary scales the canary to the replicas Git gives the target, or
+// to the primary's when Git leaves them unset (to an autoscaler).
+func (r *Reconciler) scaleUpCanary(ctx context.Context, target manifests.Target) (applier.Changes, error) {
+	key := client.ObjectKey{Namespace: target.Deployment.Namespace, Name: target.Deployment.Name}
+	if target.Deployment.Spec.Replicas != nil {
+		return r.applier.Scale(ctx, key, *target.Deployment.Spec.Replicas)
+	}
+	replicas, err := r.applier.Replicas(ctx, client.ObjectKey{Namespace: key.Namespace, Name: applier.PrimaryName(key.Name)})
+	if err != nil {
+		return nil, err
+	}
+	return r.applier.Scale(ctx, key, replicas)
+}
+
+// setWeights routes the split through the Canary's router; blue/green
+// (provider kubernetes) sends everything to the side with the larger
+// weight, the primary on a tie.
+func (r *Reconciler) setWeights(ctx context.Context, canary *v1alpha1.Canary, w planner.SetWeights) (applier.Changes, error) {
+	router, err := r.applier.Router(canary.Spec.Provider)
+	if err != nil {
+		return nil, err
+	}
+	if canary.Spec.Provider == providerKubernetes {
+		if w.Canary > w.Primary {
+			w = planner.SetWeights{Canary: 100}
+		} else {
+			w = planner.SetWeights{Primary: 100}
+		}
+	}
+	return router.SetWeights(ctx, canary, w.Primary, w.Canary)
+}
+
+// promoteToPrimary applies the primary derived from the rendered target,
+// which the analysis ran on the canary.
+func (r *Reconciler) promoteToPrimary(ctx context.Context, target manifests.Target, a planner.PromoteToPrimary) (applier.Changes, error) {
+	if a.Revision != target.Revision {
+		return nil, fmt.Errorf("the rendering has revision %s, not %s", short(target.Revision), short(a.Revision))
+	}
+	primary, err := applier.Primary(target.Deployment, target.Revision)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := applier.ToUnstructured(primary)
+	if err != nil {
+		return nil, err
+	}
+	return r.applier.Apply(ctx, objs)
+}
+
+// callWebhooks calls the Canary's webhooks of one type and records their
+// results; they change no decision.
+func (r *Reconciler) callWebhooks(ctx context.Context, live, canary *v1alpha1.Canary, target manifests.Target, hookType string) {
+	results := r.callHooks(ctx, canary, hookType, live.Status.Phase, target.Revision)
+	for _, msg := range planner.PostRolloutMessages(results) {
+		r.recordMessage(ctx, live, msg)
+	}
+}
+
+// callHooks calls every webhook of canary of type hookType, in the spec's
+// order, and returns their results for the planner.
+func (r *Reconciler) callHooks(ctx context.Context, canary *v1alpha1.Canary, hookType string, phase v1alpha1.CanaryPhase, checksum string) []planner.WebhookResult {
+	var results []planner.WebhookResult
+	for _, hook := range analysis.HooksOfType(canary, hookType) {
+		res := r.webhooks.Call(ctx, canary, hook, phase, checksum)
+		results = append(results, planner.WebhookResult{Name: res.Name, Type: res.Type, Passed: res.Passed, Message: res.Message})
+	}
+	return results
+}

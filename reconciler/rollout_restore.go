@@ -1,0 +1,44 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+	"github.com/sluicehq/sluice/applier"
+	"github.com/sluicehq/sluice/gitsync"
+	"github.com/sluicehq/sluice/manifests"
+	"github.com/sluicehq/sluice/planner"
+)
+
+// checkouter is a Source that can check out any commit, as
+// gitsync.Repository can.
+type checkouter interface {
+	Checkout(ctx context.Context, ref string) (gitsync.Checkout, error)
+}
+
+// restorePrimary puts the primary back on the last promoted revision after
+// a promotion failed half-way: it renders the commit of that revision again
+// and applies the primary derived from it. A source that cannot check out
+// a commit, or a rendering whose revision is not the one asked for (the
+// rendering options changed since), is an error, retried at the next step.
+func (r *Reconciler) restorePrimary(ctx context.Context, canary *v1alpha1.Canary, a planner.RestorePrimary) (applier.Changes, error) {
+	source, ok := r.source.(checkouter)
+	if !ok {
+		return nil, fmt.Errorf("%w: the source cannot check out commit %s", ErrCannotRestorePrimary, short(a.Commit))
+	}
+	co, err := source.Checkout(ctx, a.Commit)
+	if err != nil {
+		return nil, err
+	}
+	rendering, err := manifests.Render(co.Dir, r.opts.Path, r.opts.Render)
+	if err != nil {
+		return nil, fmt.Errorf("render commit %s: %w", short(a.Commit), err)
+	}
+	for i, c := range rendering.Canaries {
+		if c.Name == canary.Name && c.Namespace == canary.Namespace {
+			return r.promoteToPrimary(ctx, rendering.Targets[i], planner.PromoteToPrimary{Revision: a.Revision})
+		}
+	}
+	return nil, fmt.Errorf("commit %s renders no Canary %s/%s", short(a.Commit), canary.Namespace, canary.Name)
+}
