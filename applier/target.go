@@ -27,9 +27,12 @@ func CanaryServiceName(target string) string { return target + "-canary" }
 // named <target>-primary, with every selector label value suffixed with
 // -primary (in the selector and the pod template) so that primary and canary
 // pods never match each other's selector, the target's replicas (1 when
-// unset), and the revision recorded in RevisionAnnotation. A selector with
-// matchExpressions is refused: sluice cannot rewrite it safely.
-func Primary(target *appsv1.Deployment, revision string) (*appsv1.Deployment, error) {
+// unset), the revision recorded in RevisionAnnotation on the Deployment and
+// on its pod template (so that a change of config data alone rolls the
+// primary's pods), and every reference to a tracked config pointed at its
+// -primary copy (see PrimaryConfigs). A selector with matchExpressions is
+// refused: sluice cannot rewrite it safely.
+func Primary(target *appsv1.Deployment, revision string, tracked []TrackedConfig) (*appsv1.Deployment, error) {
 	if target.Spec.Selector == nil || len(target.Spec.Selector.MatchLabels) == 0 {
 		return nil, fmt.Errorf("deployment %s/%s: spec.selector.matchLabels is empty", target.Namespace, target.Name)
 	}
@@ -48,6 +51,12 @@ func Primary(target *appsv1.Deployment, revision string) (*appsv1.Deployment, er
 	}
 	primary.Spec.Selector = &metav1.LabelSelector{MatchLabels: primaryLabels(target.Spec.Selector.MatchLabels, target.Spec.Selector.MatchLabels)}
 	primary.Spec.Template.Labels = primaryLabels(target.Spec.Template.Labels, target.Spec.Selector.MatchLabels)
+	primary.Spec.Template.Annotations = maps.Clone(primary.Spec.Template.Annotations)
+	if primary.Spec.Template.Annotations == nil {
+		primary.Spec.Template.Annotations = map[string]string{}
+	}
+	primary.Spec.Template.Annotations[RevisionAnnotation] = revision
+	usePrimaryConfigs(&primary.Spec.Template.Spec, tracked)
 	if primary.Spec.Replicas == nil {
 		one := int32(1)
 		primary.Spec.Replicas = &one

@@ -19,7 +19,7 @@ func detail() *appsv1.Deployment {
 }
 
 func TestPrimaryRewritesSelectorLabelsAndKeepsTheRest(t *testing.T) {
-	primary, err := Primary(detail(), "abc123")
+	primary, err := Primary(detail(), "abc123", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +41,10 @@ func TestPrimaryRewritesSelectorLabelsAndKeepsTheRest(t *testing.T) {
 	if primary.Annotations[RevisionAnnotation] != "abc123" {
 		t.Errorf("revision annotation = %q", primary.Annotations[RevisionAnnotation])
 	}
+	// A change of config data alone must roll the primary's pods.
+	if primary.Spec.Template.Annotations[RevisionAnnotation] != "abc123" {
+		t.Errorf("pod template revision annotation = %q, want abc123", primary.Spec.Template.Annotations[RevisionAnnotation])
+	}
 }
 
 func TestPrimaryRefusesSelectorsItCannotRewrite(t *testing.T) {
@@ -58,7 +62,7 @@ func TestPrimaryRefusesSelectorsItCannotRewrite(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := detail()
 			tt.mutate(d)
-			_, err := Primary(d, "r")
+			_, err := Primary(d, "r", nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "deployment flagger/detail") {
 				t.Errorf("err = %v, want one naming deployment flagger/detail and %q", err, tt.want)
 			}

@@ -142,6 +142,9 @@ func TestRenderNeverReturnsSecretValues(t *testing.T) {
 	}
 	for _, target := range rendering.Targets {
 		target.Deployment = nil // rendered from Git, holds no Secret data
+		if len(target.ConfigObjects) == 0 {
+			t.Errorf("target %s has no ConfigObjects: the test no longer shows they are not serialized", target.Canary)
+		}
 		data, err := yaml.Marshal(target)
 		if err != nil {
 			t.Fatal(err)

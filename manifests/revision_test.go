@@ -154,6 +154,13 @@ func TestRevisionOfConfigsOutsideTheRendering(t *testing.T) {
 	if !inside.Configs[2].InRender || inside.Configs[2].DataHash == "" {
 		t.Errorf("the Secret added to the rendering: %+v, want InRender with a DataHash", inside.Configs[2])
 	}
+	var objects []string
+	for _, obj := range inside.ConfigObjects {
+		objects = append(objects, obj.GetKind()+"/"+obj.GetName())
+	}
+	if diff := cmp.Diff([]string{"ConfigMap/detail-config", "Secret/detail-token"}, objects); diff != "" {
+		t.Errorf("ConfigObjects: the rendered configs of Configs that are InRender, in order (-want +got):\n%s", diff)
+	}
 	if inside.Revision == outside.Revision {
 		t.Errorf("the revision did not change when a Secret it reads joined the rendering")
 	}

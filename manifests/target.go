@@ -30,6 +30,12 @@ type Target struct {
 	// Configs are the ConfigMaps and Secrets the pod template uses, sorted
 	// by kind then name.
 	Configs []ConfigRef
+	// ConfigObjects are the rendered ConfigMaps and Secrets of Configs that
+	// are InRender, in the order of Configs. They are also among
+	// Rendering.Objects; the primary runs on copies of them. They hold
+	// Secret data, so a Target never serializes them (json:"-"): printing
+	// a Target shows no secret.
+	ConfigObjects []*unstructured.Unstructured `json:"-"`
 	// SourceFiles are the checkout files that fed the target, relative to
 	// the checkout root, slash-separated, sorted; see Render for what
 	// "fed" means.
@@ -113,6 +119,7 @@ func newTarget(c canary, obj object, deployment *appsv1.Deployment, configs map[
 	src.of(obj, files)
 	src.of(c.object, files)
 	refs := configRefs(&deployment.Spec.Template.Spec)
+	var objects []*unstructured.Unstructured
 	for i, ref := range refs {
 		config, ok := configs[configKey{ref.Kind, types.NamespacedName{Namespace: obj.GetNamespace(), Name: ref.Name}}]
 		if !ok {
@@ -123,6 +130,7 @@ func newTarget(c canary, obj object, deployment *appsv1.Deployment, configs map[
 			return Target{}, fmt.Errorf("%s: hash data: %w", describe(strings.ToLower(ref.Kind), config), err)
 		}
 		refs[i].InRender, refs[i].DataHash = true, hash
+		objects = append(objects, config.Unstructured)
 		src.of(config, files)
 	}
 	template, _, _ := unstructured.NestedFieldNoCopy(obj.Object, "spec", "template")
@@ -131,10 +139,11 @@ func newTarget(c canary, obj object, deployment *appsv1.Deployment, configs map[
 		return Target{}, fmt.Errorf("%s: revision: %w", describe("deployment", obj), err)
 	}
 	return Target{
-		Canary:      types.NamespacedName{Namespace: c.GetNamespace(), Name: c.GetName()},
-		Deployment:  deployment,
-		Revision:    rev,
-		Configs:     refs,
-		SourceFiles: slices.Sorted(maps.Keys(files)),
+		Canary:        types.NamespacedName{Namespace: c.GetNamespace(), Name: c.GetName()},
+		Deployment:    deployment,
+		Revision:      rev,
+		Configs:       refs,
+		ConfigObjects: objects,
+		SourceFiles:   slices.Sorted(maps.Keys(files)),
 	}, nil
 }

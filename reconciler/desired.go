@@ -22,8 +22,9 @@ type state struct {
 
 // desiredState composes the objects to apply from the rendering and the
 // decisions: plain objects as rendered, Canaries, each Canary's Services, and
-// for targets the planner installs, the target scaled to zero and its
-// primary. A generated object that Git also defines is an error.
+// for targets the planner installs, the target scaled to zero, its primary
+// and the -primary copies of its configs. A generated object that Git also
+// defines is an error.
 func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecision) (state, error) {
 	var generated []*unstructured.Unstructured
 	var untouched []*unstructured.Unstructured
@@ -46,18 +47,23 @@ func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecisi
 		for _, svc := range services {
 			typed = append(typed, svc)
 		}
-		primary, err := applier.Primary(target.Deployment, target.Revision)
+		primary, err := primaryObjects(target)
 		if err != nil {
 			return state{}, fmt.Errorf("canary %s/%s: %w", canary.Namespace, canary.Name, err)
 		}
 		if decisions[i].Install {
-			typed = append(typed, applier.ScaledToZero(withTypeMeta(target.Deployment)), primary)
+			typed = append(typed, applier.ScaledToZero(withTypeMeta(target.Deployment)))
+			generated = append(generated, primary...)
 		} else {
-			skeletons, err := applier.ToUnstructured(withTypeMeta(target.Deployment), primary)
+			// The target, the primary and the config copies the primary
+			// reads stay as they are, and stay sluice's.
+			skeletons, err := applier.ToUnstructured(withTypeMeta(target.Deployment))
 			if err != nil {
 				return state{}, err
 			}
 			untouched = append(untouched, skeletons...)
+			untouched = append(untouched, primary...)
+			untouched = append(untouched, trackedSkeletons(canary.Namespace, decisions[i].Status.TrackedConfigs)...)
 		}
 		objs, err := applier.ToUnstructured(typed...)
 		if err != nil {

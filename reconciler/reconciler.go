@@ -13,6 +13,7 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -74,6 +75,11 @@ type Reconciler struct {
 	checker    *analysis.Checker
 	checkerErr error
 	webhooks   *analysis.Webhooks
+
+	// schedule is each Canary's next rollout step, on its own cadence
+	// between polls (schedule.go). Sync and Step are not safe for
+	// concurrent use; Run calls them from one goroutine.
+	schedule schedule
 }
 
 // Scheme returns a scheme with the built-in Kubernetes types and the
@@ -100,7 +106,7 @@ func New(c client.Client, a *applier.Applier, events kubernetes.Interface, sourc
 		opts.Now = time.Now
 	}
 	r := &Reconciler{client: c, applier: a, source: source, events: newEventRecorder(events, opts.Log), opts: opts,
-		webhooks: analysis.NewWebhooks(opts.Webhooks)}
+		webhooks: analysis.NewWebhooks(opts.Webhooks), schedule: schedule{next: map[types.NamespacedName]time.Time{}}}
 	if opts.PrometheusURL != "" {
 		r.checker, r.checkerErr = analysis.NewChecker(analysis.CheckerOptions{Address: opts.PrometheusURL})
 	}

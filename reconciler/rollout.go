@@ -7,6 +7,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
@@ -18,28 +19,31 @@ import (
 // rollouts takes the next rollout step of every Canary that the sync did
 // not install and whose revision was pending before this sync, or whose
 // rollout is in flight. A revision that this sync found pending starts at
-// the next sync, which it asks for at once: a sync records what Git asks
-// for before anything rolls out. It returns the soonest requeue asked for;
-// the error of one Canary does not stop the others.
+// the next step, which it plans at once: a sync records what Git asks
+// for before anything rolls out. Each Canary's next step goes on the
+// schedule (see Step); rollouts returns the soonest. The error of one
+// Canary does not stop the others.
 func (r *Reconciler) rollouts(ctx context.Context, rendering *manifests.Rendering, observations []planner.SyncObservation, decisions []planner.SyncDecision, commit string) (time.Duration, error) {
-	var requeue time.Duration
+	r.schedule.rendering, r.schedule.commit = rendering, commit
+	clear(r.schedule.next)
 	var errs []error
 	for i, canary := range rendering.Canaries {
+		key := types.NamespacedName{Namespace: canary.Namespace, Name: canary.Name}
 		if decisions[i].Install {
 			continue
 		}
 		before := observations[i].Status.Phase
 		if before != v1alpha1.PhaseWaiting && !planner.RolloutOwns(before) {
 			if decisions[i].Status.Phase == v1alpha1.PhaseWaiting {
-				requeue = soonest(requeue, settleInterval)
+				r.schedule.plan(key, r.opts.Now(), settleInterval)
 			}
 			continue
 		}
 		after, err := r.rollout(ctx, canary, rendering.Targets[i], commit)
 		errs = append(errs, err)
-		requeue = soonest(requeue, after)
+		r.schedule.plan(key, r.opts.Now(), after)
 	}
-	return requeue, errors.Join(errs...)
+	return r.untilNextStep(), errors.Join(errs...)
 }
 
 // rollout is one step of one Canary's rollout:
@@ -62,9 +66,14 @@ func (r *Reconciler) rollout(ctx context.Context, canary *v1alpha1.Canary, targe
 		decision = planner.DecideRollout(obs)
 	}
 
-	// Act: the actions in order; the first failure stops the step.
-	if err := r.carryOut(ctx, live, canary, target, decision.Actions); err != nil {
+	// Act: the actions in order; the first failure stops the step. The
+	// status records the configs a replaced primary reads.
+	primary, err := r.carryOut(ctx, live, canary, target, decision.Actions)
+	if err != nil {
 		return planner.PollInterval, err
+	}
+	if primary != nil {
+		decision.Status.TrackedConfigs = trackedHashes(*primary)
 	}
 
 	// Persist: the status, then its messages.
@@ -143,15 +152,4 @@ func checksAsked(decision planner.RolloutDecision) (planner.RunChecks, bool) {
 	}
 	checks, ok := decision.Actions[0].(planner.RunChecks)
 	return checks, ok
-}
-
-// soonest is the sooner of two requeues, zero meaning none.
-func soonest(a, b time.Duration) time.Duration {
-	switch {
-	case a == 0:
-		return b
-	case b == 0:
-		return a
-	}
-	return min(a, b)
 }

@@ -27,42 +27,52 @@ const providerKubernetes = "kubernetes"
 var ErrCannotRestorePrimary = errors.New("restore primary: not possible with this source")
 
 // carryOut carries out the actions of a rollout decision in order; the
-// first that fails stops the rest, with a Warning event naming it.
-func (r *Reconciler) carryOut(ctx context.Context, live, canary *v1alpha1.Canary, target manifests.Target, actions []planner.Action) error {
+// first that fails stops the rest, with a Warning event naming it. It
+// returns the target the primary was made from when an action replaced the
+// primary's template (nil otherwise), for the status's trackedConfigs.
+func (r *Reconciler) carryOut(ctx context.Context, live, canary *v1alpha1.Canary, target manifests.Target, actions []planner.Action) (*manifests.Target, error) {
+	var primary *manifests.Target
 	for _, action := range actions {
-		changes, err := r.act(ctx, live, canary, target, action)
+		changes, made, err := r.act(ctx, live, canary, target, action)
 		logChanges(r, changes)
 		if err != nil {
 			err = fmt.Errorf("canary %s/%s: %s: %w", canary.Namespace, canary.Name, action, err)
 			r.events.record(ctx, live, corev1.EventTypeWarning, "Synced", err.Error())
-			return err
+			return primary, err
+		}
+		if made != nil {
+			primary = made
 		}
 	}
-	return nil
+	return primary, nil
 }
 
-// act carries out one action and returns what it wrote.
-func (r *Reconciler) act(ctx context.Context, live, canary *v1alpha1.Canary, target manifests.Target, action planner.Action) (applier.Changes, error) {
+// act carries out one action and returns what it wrote and, for an action
+// that makes the primary, the target it was made from.
+func (r *Reconciler) act(ctx context.Context, live, canary *v1alpha1.Canary, target manifests.Target, action planner.Action) (applier.Changes, *manifests.Target, error) {
 	key := client.ObjectKey{Namespace: canary.Namespace, Name: target.Deployment.Name}
+	var changes applier.Changes
+	var err error
 	switch a := action.(type) {
 	case planner.ApplyCanary:
-		return r.applyCanary(ctx, target, a)
+		changes, err = r.applyCanary(ctx, target, a)
 	case planner.ScaleUpCanary:
-		return r.scaleUpCanary(ctx, target)
+		changes, err = r.scaleUpCanary(ctx, target)
 	case planner.ScaleDownCanary:
-		return r.applier.Scale(ctx, key, 0)
+		changes, err = r.applier.Scale(ctx, key, 0)
 	case planner.SetWeights:
-		return r.setWeights(ctx, canary, a)
+		changes, err = r.setWeights(ctx, canary, a)
 	case planner.PromoteToPrimary:
-		return r.promoteToPrimary(ctx, target, a)
+		changes, err = r.promoteToPrimary(ctx, target, a)
+		return changes, &target, err
 	case planner.RestorePrimary:
 		return r.restorePrimary(ctx, canary, a)
 	case planner.CallWebhooks:
 		r.callWebhooks(ctx, live, canary, target, a.Type)
-		return nil, nil
 	default:
-		return nil, fmt.Errorf("unknown action %T", action)
+		err = fmt.Errorf("unknown action %T", action)
 	}
+	return changes, nil, err
 }
 
 // applyCanary applies the rendered target to the canary Deployment with
@@ -122,16 +132,13 @@ func (r *Reconciler) setWeights(ctx context.Context, canary *v1alpha1.Canary, w 
 }
 
 // promoteToPrimary applies the primary derived from the rendered target,
-// which the analysis ran on the canary.
+// which the analysis ran on the canary, with the -primary copies of its
+// configs first.
 func (r *Reconciler) promoteToPrimary(ctx context.Context, target manifests.Target, a planner.PromoteToPrimary) (applier.Changes, error) {
 	if a.Revision != target.Revision {
 		return nil, fmt.Errorf("the rendering has revision %s, not %s", short(target.Revision), short(a.Revision))
 	}
-	primary, err := applier.Primary(target.Deployment, target.Revision)
-	if err != nil {
-		return nil, err
-	}
-	objs, err := applier.ToUnstructured(primary)
+	objs, err := primaryObjects(target)
 	if err != nil {
 		return nil, err
 	}

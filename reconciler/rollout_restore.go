@@ -22,23 +22,26 @@ type checkouter interface {
 // and applies the primary derived from it. A source that cannot check out
 // a commit, or a rendering whose revision is not the one asked for (the
 // rendering options changed since), is an error, retried at the next step.
-func (r *Reconciler) restorePrimary(ctx context.Context, canary *v1alpha1.Canary, a planner.RestorePrimary) (applier.Changes, error) {
+// It returns the target it made the primary from.
+func (r *Reconciler) restorePrimary(ctx context.Context, canary *v1alpha1.Canary, a planner.RestorePrimary) (applier.Changes, *manifests.Target, error) {
 	source, ok := r.source.(checkouter)
 	if !ok {
-		return nil, fmt.Errorf("%w: the source cannot check out commit %s", ErrCannotRestorePrimary, short(a.Commit))
+		return nil, nil, fmt.Errorf("%w: the source cannot check out commit %s", ErrCannotRestorePrimary, short(a.Commit))
 	}
 	co, err := source.Checkout(ctx, a.Commit)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rendering, err := manifests.Render(co.Dir, r.opts.Path, r.opts.Render)
 	if err != nil {
-		return nil, fmt.Errorf("render commit %s: %w", short(a.Commit), err)
+		return nil, nil, fmt.Errorf("render commit %s: %w", short(a.Commit), err)
 	}
 	for i, c := range rendering.Canaries {
 		if c.Name == canary.Name && c.Namespace == canary.Namespace {
-			return r.promoteToPrimary(ctx, rendering.Targets[i], planner.PromoteToPrimary{Revision: a.Revision})
+			target := rendering.Targets[i]
+			changes, err := r.promoteToPrimary(ctx, target, planner.PromoteToPrimary{Revision: a.Revision})
+			return changes, &target, err
 		}
 	}
-	return nil, fmt.Errorf("commit %s renders no Canary %s/%s", short(a.Commit), canary.Namespace, canary.Name)
+	return nil, nil, fmt.Errorf("commit %s renders no Canary %s/%s", short(a.Commit), canary.Namespace, canary.Name)
 }

@@ -15,39 +15,59 @@ const settleInterval = 2 * time.Second
 
 // Run polls the branch every Options.Interval and syncs each new head; it
 // also re-syncs the same head at every interval, so that drift in the
-// cluster is corrected. A failed poll changes nothing in the cluster and is
-// retried with exponential backoff; a refused commit is retried at the next
-// interval (a new commit may fix it). Run returns when ctx ends.
+// cluster is corrected. Between polls, each Canary's rollout takes its
+// steps on its own cadence (see Step). A failed poll changes nothing in the
+// cluster and is retried with exponential backoff; a refused commit is
+// retried at the next interval (a new commit may fix it). Run returns when
+// ctx ends.
 func (r *Reconciler) Run(ctx context.Context) error {
 	failures := 0
+	nextPoll := r.opts.Now()
 	for {
-		wait := r.opts.Interval
-		result, err := r.runOnce(ctx)
-		var pollErr *gitsync.Error
-		switch {
-		case ctx.Err() != nil:
+		if now := r.opts.Now(); !now.Before(nextPoll) {
+			nextPoll = now.Add(r.poll(ctx, &failures))
+		} else if _, err := r.Step(ctx); err != nil && ctx.Err() == nil {
+			r.opts.Log.Error("Rollout step failed", "error", err.Error())
+		}
+		if ctx.Err() != nil {
 			return nil
-		case errors.As(err, &pollErr):
-			failures++
-			wait = gitsync.DefaultBackoff.Delay(failures, rand.Float64())
-			r.opts.Log.Error(fmt.Sprintf("Poll of %s failed, retrying in %s", r.source.URL(), wait.Round(time.Millisecond)),
-				"error", pollErr.Error(), "kind", pollErr.Kind.String(), "failures", failures)
-		case err != nil:
-			failures = 0
-		default:
-			failures = 0
-			if result.Settling {
-				wait = settleInterval
-			}
-			if result.RequeueAfter > 0 {
-				wait = min(wait, result.RequeueAfter)
-			}
+		}
+		wait := nextPoll.Sub(r.opts.Now())
+		if step := r.untilNextStep(); step > 0 {
+			wait = min(wait, step)
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(wait):
 		}
+	}
+}
+
+// poll polls and syncs once and returns how long until the next poll: the
+// interval, a short settle while a primary rolls out, or the backoff after
+// failures, which it counts.
+func (r *Reconciler) poll(ctx context.Context, failures *int) time.Duration {
+	result, err := r.runOnce(ctx)
+	var pollErr *gitsync.Error
+	switch {
+	case ctx.Err() != nil:
+		return 0
+	case errors.As(err, &pollErr):
+		*failures++
+		wait := gitsync.DefaultBackoff.Delay(*failures, rand.Float64())
+		r.opts.Log.Error(fmt.Sprintf("Poll of %s failed, retrying in %s", r.source.URL(), wait.Round(time.Millisecond)),
+			"error", pollErr.Error(), "kind", pollErr.Kind.String(), "failures", *failures)
+		return wait
+	case err != nil:
+		*failures = 0
+		return r.opts.Interval
+	case result.Settling:
+		*failures = 0
+		return settleInterval
+	default:
+		*failures = 0
+		return r.opts.Interval
 	}
 }
 

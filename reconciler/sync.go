@@ -54,10 +54,14 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 		return result, err
 	}
 
-	// Plan: what each target needs; pure.
+	// Plan: what each target needs; pure. An installed primary reads the
+	// configs of this rendering.
 	decisions := make([]planner.SyncDecision, len(observations))
 	for i, obs := range observations {
 		decisions[i] = planner.DecideSync(obs)
+		if decisions[i].Install {
+			decisions[i].Status.TrackedConfigs = trackedHashes(rendering.Targets[i])
+		}
 		result.Settling = result.Settling || !obs.PrimaryReady && decisions[i].Install
 	}
 

@@ -1,0 +1,110 @@
+package reconciler_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+	"github.com/sluicehq/sluice/gitsync"
+	"github.com/sluicehq/sluice/manifests"
+	"github.com/sluicehq/sluice/playground/playgroundtest"
+	"github.com/sluicehq/sluice/reconciler"
+)
+
+// countingSource counts the polls of a Git source.
+type countingSource struct {
+	*gitsync.Repository
+	polls atomic.Int32
+}
+
+func (s *countingSource) Poll(ctx context.Context) (gitsync.Checkout, bool, error) {
+	s.polls.Add(1)
+	return s.Repository.Poll(ctx)
+}
+
+// appYAML is a Deployment name at tag and its Canary, which steps every
+// interval through 5/10/15 with no metric or webhook.
+func appYAML(name, tag, interval string) string {
+	return `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ` + name + `}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: ` + name + `}}
+  template:
+    metadata: {labels: {app: ` + name + `}}
+    spec:
+      containers: [{name: app, image: "example.com/` + name + `:` + tag + `"}]
+---
+apiVersion: sluice.dev/v1alpha1
+kind: Canary
+metadata: {name: ` + name + `}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: ` + name + `}
+  service: {port: 3000, gatewayRefs: [{name: public, namespace: gateway}]}
+  analysis: {interval: ` + interval + `, threshold: 1, stepWeight: 5, maxWeight: 15}
+`
+}
+
+func TestEachCanaryStepsOnItsOwnIntervalBetweenPolls(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	repo := newGitRepo(t)
+	commitApps := func(tag string) {
+		repo.commit("apps "+tag, map[string]*string{
+			"kustomization.yaml": text("resources: [fast.yaml, slow.yaml]\n"),
+			"fast.yaml":          text(appYAML("fast", tag, "2s")),
+			"slow.yaml":          text(appYAML("slow", tag, "1h")),
+		})
+	}
+	commitApps("1.0")
+	h := newHarness(t, repo, ns, nil)
+	h.settle()
+
+	commitApps("2.0")
+	source := &countingSource{Repository: h.source}
+	var logs logLines
+	rec := reconciler.New(h.recClient(), h.applier(), nil, source, reconciler.Options{
+		Namespace: ns, Prune: true, Interval: time.Hour, Log: slog.New(slog.NewJSONHandler(&logs, nil)),
+		Render: manifests.Options{DefaultNamespace: ns},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rec.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+
+	// With a poll interval of an hour, only the Canaries' own cadence can
+	// take fast through three steps and its promotion.
+	deadline := time.Now().Add(time.Minute)
+	for h.canaryNamed("fast").Status.Phase != v1alpha1.PhaseSucceeded {
+		if time.Now().After(deadline) {
+			t.Fatalf("fast not promoted within a minute; status %+v\nlog:\n%s", h.canaryNamed("fast").Status, strings.Join(logs.messages(t), "\n"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if n := source.polls.Load(); n != 1 {
+		t.Errorf("Git was polled %d times during the rollout, want once (the first sync)", n)
+	}
+	// slow took its first step with fast, and waits an hour for the next.
+	slow := h.canaryNamed("slow").Status
+	if slow.Phase != v1alpha1.PhaseProgressing || slow.CanaryWeight > 5 {
+		t.Errorf("slow is %s at weight %d, want Progressing at no more than 5: its interval is an hour", slow.Phase, slow.CanaryWeight)
+	}
+}
+
+func (h *harness) canaryNamed(name string) *v1alpha1.Canary {
+	h.t.Helper()
+	var c v1alpha1.Canary
+	if err := h.client.Get(context.Background(), client.ObjectKey{Namespace: h.ns, Name: name}, &c); err != nil {
+		h.t.Fatal(err)
+	}
+	return &c
+}
