@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
@@ -95,7 +96,7 @@ func TestRunConvergesTheClusterAndPlanPreviewsTheNextCommit(t *testing.T) {
 	runCtx, stopRun := context.WithCancel(ctx)
 	runDone := make(chan error, 1)
 	go func() {
-		_, err := sluice(runCtx, append([]string{"run", "--interval", "1s", "--prune"}, common...)...)
+		_, err := sluice(runCtx, append([]string{"run", "--interval", "1s", "--prune", "--leader-elect", "--leader-election-namespace", ns}, common...)...)
 		runDone <- err
 	}()
 	defer func() {
@@ -124,6 +125,10 @@ func TestRunConvergesTheClusterAndPlanPreviewsTheNextCommit(t *testing.T) {
 		}
 	}
 	waitPhase(v1alpha1.PhaseInitialized)
+	var lease coordinationv1.Lease
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "sluice"}, &lease); err != nil || lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+		t.Errorf("run --leader-elect synced without holding the Lease %s/sluice: %v %+v", ns, err, lease.Spec)
+	}
 
 	out, err = sluice(ctx, append([]string{"plan", "--ref", "main"}, common...)...)
 	if err != nil {

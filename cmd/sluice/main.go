@@ -11,7 +11,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
 )
 
 func main() {
@@ -39,7 +41,11 @@ func newRootCommand() *cobra.Command {
 	return root
 }
 
-// newLogger returns the JSON logger every command writes to stderr.
+// newLogger returns the JSON logger every command writes to stderr. The
+// Kubernetes client libraries (klog: leader election, client-side
+// throttling) log through it too, so every line on stderr is JSON.
 func newLogger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	handler := slog.NewJSONHandler(os.Stderr, nil)
+	klog.SetLogger(logr.FromSlogHandler(handler))
+	return slog.New(handler)
 }

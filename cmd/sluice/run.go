@@ -15,6 +15,7 @@ func newRunCommand() *cobra.Command {
 	var branch string
 	var interval time.Duration
 	var prometheusURL string
+	var election leaderElectionFlags
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Keep the cluster converged to a Git branch",
@@ -49,12 +50,24 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 				return err
 			}
 			log.Info(fmt.Sprintf("Watching %s branch %s every %s", source.URL(), branch, interval))
-			return rec.Run(cmd.Context())
+			if !election.enabled {
+				return rec.Run(cmd.Context())
+			}
+			le, err := election.options()
+			if err != nil {
+				return err
+			}
+			kube, err := flags.kube()
+			if err != nil {
+				return err
+			}
+			return rec.RunElected(cmd.Context(), kube, le)
 		},
 	}
 	flags.register(cmd.Flags())
 	cmd.Flags().StringVar(&branch, "branch", "main", "branch to sync")
 	cmd.Flags().DurationVar(&interval, "interval", 30*time.Second, "how often to poll the branch (and correct drift)")
+	election.register(cmd.Flags())
 	cmd.Flags().StringVar(&prometheusURL, "prometheus-url", "", "base URL of the Prometheus HTTP API the metric checks query, e.g. http://prometheus.monitoring:9090; empty skips metric checks")
 	return cmd
 }
