@@ -60,6 +60,7 @@ func applied(st *v1alpha1.CanaryStatus, revision, commit string) {
 func failed(st *v1alpha1.CanaryStatus) {
 	moved(st, v1alpha1.PhaseFailed)
 	st.CanaryWeight, st.LastFailedRevision, st.LastStepTime, st.NotReadySince = 0, "rev2bbbbbb", nil, nil
+	st.LastFailedCommit = st.LastAppliedCommit
 }
 
 // observe is the seed Canary with st, Git asking for rev2, everything
@@ -170,6 +171,15 @@ func runRolloutCases(t *testing.T, tests []rolloutCase) {
 				tt.want.status(&want.Status)
 			}
 			got := DecideRollout(tt.obs)
+			if statuses := got.CommitStatuses; len(statuses) > 0 && statuses[len(statuses)-1].State == CommitFailure {
+				// The reason a rollback records is the one its failure
+				// status tells the forge (each case's is in
+				// TestDecideRolloutCommitStatuses).
+				if reason := statuses[len(statuses)-1].Description; got.Status.FailureReason != reason {
+					t.Errorf("failureReason %q, want the failure status's description %q", got.Status.FailureReason, reason)
+				}
+				want.Status.FailureReason = got.Status.FailureReason
+			}
 			opts := cmp.Options{
 				cmpopts.IgnoreFields(RolloutDecision{}, "CommitStatuses"),
 				cmpopts.IgnoreFields(v1alpha1.CanaryStatus{}, "Conditions"),

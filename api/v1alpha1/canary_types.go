@@ -321,6 +321,14 @@ type CanaryStatus struct {
 	// LastFailedRevision is the revision whose rollout last failed.
 	// +optional
 	LastFailedRevision string `json:"lastFailedRevision,omitempty"`
+	// LastFailedCommit is the commit of LastFailedRevision: the one a
+	// revert pull request reverts.
+	// +optional
+	LastFailedCommit string `json:"lastFailedCommit,omitempty"`
+	// FailureReason says why the rollout of LastFailedRevision was rolled
+	// back, as its commit status does ("success rate 23.03% < 99%").
+	// +optional
+	FailureReason string `json:"failureReason,omitempty"`
 	// PendingRevision is a new revision seen in Git and not yet rolled out.
 	// +optional
 	PendingRevision string `json:"pendingRevision,omitempty"`
