@@ -39,6 +39,8 @@ type SyncDecision struct {
 	Status v1alpha1.CanaryStatus
 	// Messages are logged and recorded as events, in order.
 	Messages []string
+	// CommitStatuses are written back to the forge, in order.
+	CommitStatuses []CommitStatus
 }
 
 // DecideSync decides what syncing a commit does to one Canary target:
@@ -58,6 +60,10 @@ func DecideSync(obs SyncObservation) SyncDecision {
 	st := *obs.Status.DeepCopy()
 	id := obs.Name + "." + obs.Namespace
 	var msgs []string
+	var statuses []CommitStatus
+	report := func(state CommitState, format string, args ...any) {
+		statuses = append(statuses, CommitStatus{Commit: obs.Commit, State: state, Description: fmt.Sprintf(format, args...)})
+	}
 	setPhase := func(phase v1alpha1.CanaryPhase) {
 		if st.Phase != phase {
 			st.Phase = phase
@@ -77,8 +83,9 @@ func DecideSync(obs SyncObservation) SyncDecision {
 			st.LastPromotedRevision, st.LastPromotedCommit = obs.Revision, obs.Commit
 			setPhase(v1alpha1.PhaseInitialized)
 			msgs = append(msgs, fmt.Sprintf("Initialization done! %s", id))
+			report(CommitSuccess, "installed as %s-primary.%s (first revision: no analysis)", obs.Name, obs.Namespace)
 		}
-		return SyncDecision{Install: true, Status: st, Messages: msgs}
+		return SyncDecision{Install: true, Status: st, Messages: msgs, CommitStatuses: statuses}
 
 	case RolloutOwns(st.Phase):
 		return SyncDecision{Install: false, Status: st}
@@ -90,9 +97,11 @@ func DecideSync(obs SyncObservation) SyncDecision {
 			setPhase(v1alpha1.PhaseInitialized)
 		}
 		if st.LastAppliedRevision != obs.Revision {
+			// Git came back (a merged revert): its commit is what runs.
 			setApplied(&st, obs)
+			report(CommitSuccess, "primary already runs this revision (%s)", short(obs.Revision))
 		}
-		return SyncDecision{Install: true, Status: st, Messages: msgs}
+		return SyncDecision{Install: true, Status: st, Messages: msgs, CommitStatuses: statuses}
 
 	case obs.Revision == st.LastAppliedRevision || obs.Revision == st.LastFailedRevision:
 		return SyncDecision{Install: false, Status: st}
@@ -100,10 +109,11 @@ func DecideSync(obs SyncObservation) SyncDecision {
 	default:
 		if st.PendingRevision != obs.Revision {
 			msgs = append(msgs, fmt.Sprintf("New revision %s of %s detected in commit %s: waiting for rollout", short(obs.Revision), id, short(obs.Commit)))
+			report(CommitPending, "revision %s detected: the canary analysis starts shortly", short(obs.Revision))
 		}
 		st.PendingRevision, st.PendingCommit = obs.Revision, obs.Commit
 		setPhase(v1alpha1.PhaseWaiting)
-		return SyncDecision{Install: false, Status: st, Messages: msgs}
+		return SyncDecision{Install: false, Status: st, Messages: msgs, CommitStatuses: statuses}
 	}
 }
 

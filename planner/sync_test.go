@@ -57,7 +57,8 @@ func TestDecideSync(t *testing.T) {
 				st := *initialized.DeepCopy()
 				st.LastTransitionTime = &at
 				return st
-			}(), Messages: []string{"Initialization done! detail.flagger"}},
+			}(), Messages: []string{"Initialization done! detail.flagger"},
+				CommitStatuses: []CommitStatus{{Commit: "c1c1c1c1c1", State: CommitSuccess, Description: "installed as detail-primary.flagger (first revision: no analysis)"}}},
 		},
 		{
 			name: "the revision the primary runs changes nothing",
@@ -71,7 +72,8 @@ func TestDecideSync(t *testing.T) {
 				st := *waiting.DeepCopy()
 				st.LastTransitionTime = &at
 				return st
-			}(), Messages: []string{"New revision rev2bbb of detail.flagger detected in commit c2c2c2c: waiting for rollout"}},
+			}(), Messages: []string{"New revision rev2bbb of detail.flagger detected in commit c2c2c2c: waiting for rollout"},
+				CommitStatuses: []CommitStatus{{Commit: "c2c2c2c2c2", State: CommitPending, Description: "revision rev2bbb detected: the canary analysis starts shortly"}}},
 		},
 		{
 			name: "the same pending revision seen again says nothing new",
@@ -149,7 +151,17 @@ func TestDecideSync(t *testing.T) {
 				st.Phase, st.LastTransitionTime = v1alpha1.PhaseWaiting, &at
 				st.PendingRevision, st.PendingCommit = "rev3cccccc", "c3c3c3c3c3"
 				return st
-			}(), Messages: []string{"New revision rev3ccc of detail.flagger detected in commit c3c3c3c: waiting for rollout"}},
+			}(), Messages: []string{"New revision rev3ccc of detail.flagger detected in commit c3c3c3c: waiting for rollout"},
+				CommitStatuses: []CommitStatus{{Commit: "c3c3c3c3c3", State: CommitPending, Description: "revision rev3ccc detected: the canary analysis starts shortly"}}},
+		},
+		{
+			name: "a merged revert of a failed revision is what runs: success on its commit, no rollout",
+			obs:  SyncObservation{Revision: "rev1aaaaaa", Commit: "c5c5c5c5c5", PrimaryReady: true, Status: failed},
+			want: SyncDecision{Install: true, Status: func() v1alpha1.CanaryStatus {
+				st := *failed.DeepCopy()
+				st.LastAppliedRevision, st.LastAppliedCommit, st.LastAppliedCommitShort = "rev1aaaaaa", "c5c5c5c5c5", "c5c5c5c"
+				return st
+			}(), CommitStatuses: []CommitStatus{{Commit: "c5c5c5c5c5", State: CommitSuccess, Description: "primary already runs this revision (rev1aaa)"}}},
 		},
 	}
 	for _, tt := range tests {
