@@ -12,8 +12,13 @@
 //
 // Remotes are reached with go-git over https, http, ssh, file:// and plain
 // local paths (git:// works too, without authentication). The file transport
-// runs the git-upload-pack program, which must be on PATH or in
-// `git --exec-path`.
+// runs the git-upload-pack program (git-receive-pack to push), which must be
+// on PATH or in `git --exec-path`.
+//
+// [Repository.PushRevert] writes back: it pushes a branch with one commit
+// that reverts a failed change to some files on top of the watched branch,
+// built with go-git alone, and reports a [*ConflictError] rather than
+// guess when the branch changed the same lines since.
 //
 // Failures are returned as [*Error], classified by [Kind] so that the caller
 // can decide whether to retry (with [Backoff]) or to report a configuration

@@ -45,7 +45,9 @@ func (k Kind) String() string {
 // message never contains a password, token or key passphrase.
 type Error struct {
 	// Op is the step that failed: "auth" (reading credentials),
-	// "ls-remote", "fetch" or "checkout" (writing the working tree).
+	// "ls-remote", "fetch" or "checkout" (writing the working tree); for
+	// [Repository.PushRevert] also "revert" (writing the commit locally)
+	// and "push".
 	Op string
 	// URL is the remote, with any password replaced by [RedactURL].
 	URL string

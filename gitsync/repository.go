@@ -23,10 +23,10 @@ type Options struct {
 	Branch string
 	// Dir holds the checkouts of Poll and Checkout, one subdirectory per
 	// commit named by its full SHA, plus temporary ".tmp-*" directories
-	// while one is being built. Required; created if missing. It must
-	// belong to this Repository alone: Poll removes the SHA-named and
-	// ".tmp-*" entries it no longer keeps, left-overs of an earlier
-	// process included. Other files in it are never touched.
+	// while one is being built or PushRevert works. Required; created if
+	// missing. It must belong to this Repository alone: Poll removes the
+	// SHA-named and ".tmp-*" entries it no longer keeps, left-overs of an
+	// earlier process included. Other files in it are never touched.
 	Dir string
 	// Auth says where credentials come from. The zero value is anonymous.
 	Auth Auth
@@ -56,11 +56,14 @@ type Stats struct {
 	Fetches int64
 	// Checkouts is the number of working trees written.
 	Checkouts int64
+	// Pushes is the number of pushes started by [Repository.PushRevert],
+	// failed ones included.
+	Pushes int64
 }
 
 // Repository watches one branch of one remote and keeps checkouts of it
-// under Options.Dir. It is safe for concurrent use; Poll and Checkout calls
-// are serialized.
+// under Options.Dir. It is safe for concurrent use; Poll, Checkout and
+// PushRevert calls are serialized.
 //
 // Poll keeps two checkouts: the current one and the one before it, so a
 // checkout returned by Poll stays readable until the second Poll after it
@@ -80,6 +83,7 @@ type Repository struct {
 	listRemotes atomic.Int64
 	fetches     atomic.Int64
 	checkouts   atomic.Int64
+	pushes      atomic.Int64
 }
 
 // New checks the options and creates Options.Dir. It does not contact the
@@ -123,6 +127,7 @@ func (r *Repository) Stats() Stats {
 		ListRemotes: r.listRemotes.Load(),
 		Fetches:     r.fetches.Load(),
 		Checkouts:   r.checkouts.Load(),
+		Pushes:      r.pushes.Load(),
 	}
 }
 

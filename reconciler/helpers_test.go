@@ -206,3 +206,23 @@ func (h *harness) settle() {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// withSource returns a harness on the same cluster client, applier and
+// namespace that syncs source instead, with the options mutate sets: a
+// second sluice, or one that reads Git through the forge emulator.
+func (h *harness) withSource(source *gitsync.Repository, mutate func(*reconciler.Options)) *harness {
+	h.t.Helper()
+	events, err := kubernetes.NewForConfig(playgroundtest.Playground().ControlPlane.Config)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	opts := reconciler.Options{Namespace: h.ns, Prune: true}
+	opts.Render.DefaultNamespace = h.ns
+	if mutate != nil {
+		mutate(&opts)
+	}
+	other := *h
+	other.source = source
+	other.rec = reconciler.New(h.counted, h.a, events, source, opts)
+	return &other
+}

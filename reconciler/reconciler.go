@@ -21,6 +21,7 @@ import (
 	"github.com/sluicehq/sluice/analysis"
 	"github.com/sluicehq/sluice/api/v1alpha1"
 	"github.com/sluicehq/sluice/applier"
+	"github.com/sluicehq/sluice/forge"
 	"github.com/sluicehq/sluice/gitsync"
 	"github.com/sluicehq/sluice/manifests"
 )
@@ -57,6 +58,13 @@ type Options struct {
 	// checked: each analysis step that asks for them says so in a Warning
 	// event and counts them as passed, so only webhooks gate the rollout.
 	PrometheusURL string
+	// Forge receives the commit statuses and the revert pull requests;
+	// nil means sluice writes nothing back to Git. Revert pull requests
+	// need a Source that can push a branch (gitsync.Repository can).
+	Forge Forge
+	// CommitURL links a commit in pull request bodies; nil shows the SHA
+	// without a link.
+	CommitURL func(sha string) string
 	// Webhooks tunes the webhook calls (retries, transport); the zero value
 	// is analysis's defaults.
 	Webhooks analysis.WebhooksOptions
@@ -80,6 +88,8 @@ type Reconciler struct {
 	// between polls (schedule.go). Sync and Step are not safe for
 	// concurrent use; Run calls them from one goroutine.
 	schedule schedule
+	// outbox holds the commit statuses not yet written, oldest first.
+	outbox []forge.Status
 }
 
 // Scheme returns a scheme with the built-in Kubernetes types and the

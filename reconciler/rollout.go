@@ -76,8 +76,12 @@ func (r *Reconciler) rollout(ctx context.Context, canary *v1alpha1.Canary, targe
 		decision.Status.TrackedConfigs = trackedHashes(*primary)
 	}
 
-	// Persist: the status, then its messages.
-	return decision.RequeueAfter, r.persistRollout(ctx, canary, decision)
+	// Persist: the status, then its messages and commit statuses.
+	if err := r.persistRollout(ctx, canary, decision); err != nil {
+		return decision.RequeueAfter, err
+	}
+	r.publish(ctx, canary, decision.CommitStatuses)
+	return decision.RequeueAfter, nil
 }
 
 // observeRollout reads what DecideRollout needs about canary: its live

@@ -51,6 +51,7 @@ func (r *Reconciler) Step(ctx context.Context) (time.Duration, error) {
 	s := &r.schedule
 	now := r.opts.Now()
 	var errs []error
+	stepped := false
 	if s.rendering != nil {
 		for i, canary := range s.rendering.Canaries {
 			key := types.NamespacedName{Namespace: canary.Namespace, Name: canary.Name}
@@ -61,7 +62,12 @@ func (r *Reconciler) Step(ctx context.Context) (time.Duration, error) {
 			after, err := r.rollout(ctx, canary, s.rendering.Targets[i], s.commit)
 			errs = append(errs, err)
 			s.plan(key, r.opts.Now(), after)
+			stepped = true
 		}
+	}
+	if stepped {
+		// A step that failed a rollout opens its revert at once.
+		errs = append(errs, r.writeBack(ctx, s.rendering, s.commit))
 	}
 	return r.untilNextStep(), errors.Join(errs...)
 }

@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -75,11 +76,12 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 		return result, r.refuse(ctx, co.Commit, err)
 	}
 
-	// Persist: statuses and their messages.
+	// Persist: statuses and their messages, then the commit statuses.
 	for i, canary := range rendering.Canaries {
 		if err := r.persist(ctx, canary, decisions[i], co.Commit); err != nil {
 			return result, err
 		}
+		r.publish(ctx, canary, decisions[i].CommitStatuses)
 	}
 
 	// Route: each Canary's routing objects match its spec, keeping the
@@ -91,7 +93,9 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 	// Roll out: each Canary whose revision was pending before this sync, or
 	// whose rollout is in flight, takes its next step (rollout.go).
 	result.RequeueAfter, err = r.rollouts(ctx, rendering, observations, decisions, co.Commit)
-	return result, err
+
+	// Write back: open or close revert pull requests (writeback.go).
+	return result, errors.Join(err, r.writeBack(ctx, rendering, co.Commit))
 }
 
 // apply applies the desired objects, prunes what left Git when asked to,

@@ -14,9 +14,13 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
+
+	"github.com/sluicehq/sluice/playground/demoapp"
 )
 
 func main() {
+	// The playground's gateway runs the demo app as copies of this binary.
+	demoapp.RunIfChild()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCommand().ExecuteContext(ctx)
 	cancel()

@@ -16,6 +16,7 @@ func newRunCommand() *cobra.Command {
 	var interval time.Duration
 	var prometheusURL string
 	var election leaderElectionFlags
+	var forgeOpts forgeFlags
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Keep the cluster converged to a Git branch",
@@ -42,7 +43,11 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 			if err != nil {
 				return err
 			}
-			rec, c, err := flags.reconciler(source, reconciler.Options{Interval: interval, Log: log, PrometheusURL: prometheusURL})
+			fg, commitURL, err := forgeOpts.forge(&flags)
+			if err != nil {
+				return err
+			}
+			rec, c, err := flags.reconciler(source, reconciler.Options{Interval: interval, Log: log, PrometheusURL: prometheusURL, Forge: fg, CommitURL: commitURL})
 			if err != nil {
 				return err
 			}
@@ -68,6 +73,7 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 	cmd.Flags().StringVar(&branch, "branch", "main", "branch to sync")
 	cmd.Flags().DurationVar(&interval, "interval", 30*time.Second, "how often to poll the branch (and correct drift)")
 	election.register(cmd.Flags())
+	forgeOpts.register(cmd.Flags())
 	cmd.Flags().StringVar(&prometheusURL, "prometheus-url", "", "base URL of the Prometheus HTTP API the metric checks query, e.g. http://prometheus.monitoring:9090; empty skips metric checks")
 	return cmd
 }

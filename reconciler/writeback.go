@@ -1,0 +1,219 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+	"github.com/sluicehq/sluice/forge"
+	"github.com/sluicehq/sluice/gitsync"
+	"github.com/sluicehq/sluice/manifests"
+	"github.com/sluicehq/sluice/planner"
+)
+
+// Forge is where sluice writes its verdicts back: commit statuses and
+// revert pull requests. forge.GitHub implements it; each call retries
+// what is worth retrying before it fails.
+type Forge interface {
+	SetStatus(ctx context.Context, st forge.Status) error
+	OpenPullRequest(ctx context.Context, pr forge.NewPullRequest) (*forge.PullRequest, error)
+	PullRequest(ctx context.Context, number int) (*forge.PullRequest, error)
+	ClosePullRequest(ctx context.Context, number int, comment string) error
+}
+
+// reverter is a Source that can push a revert branch, as
+// gitsync.Repository can.
+type reverter interface {
+	PushRevert(ctx context.Context, req gitsync.RevertRequest) (gitsync.RevertResult, error)
+	Branch() string
+}
+
+// StatusContext is the commit status context of a Canary:
+// sluice/<namespace>/<name>.
+func StatusContext(namespace, name string) string { return "sluice/" + namespace + "/" + name }
+
+// publish writes the commit statuses of a Canary to the forge, in order.
+// A status the forge refuses after its retries stays in the outbox and is
+// written before anything newer at the next publish. Without a forge it
+// does nothing.
+func (r *Reconciler) publish(ctx context.Context, canary *v1alpha1.Canary, statuses []planner.CommitStatus) {
+	if r.opts.Forge == nil {
+		return
+	}
+	for _, st := range statuses {
+		r.outbox = append(r.outbox, forge.Status{
+			SHA: st.Commit, Context: StatusContext(canary.Namespace, canary.Name),
+			State: forge.State(st.State), Description: st.Description,
+		})
+	}
+	for len(r.outbox) > 0 {
+		st := r.outbox[0]
+		if err := r.opts.Forge.SetStatus(ctx, st); err != nil {
+			r.opts.Log.Error(fmt.Sprintf("Commit status %s on %s not written, retrying later", st.Context, short(st.SHA)),
+				"error", err.Error(), "state", string(st.State))
+			return
+		}
+		r.opts.Log.Info(fmt.Sprintf("Commit status %s on %s: %s — %s", st.Context, short(st.SHA), st.State, st.Description),
+			"commit", st.SHA, "state", string(st.State))
+		r.outbox = r.outbox[1:]
+	}
+}
+
+// writeBack opens or closes the revert pull request of every Canary of
+// the rendering, as planner.DecideWriteBack decides from its persisted
+// status, and records the outcome in the status. Without a forge it does
+// nothing; the error of one Canary does not stop the others.
+func (r *Reconciler) writeBack(ctx context.Context, rendering *manifests.Rendering, commit string) error {
+	if r.opts.Forge == nil {
+		return nil
+	}
+	var errs []error
+	for i, canary := range rendering.Canaries {
+		errs = append(errs, r.writeBackOne(ctx, canary, rendering.Targets[i], commit))
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Reconciler) writeBackOne(ctx context.Context, canary *v1alpha1.Canary, target manifests.Target, commit string) error {
+	var live v1alpha1.Canary
+	if err := r.client.Get(ctx, client.ObjectKeyFromObject(canary), &live); err != nil {
+		return fmt.Errorf("canary %s/%s: read: %w", canary.Namespace, canary.Name, err)
+	}
+	decision := planner.DecideWriteBack(planner.WriteBackObservation{
+		Name: canary.Name, Namespace: canary.Namespace, Status: live.Status,
+		Revision: target.Revision, Commit: commit,
+	})
+	switch {
+	case decision.Open != nil:
+		return r.openRevert(ctx, &live, target, *decision.Open)
+	case decision.Close != nil:
+		return r.closeRevert(ctx, &live, *decision.Close)
+	}
+	return nil
+}
+
+// openRevert pushes the revert branch and opens its pull request. Both
+// steps are idempotent (an existing branch is reused, an open pull request
+// of the branch returned), so a failure or a restart in between never
+// yields two. A conflict, or nothing left to revert, settles the attempt
+// for this failed commit: a Warning says why, and no retry follows.
+func (r *Reconciler) openRevert(ctx context.Context, live *v1alpha1.Canary, target manifests.Target, open planner.OpenRevert) error {
+	id := live.Name + "." + live.Namespace
+	source, ok := r.source.(reverter)
+	if !ok {
+		return r.settleRevert(ctx, live, planner.RevertNotPossible, fmt.Sprintf("revert of %s: the source cannot push a branch", open.Bad))
+	}
+	pushed, err := source.PushRevert(ctx, gitsync.RevertRequest{
+		Good: open.Good, Bad: open.Bad, Paths: target.SourceFiles, Branch: open.Branch,
+		Message: fmt.Sprintf("Revert %s to %s\n\nThe canary of commit %s failed: %s.\nThis reverts, for the files of %s, the changes from %s to %s.",
+			id, short(open.Good), short(open.Bad), open.Reason, id, short(open.Good), short(open.Bad)),
+	})
+	var conflict *gitsync.ConflictError
+	switch {
+	case errors.As(err, &conflict):
+		return r.settleRevert(ctx, live, planner.RevertConflict, fmt.Sprintf("revert of %s not opened: %v", open.Bad, err))
+	case errors.Is(err, gitsync.ErrNothingToRevert):
+		return r.settleRevert(ctx, live, planner.RevertNothingToRevert, fmt.Sprintf("revert of %s not opened: %s already has the content of %s", open.Bad, source.Branch(), short(open.Good)))
+	case err != nil:
+		return fmt.Errorf("canary %s/%s: push revert branch %s: %w", live.Namespace, live.Name, open.Branch, err)
+	}
+	pr, err := r.opts.Forge.OpenPullRequest(ctx, forge.NewPullRequest{
+		Title: open.Title, Head: pushed.Branch, Base: source.Branch(),
+		Body: revertBody(live, open, pushed, r.opts.CommitURL),
+	})
+	if err != nil {
+		return fmt.Errorf("canary %s/%s: open revert pull request: %w", live.Namespace, live.Name, err)
+	}
+	updated, err := r.writeStatus(ctx, client.ObjectKeyFromObject(live), func(st *v1alpha1.CanaryStatus, generation int64) {
+		st.RevertPullRequest = pr.Number
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: planner.ConditionRevertPullRequest, Status: metav1.ConditionTrue, Reason: planner.RevertOpened,
+			Message: fmt.Sprintf("#%d reverts %s: %s", pr.Number, open.Bad, pr.URL), ObservedGeneration: generation,
+		})
+	})
+	if err != nil {
+		return err
+	}
+	r.events.record(ctx, updated, corev1.EventTypeNormal, "Synced", fmt.Sprintf("Revert pull request #%d opened for %s: %s", pr.Number, id, pr.URL))
+	return nil
+}
+
+// settleRevert records that no revert pull request will be opened for the
+// last failed commit, and why, as a condition and a Warning.
+func (r *Reconciler) settleRevert(ctx context.Context, live *v1alpha1.Canary, reason, message string) error {
+	updated, err := r.writeStatus(ctx, client.ObjectKeyFromObject(live), func(st *v1alpha1.CanaryStatus, generation int64) {
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: planner.ConditionRevertPullRequest, Status: metav1.ConditionFalse, Reason: reason,
+			Message: message, ObservedGeneration: generation,
+		})
+	})
+	if err != nil {
+		return err
+	}
+	r.events.record(ctx, updated, corev1.EventTypeWarning, "Synced", fmt.Sprintf("No revert pull request for %s.%s: %s", live.Name, live.Namespace, message))
+	return nil
+}
+
+// closeRevert closes the revert pull request Git no longer needs, with a
+// comment saying why, unless it is closed already (merged: that is how Git
+// came back), and forgets it.
+func (r *Reconciler) closeRevert(ctx context.Context, live *v1alpha1.Canary, close planner.CloseRevert) error {
+	pr, err := r.opts.Forge.PullRequest(ctx, close.Number)
+	if err != nil {
+		return fmt.Errorf("canary %s/%s: read revert pull request #%d: %w", live.Namespace, live.Name, close.Number, err)
+	}
+	event := fmt.Sprintf("Revert pull request #%d was merged", close.Number)
+	if pr.State == "open" {
+		if err := r.opts.Forge.ClosePullRequest(ctx, close.Number, close.Comment); err != nil {
+			return fmt.Errorf("canary %s/%s: close revert pull request #%d: %w", live.Namespace, live.Name, close.Number, err)
+		}
+		event = fmt.Sprintf("Revert pull request #%d closed: %s", close.Number, close.Comment)
+	} else if !pr.Merged {
+		event = fmt.Sprintf("Revert pull request #%d was closed", close.Number)
+	}
+	updated, err := r.writeStatus(ctx, client.ObjectKeyFromObject(live), func(st *v1alpha1.CanaryStatus, generation int64) {
+		st.RevertPullRequest = 0
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: planner.ConditionRevertPullRequest, Status: metav1.ConditionFalse, Reason: planner.RevertClosed,
+			Message: event, ObservedGeneration: generation,
+		})
+	})
+	if err != nil {
+		return err
+	}
+	r.events.record(ctx, updated, corev1.EventTypeNormal, "Synced", event)
+	return nil
+}
+
+// revertBody is the description of a revert pull request: what failed,
+// why, what it reverts, and what merging it (or not) does. It holds no
+// data of the cluster but names, commits and the failure's reason.
+func revertBody(live *v1alpha1.Canary, open planner.OpenRevert, pushed gitsync.RevertResult, commitURL func(string) string) string {
+	id := live.Name + "." + live.Namespace
+	link := func(sha string) string {
+		if commitURL == nil {
+			return "`" + sha + "`"
+		}
+		return fmt.Sprintf("[`%s`](%s)", short(sha), commitURL(sha))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "sluice rolled back the canary of `%s`: the cluster runs %s again, and this pull request makes Git say so.\n\n", id, link(open.Good))
+	fmt.Fprintf(&b, "- **Failed commit:** %s — commit status `%s`: failure\n", link(open.Bad), StatusContext(live.Namespace, live.Name))
+	fmt.Fprintf(&b, "- **Reason:** %s\n", open.Reason)
+	fmt.Fprintf(&b, "- **Failed checks:** %d (threshold %d)\n", open.FailedChecks, live.Spec.Analysis.Threshold)
+	fmt.Fprintf(&b, "- **Running:** %s, promoted to `%s-primary.%s`\n\n", link(open.Good), live.Spec.TargetRef.Name, live.Namespace)
+	fmt.Fprintf(&b, "It reverts the changes from %s to %s in the files that produce `%s`, on top of %s:\n\n", link(open.Good), link(open.Bad), id, link(pushed.Base))
+	for _, f := range pushed.Files {
+		fmt.Fprintf(&b, "- `%s`\n", f)
+	}
+	b.WriteString("\nMerge it and nothing rolls out: the primary already runs that revision. ")
+	b.WriteString("To retry the change instead, push a new revision (for example an annotation change in the pod template); sluice then closes this pull request.\n")
+	return b.String()
+}
