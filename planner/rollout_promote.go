@@ -59,11 +59,11 @@ func (r *rollout) rollback(reason string) {
 	r.callPostRollout()
 	r.warn("Canary failed! Scaling down %s", r.targetID)
 	st := &r.st
+	st.FailedWeight, st.FailureReason = st.CanaryWeight, reason
 	st.CanaryWeight, st.LastFailedRevision, st.LastFailedCommit = 0, st.LastAppliedRevision, st.LastAppliedCommit
-	st.FailureReason = reason
 	st.LastStepTime, st.NotReadySince = nil, nil
 	r.setPhase(v1alpha1.PhaseFailed)
-	r.report(st.LastAppliedCommit, CommitFailure, "%s", reason)
+	r.report(st.LastAppliedCommit, CommitFailure, "%s — rolled back", reason)
 	r.requeueIfGitMovedOn()
 }
 

@@ -175,10 +175,13 @@ func runRolloutCases(t *testing.T, tests []rolloutCase) {
 				// The reason a rollback records is the one its failure
 				// status tells the forge (each case's is in
 				// TestDecideRolloutCommitStatuses).
-				if reason := statuses[len(statuses)-1].Description; got.Status.FailureReason != reason {
-					t.Errorf("failureReason %q, want the failure status's description %q", got.Status.FailureReason, reason)
+				if desc := statuses[len(statuses)-1].Description; got.Status.FailureReason+" — rolled back" != desc {
+					t.Errorf("failureReason %q, want the failure status's description %q without \" — rolled back\"", got.Status.FailureReason, desc)
 				}
-				want.Status.FailureReason = got.Status.FailureReason
+				if got.Status.FailedWeight != tt.obs.Status.CanaryWeight {
+					t.Errorf("failedWeight %d, want the weight the rollout failed at, %d", got.Status.FailedWeight, tt.obs.Status.CanaryWeight)
+				}
+				want.Status.FailureReason, want.Status.FailedWeight = got.Status.FailureReason, got.Status.FailedWeight
 			}
 			opts := cmp.Options{
 				cmpopts.IgnoreFields(RolloutDecision{}, "CommitStatuses"),
@@ -1024,7 +1027,7 @@ func TestDecideRolloutCommitStatuses(t *testing.T) {
 		{
 			name: "a rollback is a failure with the reason",
 			obs:  observe(progressing(5, 1), stepChecked(metric(v1alpha1.MetricRequestSuccessRate, VerdictFail, "success rate 23.03% < 99%"))),
-			want: []CommitStatus{{Commit: "c2c2c2c2c2", State: CommitFailure, Description: "success rate 23.03% < 99%"}},
+			want: []CommitStatus{{Commit: "c2c2c2c2c2", State: CommitFailure, Description: "success rate 23.03% < 99% — rolled back"}},
 		},
 		{
 			name: "a promotion is a success",

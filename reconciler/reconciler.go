@@ -21,7 +21,6 @@ import (
 	"github.com/sluicehq/sluice/analysis"
 	"github.com/sluicehq/sluice/api/v1alpha1"
 	"github.com/sluicehq/sluice/applier"
-	"github.com/sluicehq/sluice/forge"
 	"github.com/sluicehq/sluice/gitsync"
 	"github.com/sluicehq/sluice/manifests"
 )
@@ -62,6 +61,10 @@ type Options struct {
 	// nil means sluice writes nothing back to Git. Revert pull requests
 	// need a Source that can push a branch (gitsync.Repository can).
 	Forge Forge
+	// StatusURL is the details link of every commit status, with
+	// {namespace}, {name} (of the Canary) and {commit} filled in, e.g. a
+	// dashboard; zero means none.
+	StatusURL string
 	// CommitURL links a commit in pull request bodies; nil shows the SHA
 	// without a link.
 	CommitURL func(sha string) string
@@ -88,8 +91,9 @@ type Reconciler struct {
 	// between polls (schedule.go). Sync and Step are not safe for
 	// concurrent use; Run calls them from one goroutine.
 	schedule schedule
-	// outbox holds the commit statuses not yet written, oldest first.
-	outbox []forge.Status
+	// finals records the commit statuses written in a final state, by
+	// context@commit: no pending status may follow one.
+	finals map[string]bool
 }
 
 // Scheme returns a scheme with the built-in Kubernetes types and the
@@ -116,7 +120,7 @@ func New(c client.Client, a *applier.Applier, events kubernetes.Interface, sourc
 		opts.Now = time.Now
 	}
 	r := &Reconciler{client: c, applier: a, source: source, events: newEventRecorder(events, opts.Log), opts: opts,
-		webhooks: analysis.NewWebhooks(opts.Webhooks), schedule: schedule{next: map[types.NamespacedName]time.Time{}}}
+		webhooks: analysis.NewWebhooks(opts.Webhooks), schedule: schedule{next: map[types.NamespacedName]time.Time{}}, finals: map[string]bool{}}
 	if opts.PrometheusURL != "" {
 		r.checker, r.checkerErr = analysis.NewChecker(analysis.CheckerOptions{Address: opts.PrometheusURL})
 	}

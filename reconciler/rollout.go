@@ -76,12 +76,12 @@ func (r *Reconciler) rollout(ctx context.Context, canary *v1alpha1.Canary, targe
 		decision.Status.TrackedConfigs = trackedHashes(*primary)
 	}
 
-	// Persist: the status, then its messages and commit statuses.
-	if err := r.persistRollout(ctx, canary, decision); err != nil {
-		return decision.RequeueAfter, err
-	}
-	r.publish(ctx, canary, decision.CommitStatuses)
-	return decision.RequeueAfter, nil
+	// Write back the commit statuses; those the forge did not take are
+	// persisted with the status, to go first next time.
+	decision.Status.UndeliveredStatuses = r.deliver(ctx, canary, live.Status.UndeliveredStatuses, decision.CommitStatuses)
+
+	// Persist: the status, then its messages.
+	return decision.RequeueAfter, r.persistRollout(ctx, canary, decision)
 }
 
 // observeRollout reads what DecideRollout needs about canary: its live

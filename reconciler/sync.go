@@ -76,12 +76,13 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 		return result, r.refuse(ctx, co.Commit, err)
 	}
 
-	// Persist: statuses and their messages, then the commit statuses.
+	// Persist: the commit statuses to the forge (those it did not take go
+	// into the status), the statuses and their messages.
 	for i, canary := range rendering.Canaries {
+		decisions[i].Status.UndeliveredStatuses = r.deliver(ctx, canary, observations[i].Status.UndeliveredStatuses, decisions[i].CommitStatuses)
 		if err := r.persist(ctx, canary, decisions[i], co.Commit); err != nil {
 			return result, err
 		}
-		r.publish(ctx, canary, decisions[i].CommitStatuses)
 	}
 
 	// Route: each Canary's routing objects match its spec, keeping the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -39,31 +40,64 @@ type reverter interface {
 // sluice/<namespace>/<name>.
 func StatusContext(namespace, name string) string { return "sluice/" + namespace + "/" + name }
 
-// publish writes the commit statuses of a Canary to the forge, in order.
-// A status the forge refuses after its retries stays in the outbox and is
-// written before anything newer at the next publish. Without a forge it
-// does nothing.
-func (r *Reconciler) publish(ctx context.Context, canary *v1alpha1.Canary, statuses []planner.CommitStatus) {
+// maxUndelivered bounds the commit statuses kept for a forge that does not
+// answer: the oldest go first.
+const maxUndelivered = 50
+
+// deliver writes a Canary's undelivered commit statuses, then its fresh
+// ones, in order, and returns those the forge did not take: the caller
+// persists them in the status, so that they are written, still in order,
+// at the next step or sync, even after a restart. A pending status for a
+// commit whose final status (success, failure, error) was written is
+// dropped: a status never goes backwards. Without a forge it returns nil.
+func (r *Reconciler) deliver(ctx context.Context, canary *v1alpha1.Canary, undelivered []v1alpha1.CommitStatusRecord, fresh []planner.CommitStatus) []v1alpha1.CommitStatusRecord {
 	if r.opts.Forge == nil {
-		return
+		return nil
 	}
-	for _, st := range statuses {
-		r.outbox = append(r.outbox, forge.Status{
-			SHA: st.Commit, Context: StatusContext(canary.Namespace, canary.Name),
-			State: forge.State(st.State), Description: st.Description,
-		})
+	queue := slices.Clone(undelivered)
+	for _, st := range fresh {
+		queue = append(queue, v1alpha1.CommitStatusRecord{Commit: st.Commit, State: string(st.State), Description: st.Description})
 	}
-	for len(r.outbox) > 0 {
-		st := r.outbox[0]
-		if err := r.opts.Forge.SetStatus(ctx, st); err != nil {
-			r.opts.Log.Error(fmt.Sprintf("Commit status %s on %s not written, retrying later", st.Context, short(st.SHA)),
-				"error", err.Error(), "state", string(st.State))
-			return
+	context := StatusContext(canary.Namespace, canary.Name)
+	for len(queue) > 0 {
+		st := queue[0]
+		key := context + "@" + st.Commit
+		if st.State == string(planner.CommitPending) && r.finals[key] {
+			queue = queue[1:]
+			continue
 		}
-		r.opts.Log.Info(fmt.Sprintf("Commit status %s on %s: %s — %s", st.Context, short(st.SHA), st.State, st.Description),
-			"commit", st.SHA, "state", string(st.State))
-		r.outbox = r.outbox[1:]
+		err := r.opts.Forge.SetStatus(ctx, forge.Status{
+			SHA: st.Commit, Context: context, State: forge.State(st.State), Description: st.Description,
+			TargetURL: r.statusTargetURL(canary, st.Commit),
+		})
+		if err != nil {
+			r.opts.Log.Error(fmt.Sprintf("Commit status %s on %s not written, kept for the next sync", context, short(st.Commit)),
+				"error", err.Error(), "state", st.State, "undelivered", len(queue))
+			break
+		}
+		r.opts.Log.Info(fmt.Sprintf("Commit status %s on %s: %s — %s", context, short(st.Commit), st.State, st.Description),
+			"commit", st.Commit, "state", st.State)
+		if st.State != string(planner.CommitPending) {
+			r.finals[key] = true
+		}
+		queue = queue[1:]
 	}
+	if len(queue) > maxUndelivered {
+		queue = queue[len(queue)-maxUndelivered:]
+	}
+	if len(queue) == 0 {
+		return nil
+	}
+	return queue
+}
+
+// statusTargetURL is the details link of a commit status: Options.StatusURL
+// with {namespace}, {name} and {commit} filled in; empty without one.
+func (r *Reconciler) statusTargetURL(canary *v1alpha1.Canary, commit string) string {
+	if r.opts.StatusURL == "" {
+		return ""
+	}
+	return strings.NewReplacer("{namespace}", canary.Namespace, "{name}", canary.Name, "{commit}", commit).Replace(r.opts.StatusURL)
 }
 
 // writeBack opens or closes the revert pull request of every Canary of

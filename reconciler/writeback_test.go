@@ -103,6 +103,17 @@ func (f *forgeRepo) statuses(ns, sha string) []string {
 	return out
 }
 
+// injected counts the requests the emulator failed on purpose.
+func injected(srv *forgeemu.Server) int {
+	n := 0
+	for _, r := range srv.Requests() {
+		if r.Injected {
+			n++
+		}
+	}
+	return n
+}
+
 func (f *forgeRepo) pulls() []*github.PullRequest {
 	f.t.Helper()
 	list, _, err := f.user.PullRequests.List(context.Background(), "shop", "fleet", &github.PullRequestListOptions{State: "all"})
@@ -180,15 +191,18 @@ func TestTheSeedWriteBackStatusesARevertPullRequestAndItsMerge(t *testing.T) {
 	merged3 := repo.mergePR("detail 3.0", map[string]string{"detail/deployment.yaml": deploymentYAML("3.0")})
 	h.rollUntil("weight 5 for 3.0", func(st v1alpha1.CanaryStatus) bool { return st.CanaryWeight == 5 })
 	repo.push("frontend: 3 replicas", map[string]string{"frontend/config.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: frontend}\ndata: {replicas: \"3\"}\n"})
-	repo.srv.FailNext("POST", "/api/v3/repos/shop/fleet/statuses/", 3, 500)
+	repo.srv.FailNext("POST", "/repos/shop/fleet/statuses/", 3, 500)
 	exporter.setSuccessRate(0.2)
 	st := h.rollUntil("a revert pull request", func(st v1alpha1.CanaryStatus) bool { return st.RevertPullRequest != 0 })
 	if st.Phase != v1alpha1.PhaseFailed {
 		t.Fatalf("phase %s with a revert pull request, want Failed", st.Phase)
 	}
+	if n := injected(repo.srv); n != 3 {
+		t.Errorf("the forge answered %d injected 500s, want 3: the test did not exercise the retries", n)
+	}
 	statuses3 := repo.statuses(ns, merged3)
 	t.Logf("statuses of the 3.0 merge commit:\n%s", strings.Join(statuses3, "\n"))
-	if last := statuses3[len(statuses3)-1]; !strings.HasPrefix(last, "failure: success rate ") || !strings.HasSuffix(last, "% < 99%") {
+	if last := statuses3[len(statuses3)-1]; !strings.HasPrefix(last, "failure: success rate ") || !strings.HasSuffix(last, "% < 99% — rolled back") {
 		t.Errorf("last status of the failed commit = %q, want the failure with its success rate", last)
 	}
 
@@ -275,10 +289,23 @@ func TestARetryByAnnotationClosesTheOpenRevertAndPromotes(t *testing.T) {
 	h := forgeHarness(t, repo, ns, &logs)
 	h.settle()
 
-	repo.push("detail 2.0", map[string]string{"detail/deployment.yaml": deploymentYAML("2.0")})
+	failed := repo.push("detail 2.0", map[string]string{"detail/deployment.yaml": deploymentYAML("2.0")})
 	h.rollUntil("weight 5", func(st v1alpha1.CanaryStatus) bool { return st.CanaryWeight == 5 })
+	// The forge is down for five calls of five tries: the failure status
+	// waits in the Canary's status and is written once it is back.
+	repo.srv.FailNext("POST", "/repos/shop/fleet/statuses/", 25, 503)
 	exporter.setSuccessRate(0.2)
-	failedPR := h.rollUntil("a revert pull request", func(st v1alpha1.CanaryStatus) bool { return st.RevertPullRequest != 0 }).RevertPullRequest
+	st := h.rollUntil("the failure", phaseIs(v1alpha1.PhaseFailed))
+	if n := len(st.UndeliveredStatuses); n == 0 || st.UndeliveredStatuses[n-1].State != "failure" {
+		t.Errorf("undelivered statuses while the forge is down = %+v, want the failure last", st.UndeliveredStatuses)
+	}
+	failedPR := h.rollUntil("a revert pull request and every status delivered", func(st v1alpha1.CanaryStatus) bool {
+		return st.RevertPullRequest != 0 && len(st.UndeliveredStatuses) == 0
+	}).RevertPullRequest
+	got := repo.statuses(ns, failed)
+	if last := got[len(got)-1]; !strings.HasPrefix(last, "failure: success rate ") || !strings.HasSuffix(last, " — rolled back") {
+		t.Errorf("statuses of the failed commit once the forge is back:\n%s\nwant the failure last", strings.Join(got, "\n"))
+	}
 
 	// The fix is outside Git (here: the metrics recover, once the failures
 	// left the check's 10s window); the retry is a new revision, an
@@ -287,7 +314,7 @@ func TestARetryByAnnotationClosesTheOpenRevertAndPromotes(t *testing.T) {
 	time.Sleep(12 * time.Second)
 	retried := strings.Replace(deploymentYAML("2.0"), "    metadata: {labels: {app: detail}}", "    metadata: {labels: {app: detail}, annotations: {sluice.dev/retry: \"1\"}}", 1)
 	retry := repo.push("detail 2.0: retry", map[string]string{"detail/deployment.yaml": retried})
-	st := h.rollUntil("promotion of the retry", phaseIs(v1alpha1.PhaseSucceeded))
+	st = h.rollUntil("promotion of the retry", phaseIs(v1alpha1.PhaseSucceeded))
 
 	if st.RevertPullRequest != 0 {
 		t.Errorf("status still names revert pull request #%d", st.RevertPullRequest)

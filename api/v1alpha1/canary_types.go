@@ -329,6 +329,9 @@ type CanaryStatus struct {
 	// back, as its commit status does ("success rate 23.03% < 99%").
 	// +optional
 	FailureReason string `json:"failureReason,omitempty"`
+	// FailedWeight is the canary weight at which that rollout failed.
+	// +optional
+	FailedWeight int32 `json:"failedWeight,omitempty"`
 	// PendingRevision is a new revision seen in Git and not yet rolled out.
 	// +optional
 	PendingRevision string `json:"pendingRevision,omitempty"`
@@ -339,6 +342,10 @@ type CanaryStatus struct {
 	// the data the primary runs with.
 	// +optional
 	TrackedConfigs map[string]string `json:"trackedConfigs,omitempty"`
+	// UndeliveredStatuses are commit statuses the forge did not accept yet,
+	// oldest first: they are written, in order, before any newer one.
+	// +optional
+	UndeliveredStatuses []CommitStatusRecord `json:"undeliveredStatuses,omitempty"`
 	// RevertPullRequest is the number of the open revert pull request.
 	// +optional
 	RevertPullRequest int `json:"revertPullRequest,omitempty"`
@@ -352,4 +359,16 @@ type CanaryStatus struct {
 	// ObservedGeneration is the generation of the spec last acted on.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+}
+
+// CommitStatusRecord is a commit status waiting to be written to the
+// forge, in the context of its Canary.
+type CommitStatusRecord struct {
+	// Commit is the full SHA the status is about.
+	Commit string `json:"commit"`
+	// State is pending, success, failure or error.
+	State string `json:"state"`
+	// Description says why.
+	// +optional
+	Description string `json:"description,omitempty"`
 }
