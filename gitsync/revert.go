@@ -44,6 +44,11 @@ type RevertRequest struct {
 	Author Signature
 	// Now is the commit time. Zero: the time of the call.
 	Now time.Time
+	// Partial reverts the paths that revert cleanly when others conflict,
+	// and lists the others in RevertResult.Conflicts. When every path that
+	// changed conflicts, PushRevert still fails with the first
+	// *ConflictError. False: any conflict fails the whole revert.
+	Partial bool
 }
 
 // Signature names the author of a commit sluice writes.
@@ -66,6 +71,10 @@ type RevertResult struct {
 	Base string
 	// Files are the paths Commit changes from Base, sorted.
 	Files []string
+	// Conflicts are the paths RevertRequest.Partial left as they are on
+	// Base because the branch changed the same lines since Bad, sorted by
+	// path. Always empty when Existed.
+	Conflicts []ConflictError
 	// Existed is true when Branch was already on the remote, from an
 	// earlier call (a restarted sluice) or anyone else: nothing was pushed,
 	// and Commit, Base and Files describe the branch's tip as it is, against
@@ -163,7 +172,7 @@ func (r *Repository) PushRevert(ctx context.Context, req RevertRequest) (RevertR
 		return RevertResult{}, r.fail("revert", req.Branch, err, creds)
 	}
 	defer work.remove()
-	base, files, err := r.revertOnHead(ctx, creds, adv, work, req, paths)
+	base, files, conflicts, err := r.revertOnHead(ctx, creds, adv, work, req, paths)
 	if err != nil {
 		return RevertResult{}, err
 	}
@@ -178,33 +187,33 @@ func (r *Repository) PushRevert(ctx context.Context, req RevertRequest) (RevertR
 	if err := r.push(ctx, creds, work, commit, req.Branch); err != nil {
 		return RevertResult{}, r.fail("push", req.Branch, err, creds)
 	}
-	return RevertResult{Branch: req.Branch, Commit: commit.String(), Base: base.Hash.String(), Files: slices.Sorted(maps.Keys(files))}, nil
+	return RevertResult{Branch: req.Branch, Commit: commit.String(), Base: base.Hash.String(), Files: slices.Sorted(maps.Keys(files)), Conflicts: conflicts}, nil
 }
 
 // revertOnHead fetches the head of the watched branch, Good and Bad into
 // work, and returns the head and the new version of every path the revert
-// changes. Its errors are those of PushRevert.
-func (r *Repository) revertOnHead(ctx context.Context, creds credentials, adv advertisement, work *scratch, req RevertRequest, paths []string) (*object.Commit, map[string]fileVersion, error) {
+// changes, and with req.Partial the paths left for their conflicts. Its
+// errors are those of PushRevert.
+func (r *Repository) revertOnHead(ctx context.Context, creds credentials, adv advertisement, work *scratch, req RevertRequest, paths []string) (*object.Commit, map[string]fileVersion, []ConflictError, error) {
 	refSpecs, depth := revertRefSpecs(adv, r.branch, req.Good, req.Bad)
 	if err := r.fetchInto(ctx, creds, work, refSpecs, depth); err != nil {
-		return nil, nil, r.fail("fetch", req.Branch, err, creds)
+		return nil, nil, nil, r.fail("fetch", req.Branch, err, creds)
 	}
 	base, good, bad, err := work.revertCommits(r.branch, req.Good, req.Bad)
 	if err != nil {
-		return nil, nil, r.fail("fetch", req.Branch, err, creds)
+		return nil, nil, nil, r.fail("fetch", req.Branch, err, creds)
 	}
-	files, err := revertPaths(base, good, bad, paths)
-	var conflict *ConflictError
+	files, conflicts, err := revertPaths(base, good, bad, paths)
 	switch {
-	case errors.As(err, &conflict):
-		return nil, nil, err
 	case err != nil:
-		return nil, nil, r.fail("revert", req.Branch, err, creds)
+		return nil, nil, nil, r.fail("revert", req.Branch, err, creds)
+	case len(conflicts) > 0 && (!req.Partial || len(files) == 0):
+		return nil, nil, nil, &conflicts[0]
 	case len(files) == 0:
-		return nil, nil, fmt.Errorf("revert %s on %s: the branch already has the content of %s: %w",
+		return nil, nil, nil, fmt.Errorf("revert %s on %s: the branch already has the content of %s: %w",
 			shortSHA(req.Bad), shortSHA(base.Hash.String()), shortSHA(req.Good), ErrNothingToRevert)
 	}
-	return base, files, nil
+	return base, files, conflicts, nil
 }
 
 // check validates the request and returns its paths, sorted, without
@@ -258,40 +267,44 @@ func (req RevertRequest) now() time.Time {
 }
 
 // revertPaths returns the new version of every path the revert changes on
-// base, or the first conflict as a *ConflictError.
-func revertPaths(base, good, bad *object.Commit, paths []string) (map[string]fileVersion, error) {
+// base, and the paths it cannot revert, in the order of paths.
+func revertPaths(base, good, bad *object.Commit, paths []string) (map[string]fileVersion, []ConflictError, error) {
 	trees := make([]*object.Tree, 3)
 	for i, c := range []*object.Commit{base, good, bad} {
 		tree, err := c.Tree()
 		if err != nil {
-			return nil, fmt.Errorf("tree of %s: %w", c.Hash, err)
+			return nil, nil, fmt.Errorf("tree of %s: %w", c.Hash, err)
 		}
 		trees[i] = tree
 	}
 	files := map[string]fileVersion{}
+	var conflicts []ConflictError
+paths:
 	for _, p := range paths {
 		versions := make([]fileVersion, 3)
 		for i, tree := range trees {
 			version, err := readVersion(tree, p)
 			if errors.Is(err, errNotAFile) {
 				commit := []*object.Commit{base, good, bad}[i].Hash.String()
-				return nil, &ConflictError{Path: p, Base: base.Hash.String(), Reason: "not a regular file in " + shortSHA(commit)}
+				conflicts = append(conflicts, ConflictError{Path: p, Base: base.Hash.String(), Reason: "not a regular file in " + shortSHA(commit)})
+				continue paths
 			}
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			versions[i] = version
 		}
 		head := versions[0]
 		result, conflict := revertFile(versions[1], versions[2], head)
 		if conflict != "" {
-			return nil, &ConflictError{Path: p, Base: base.Hash.String(), Reason: fmt.Sprintf(conflict, shortSHA(bad.Hash.String()))}
+			conflicts = append(conflicts, ConflictError{Path: p, Base: base.Hash.String(), Reason: fmt.Sprintf(conflict, shortSHA(bad.Hash.String()))})
+			continue
 		}
 		if !result.same(head) {
 			files[p] = result
 		}
 	}
-	return files, nil
+	return files, conflicts, nil
 }
 
 // revertRefSpecs returns what to fetch so that a repository holds the head

@@ -581,3 +581,36 @@ func TestRevertRefSpecsFetchAsLittleAsTheServerAllows(t *testing.T) {
 		})
 	}
 }
+
+func TestPushRevertPartialRevertsWhatItCanAndListsTheConflicts(t *testing.T) {
+	root := t.TempDir()
+	// The failed commit changed the image and the PDB; since, the branch
+	// changed the image line again: only the PDB can be reverted.
+	f := newFleet(t, root, map[string]string{
+		"detail/deployment.yaml": deployment("detail", "3.0"),
+		"detail/pdb.yaml":        strings.Replace(detailPDB, "minAvailable: 1", "minAvailable: 2", 1),
+	})
+	head := f.origin.commit(map[string]string{"detail/deployment.yaml": deployment("detail", "3.1")})
+	repo := mustNew(t, Options{URL: "file://" + f.origin.dir, Branch: "main", Dir: t.TempDir()})
+	req := f.request("detail/deployment.yaml", "detail/pdb.yaml")
+
+	if _, err := repo.PushRevert(context.Background(), req); err == nil {
+		t.Fatal("a revert with a conflict and without Partial pushed something")
+	}
+	req.Partial = true
+	res, err := repo.PushRevert(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ConflictError{{Path: "detail/deployment.yaml", Base: head, Reason: "the branch changed the same lines since " + f.bad[:7]}}
+	if diff := cmp.Diff(want, res.Conflicts); diff != "" {
+		t.Errorf("conflicts (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"detail/pdb.yaml"}, res.Files); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	files, _ := f.origin.changedLines(head, res.Commit)
+	if diff := cmp.Diff([]string{"detail/pdb.yaml"}, files); diff != "" {
+		t.Errorf("files the pushed commit changes (-want +got):\n%s", diff)
+	}
+}

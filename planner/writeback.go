@@ -45,9 +45,11 @@ type OpenRevert struct {
 	Branch string
 	// Title of the pull request.
 	Title string
-	// Reason is why Bad failed; FailedChecks how many checks failed.
+	// Reason is why Bad failed; FailedChecks how many checks failed;
+	// FailedWeight the canary weight it reached.
 	Reason       string
 	FailedChecks int32
+	FailedWeight int32
 }
 
 // CloseRevert asks to close the revert pull request Number, if it is still
@@ -94,6 +96,7 @@ func DecideWriteBack(obs WriteBackObservation) WriteBackDecision {
 			Title:        fmt.Sprintf("Revert %s to %s: canary failed", canaryID, short(st.LastPromotedCommit)),
 			Reason:       st.FailureReason,
 			FailedChecks: st.FailedChecks,
+			FailedWeight: st.FailedWeight,
 		}}
 	}
 	return WriteBackDecision{}

@@ -15,7 +15,7 @@ func TestDecideWriteBack(t *testing.T) {
 		LastPromotedRevision: "rev2bbbbbb", LastPromotedCommit: "c2c2c2c2c2",
 		LastAppliedRevision: "rev3cccccc", LastAppliedCommit: "c3c3c3c3c3",
 		LastFailedRevision: "rev3cccccc", LastFailedCommit: "c3c3c3c3c3",
-		FailureReason: "success rate 23.03% < 99%", FailedChecks: 1,
+		FailureReason: "success rate 23.03% < 99%", FailedChecks: 1, FailedWeight: 5,
 	}
 	withPR := *failed.DeepCopy()
 	withPR.RevertPullRequest = 7
@@ -26,7 +26,7 @@ func TestDecideWriteBack(t *testing.T) {
 	}
 	open := &OpenRevert{
 		Good: "c2c2c2c2c2", Bad: "c3c3c3c3c3", Branch: "sluice/revert-detail-c3c3c3c",
-		Title: "Revert detail.flagger to c2c2c2c: canary failed", Reason: "success rate 23.03% < 99%", FailedChecks: 1,
+		Title: "Revert detail.flagger to c2c2c2c: canary failed", Reason: "success rate 23.03% < 99%", FailedChecks: 1, FailedWeight: 5,
 	}
 	tests := []struct {
 		name     string

@@ -145,7 +145,7 @@ func (r *Reconciler) openRevert(ctx context.Context, live *v1alpha1.Canary, targ
 		return r.settleRevert(ctx, live, planner.RevertNotPossible, fmt.Sprintf("revert of %s: the source cannot push a branch", open.Bad))
 	}
 	pushed, err := source.PushRevert(ctx, gitsync.RevertRequest{
-		Good: open.Good, Bad: open.Bad, Paths: target.SourceFiles, Branch: open.Branch,
+		Good: open.Good, Bad: open.Bad, Paths: target.SourceFiles, Branch: open.Branch, Partial: true,
 		Message: fmt.Sprintf("Revert %s to %s\n\nThe canary of commit %s failed: %s.\nThis reverts, for the files of %s, the changes from %s to %s.",
 			id, short(open.Good), short(open.Bad), open.Reason, id, short(open.Good), short(open.Bad)),
 	})
@@ -241,11 +241,17 @@ func revertBody(live *v1alpha1.Canary, open planner.OpenRevert, pushed gitsync.R
 	fmt.Fprintf(&b, "sluice rolled back the canary of `%s`: the cluster runs %s again, and this pull request makes Git say so.\n\n", id, link(open.Good))
 	fmt.Fprintf(&b, "- **Failed commit:** %s — commit status `%s`: failure\n", link(open.Bad), StatusContext(live.Namespace, live.Name))
 	fmt.Fprintf(&b, "- **Reason:** %s\n", open.Reason)
-	fmt.Fprintf(&b, "- **Failed checks:** %d (threshold %d)\n", open.FailedChecks, live.Spec.Analysis.Threshold)
+	fmt.Fprintf(&b, "- **Failed checks:** %d (threshold %d), at canary weight %d%%\n", open.FailedChecks, live.Spec.Analysis.Threshold, open.FailedWeight)
 	fmt.Fprintf(&b, "- **Running:** %s, promoted to `%s-primary.%s`\n\n", link(open.Good), live.Spec.TargetRef.Name, live.Namespace)
 	fmt.Fprintf(&b, "It reverts the changes from %s to %s in the files that produce `%s`, on top of %s:\n\n", link(open.Good), link(open.Bad), id, link(pushed.Base))
 	for _, f := range pushed.Files {
 		fmt.Fprintf(&b, "- `%s`\n", f)
+	}
+	if len(pushed.Conflicts) > 0 {
+		b.WriteString("\n**Not reverted:** the branch changed the same lines since the failed commit, so these files need a hand (the change to revert is in the failed commit):\n\n")
+		for _, c := range pushed.Conflicts {
+			fmt.Fprintf(&b, "- `%s`: %s\n", c.Path, c.Reason)
+		}
 	}
 	b.WriteString("\nMerge it and nothing rolls out: the primary already runs that revision. ")
 	b.WriteString("To retry the change instead, push a new revision (for example an annotation change in the pod template); sluice then closes this pull request.\n")

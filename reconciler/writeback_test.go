@@ -340,25 +340,7 @@ func TestARetryByAnnotationClosesTheOpenRevertAndPromotes(t *testing.T) {
 
 func TestARevertThatConflictsOpensNoPullRequestAndSaysWhy(t *testing.T) {
 	ns := playgroundtest.Namespace(t)
-	exporter := startRequestsExporter(t, ns, "detail")
-	repo := newForgeRepo(t)
-	repo.push("detail 1.0", seedFiles(t, "1.0"))
-	var logs logLines
-	h := forgeHarness(t, repo, ns, &logs)
-	h.settle()
-
-	release := func(comment string) string {
-		return strings.Replace(deploymentYAML("2.0"), "detail:2.0\n", "detail:2.0 # "+comment+"\n", 1)
-	}
-	failed := repo.push("detail 2.0", map[string]string{"detail/deployment.yaml": release("release 2.0")})
-	h.rollUntil("weight 5", func(st v1alpha1.CanaryStatus) bool { return st.CanaryWeight == 5 })
-	// The same line changes on main, in a way that renders the same: no
-	// new revision, but the revert can no longer be applied.
-	repo.push("detail 2.0: note", map[string]string{"detail/deployment.yaml": release("release 2.0, tested by QA")})
-	h.mustSync()
-	exporter.setSuccessRate(0.2)
-	h.rollUntil("the failure", phaseIs(v1alpha1.PhaseFailed))
-	h.mustSync()
+	h, repo, failed := failWithTheImageLineChangedSince(t, ns, nil)
 
 	if n := len(repo.pulls()); n != 0 {
 		t.Errorf("%d pull requests opened for a revert that conflicts, want none", n)
@@ -381,4 +363,63 @@ func TestARevertThatConflictsOpensNoPullRequestAndSaysWhy(t *testing.T) {
 	if warned != 1 {
 		t.Errorf("%d Warning events about the conflicting revert after two more syncs, want exactly 1: %q", warned, h.canaryEvents())
 	}
+}
+
+func TestARevertThatPartlyConflictsOpensAPullRequestThatSaysWhatItLeft(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	// The failed commit also notes an owner in the Canary's file: that
+	// part reverts cleanly.
+	h, repo, _ := failWithTheImageLineChangedSince(t, ns, map[string]string{"detail/canary.yaml": "# owner: team-a\n" + seedCanaryYAML(acceptanceTest(t))})
+
+	number := h.canary().Status.RevertPullRequest
+	if number == 0 {
+		t.Fatalf("no revert pull request; status %+v", h.canary().Status)
+	}
+	files, _, err := repo.user.PullRequests.ListFiles(context.Background(), "shop", "fleet", number, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 1 || files[0].GetFilename() != "detail/canary.yaml" || !strings.Contains(files[0].GetPatch(), "-# owner: team-a") {
+		t.Errorf("revert pull request files = %v, want the owner line out of detail/canary.yaml only", files)
+	}
+	pr, _, err := repo.user.PullRequests.Get(context.Background(), "shop", "fleet", number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := pr.GetBody(); !strings.Contains(body, "**Not reverted:**") || !strings.Contains(body, "`detail/deployment.yaml`: the branch changed the same lines since") {
+		t.Errorf("the body does not say which file was left:\n%s", body)
+	}
+}
+
+// failWithTheImageLineChangedSince rolls detail 2.0 (with also) out and
+// fails it, after the line of its image changed on main in a way that
+// renders the same. It returns the harness after two more syncs, the
+// repository and the failed commit.
+func failWithTheImageLineChangedSince(t *testing.T, ns string, also map[string]string) (*harness, *forgeRepo, string) {
+	t.Helper()
+	exporter := startRequestsExporter(t, ns, "detail")
+	repo := newForgeRepo(t)
+	repo.push("detail 1.0", seedFiles(t, "1.0"))
+	var logs logLines
+	h := forgeHarness(t, repo, ns, &logs)
+	h.settle()
+
+	release := func(comment string) string {
+		return strings.Replace(deploymentYAML("2.0"), "detail:2.0\n", "detail:2.0 # "+comment+"\n", 1)
+	}
+	change := map[string]string{"detail/deployment.yaml": release("release 2.0")}
+	for name, content := range also {
+		change[name] = content
+	}
+	failed := repo.push("detail 2.0", change)
+	h.rollUntil("weight 5", func(st v1alpha1.CanaryStatus) bool { return st.CanaryWeight == 5 })
+	// The same line changes on main, in a way that renders the same: no
+	// new revision, but that line can no longer be reverted.
+	repo.push("detail 2.0: note", map[string]string{"detail/deployment.yaml": release("release 2.0, tested by QA")})
+	h.mustSync()
+	exporter.setSuccessRate(0.2)
+	h.rollUntil("the failure", phaseIs(v1alpha1.PhaseFailed))
+	h.mustSync()
+	h.mustSync()
+	return h, repo, failed
 }

@@ -17,6 +17,7 @@ type forgeFlags struct {
 	kind                string
 	apiURL              string
 	tokenFile, tokenEnv string
+	statusURL           string
 }
 
 func (f *forgeFlags) register(fs *pflag.FlagSet) {
@@ -24,6 +25,7 @@ func (f *forgeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.apiURL, "forge-api-url", "", "REST API base of the forge (default: derived from --repo, e.g. https://api.github.com/)")
 	fs.StringVar(&f.tokenFile, "forge-token-file", "", "file holding the forge API token (default: the Git token)")
 	fs.StringVar(&f.tokenEnv, "forge-token-env", "", "environment variable holding the forge API token (default: the Git token)")
+	fs.StringVar(&f.statusURL, "status-url", "", "details link of every commit status, with {namespace}, {name} and {commit} filled in (e.g. a dashboard); empty: none")
 }
 
 // forge returns the Forge of the flags and the link of a commit, or nil

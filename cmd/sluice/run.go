@@ -47,7 +47,7 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 			if err != nil {
 				return err
 			}
-			rec, c, err := flags.reconciler(source, reconciler.Options{Interval: interval, Log: log, PrometheusURL: prometheusURL, Forge: fg, CommitURL: commitURL})
+			rec, c, err := flags.reconciler(source, reconciler.Options{Interval: interval, Log: log, PrometheusURL: prometheusURL, Forge: fg, CommitURL: commitURL, StatusURL: forgeOpts.statusURL})
 			if err != nil {
 				return err
 			}
