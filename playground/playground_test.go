@@ -40,8 +40,11 @@ func TestDeploymentBecomesAvailableThenRollsOutANewImage(t *testing.T) {
 	}
 	waitRolledOut(ctx, t, c, deploy)
 
+	// A patch, not an update: the deployment controller may still be
+	// writing the object's status.
+	before := deploy.DeepCopy()
 	deploy.Spec.Template.Spec.Containers[0].Image = "public.ecr.aws/u2g6w7p2/eks-workshop-demo/detail:2.0"
-	if err := c.Update(ctx, deploy); err != nil {
+	if err := c.Patch(ctx, deploy, client.MergeFrom(before)); err != nil {
 		t.Fatal(err)
 	}
 	waitRolledOut(ctx, t, c, deploy)

@@ -24,6 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -255,12 +256,16 @@ func (d *detail) setWeight(canaryWeight int32) {
 	d.t.Helper()
 	ctx := context.Background()
 	client := routes(d.t).GatewayV1().HTTPRoutes(d.namespace)
-	route, err := client.Get(ctx, "detail", metav1.GetOptions{})
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		route, err := client.Get(ctx, "detail", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		route.Spec.Rules[0].BackendRefs = backendRefs(canaryWeight)
+		_, err = client.Update(ctx, route, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
-		d.t.Fatal(err)
-	}
-	route.Spec.Rules[0].BackendRefs = backendRefs(canaryWeight)
-	if _, err := client.Update(ctx, route, metav1.UpdateOptions{}); err != nil {
 		d.t.Fatal(err)
 	}
 }
@@ -270,12 +275,17 @@ func (d *detail) updateDeployment(name string, edit func(*appsv1.Deployment)) {
 	d.t.Helper()
 	ctx := context.Background()
 	c := playgroundtest.Client()
-	obj := &appsv1.Deployment{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: d.namespace, Name: name}, obj); err != nil {
-		d.t.Fatal(err)
-	}
-	edit(obj)
-	if err := c.Update(ctx, obj); err != nil {
+	// The deployment controller writes the object too, so a conflict is
+	// retried on a fresh read.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		obj := &appsv1.Deployment{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: d.namespace, Name: name}, obj); err != nil {
+			return err
+		}
+		edit(obj)
+		return c.Update(ctx, obj)
+	})
+	if err != nil {
 		d.t.Fatal(err)
 	}
 }
