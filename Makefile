@@ -26,9 +26,9 @@ tools:
 test: tools
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
-## demo: run sluice on the embedded playground (for now: bring the playground up until Ctrl-C)
-demo: tools
-	$(GO) run ./cmd/sluice playground up
+## demo: play the seed story on the embedded playground (DEMO_FLAGS=--keep leaves it up at the end)
+demo: build
+	./bin/sluice demo $(DEMO_FLAGS)
 
 ## lint: gofmt check and go vet
 lint:

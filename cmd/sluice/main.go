@@ -41,7 +41,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCommand(), newRunCommand(), newPlanCommand(), newPlaygroundCommand())
+	root.AddCommand(newVersionCommand(), newRunCommand(), newPlanCommand(), newPlaygroundCommand(), newDemoCommand())
 	return root
 }
 

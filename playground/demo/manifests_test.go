@@ -1,0 +1,109 @@
+package demo
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sluicehq/sluice/manifests"
+)
+
+// render writes the repository of a to a directory and renders it as
+// sluice does.
+func render(t *testing.T, a app) *manifests.Rendering {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range a.files() {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rendering, err := manifests.Render(dir, ".", manifests.Options{DefaultNamespace: Namespace})
+	if err != nil {
+		t.Fatalf("render the repository: %v", err)
+	}
+	return rendering
+}
+
+func TestTheRepositoryRendersTheSeedCanaryAndItsTarget(t *testing.T) {
+	a := app{version: "1.0", maxWeight: 15, loadTester: "http://127.0.0.1:9999/"}
+	r := render(t, a)
+	if len(r.Canaries) != 1 {
+		t.Fatalf("%d Canaries, want 1", len(r.Canaries))
+	}
+	c := r.Canaries[0]
+	if c.Namespace != Namespace || c.Name != App || c.Spec.Provider != "gatewayapi" || c.Spec.Service.Port != 3000 {
+		t.Errorf("Canary %s/%s provider %s port %d, want %s/%s gatewayapi 3000", c.Namespace, c.Name, c.Spec.Provider, c.Spec.Service.Port, Namespace, App)
+	}
+	if diff := cmp.Diff([]string{Host}, c.Spec.Service.Hosts); diff != "" {
+		t.Errorf("hosts (-want +got):\n%s", diff)
+	}
+	analysis := c.Spec.Analysis
+	if analysis.StepWeight != 5 || analysis.MaxWeight != 15 || analysis.Threshold != 1 || analysis.Interval != AnalysisInterval.String() {
+		t.Errorf("analysis %+v, want the seed's schedule every %s", analysis, AnalysisInterval)
+	}
+	var cmds []string
+	for _, w := range analysis.Webhooks {
+		cmds = append(cmds, w.Type+": "+w.Metadata["cmd"])
+	}
+	want := []string{"pre-rollout: " + acceptanceTestCmd, "rollout: " + loadTestCmd}
+	if diff := cmp.Diff(want, cmds); diff != "" {
+		t.Errorf("webhooks (-want +got):\n%s", diff)
+	}
+	d := r.Targets[0].Deployment
+	if d.Name != App || *d.Spec.Replicas != 2 || d.Spec.Template.Spec.Containers[0].Image != ImageLine("1.0") {
+		t.Errorf("target %s with %d replicas of %s, want detail with 2 replicas of %s", d.Name, *d.Spec.Replicas, d.Spec.Template.Spec.Containers[0].Image, ImageLine("1.0"))
+	}
+	// A revert pull request reverts changes of these files only.
+	if files := r.Targets[0].SourceFiles; !slices.Contains(files, DeploymentFile) || slices.Contains(files, namespaceFile) {
+		t.Errorf("source files of the target %q, want %s among them and not %s", files, DeploymentFile, namespaceFile)
+	}
+}
+
+func TestEachChangeOfTheStoryIsANewRevisionAndTheRevertIsTheOldOne(t *testing.T) {
+	base := app{version: "2.0", maxWeight: 15, loadTester: "http://127.0.0.1:9999/"}
+	failed := base
+	failed.version = "3.0"
+	retry := failed
+	retry.annotations = [][2]string{{"example.com/retry", "1"}}
+	retry.maxWeight = 20
+	revisions := map[string]string{}
+	for name, a := range map[string]app{"2.0": base, "3.0": failed, "retry": retry} {
+		revisions[name] = render(t, a).Targets[0].Revision
+	}
+	if revisions["2.0"] == revisions["3.0"] || revisions["3.0"] == revisions["retry"] || revisions["2.0"] == revisions["retry"] {
+		t.Errorf("revisions %v, want three different ones", revisions)
+	}
+	if got := render(t, base).Targets[0].Revision; got != revisions["2.0"] {
+		t.Errorf("2.0 rendered again has revision %s, want %s", got, revisions["2.0"])
+	}
+}
+
+func TestTheImageLineIsOneLineOfTheDeploymentFile(t *testing.T) {
+	yaml := app{version: "3.0"}.deploymentYAML()
+	line := "        image: " + ImageLine("3.0") + "\n"
+	if strings.Count(yaml, line) != 1 {
+		t.Errorf("the Deployment file does not hold %q once:\n%s", line, yaml)
+	}
+}
+
+func TestVersionOf(t *testing.T) {
+	for image, want := range map[string]string{
+		"ghcr.io/sluicehq/detail:2.0":             "2.0",
+		"ghcr.io/sluicehq/detail":                 "latest",
+		"localhost:5000/detail":                   "latest",
+		"localhost:5000/detail:3.0@sha256:abcdef": "3.0",
+	} {
+		if got := versionOf(image); got != want {
+			t.Errorf("versionOf(%q) = %q, want %q", image, got, want)
+		}
+	}
+}
