@@ -59,7 +59,8 @@ The first run builds the playground's binaries from the Go module proxy
 			}
 			ctx := cmd.Context()
 			_, err = demo.Run(ctx, opts)
-			if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// Whatever step Ctrl-C cut short, say so rather than how.
+			if err != nil && ctx.Err() != nil {
 				return errors.New("demo: interrupted; everything it started was stopped")
 			}
 			return err
