@@ -153,3 +153,28 @@ func TestPlanWithoutRepoIsAClearError(t *testing.T) {
 		t.Errorf("err = %v, want one saying --repo is required", err)
 	}
 }
+
+func TestWithoutWorkDirTheCheckoutsGoAwayWhenTheCommandEnds(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	repo := t.TempDir()
+	if out, err := exec.Command("git", "init", "-q", "-b", "main", repo).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	gitCommit(t, repo, "detail 1.0", appFiles(ns, "1.0"))
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	common := []string{"--repo", repo, "--kubeconfig", playgroundtest.Kubeconfig(), "--namespace", ns, "--inventory-namespace", ns, "--owner", "cli-test"}
+
+	if out, err := sluice(context.Background(), append([]string{"plan", "--ref", "main"}, common...)...); !errors.Is(err, errChanges) {
+		t.Fatalf("plan: err = %v, want the exit-2 error\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if out, err := sluice(ctx, append([]string{"run", "--interval", "1s"}, common...)...); err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	left, err := filepath.Glob(filepath.Join(tmp, "sluice-checkouts-*"))
+	if err != nil || len(left) > 0 {
+		t.Errorf("checkouts left in $TMPDIR after plan and run: %v %v", left, err)
+	}
+}

@@ -28,10 +28,11 @@ Exit code: 0 when nothing would change, 2 when something would, 1 on error.`,
 			if err := envDefaults(cmd); err != nil {
 				return err
 			}
-			source, err := flags.source(ref)
+			source, cleanup, err := flags.source(ref)
 			if err != nil {
 				return err
 			}
+			defer cleanup()
 			rec, _, err := flags.reconciler(source, reconciler.Options{})
 			if err != nil {
 				return err

@@ -39,10 +39,11 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 					return fmt.Errorf("--prometheus-url: %w", err)
 				}
 			}
-			source, err := flags.source(branch)
+			source, cleanup, err := flags.source(branch)
 			if err != nil {
 				return err
 			}
+			defer cleanup()
 			fg, commitURL, err := forgeOpts.forge(&flags)
 			if err != nil {
 				return err

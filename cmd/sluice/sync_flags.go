@@ -38,7 +38,7 @@ type syncFlags struct {
 func (f *syncFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.repo, "repo", "", "Git remote to sync: https://, ssh://, git@host:path, file:// or a local path (required)")
 	fs.StringVar(&f.path, "path", ".", "directory of the kustomization (or plain YAML) inside the repository")
-	fs.StringVar(&f.workDir, "work-dir", "", "where checkouts are kept (default: a directory under the system temp dir)")
+	fs.StringVar(&f.workDir, "work-dir", "", "where checkouts are kept (default: a temporary directory, removed when the command ends)")
 	fs.StringVar(&f.username, "username", "", "user for HTTPS basic auth or SSH (default: the one in the URL, else git)")
 	fs.StringVar(&f.tokenFile, "token-file", "", "file holding the HTTPS password or access token")
 	fs.StringVar(&f.tokenEnv, "token-env", "", "environment variable holding the HTTPS password or access token")
@@ -73,25 +73,33 @@ func envDefaults(cmd *cobra.Command) error {
 	return err
 }
 
-// source returns the Git repository the flags describe, watching branch.
-func (f *syncFlags) source(branch string) (*gitsync.Repository, error) {
+// source returns the Git repository the flags describe, watching branch,
+// and a cleanup that removes its checkouts when they live in a temporary
+// directory of this process (without --work-dir).
+func (f *syncFlags) source(branch string) (*gitsync.Repository, func(), error) {
 	if f.repo == "" {
-		return nil, fmt.Errorf("--repo is required")
+		return nil, nil, fmt.Errorf("--repo is required")
 	}
-	dir := f.workDir
+	dir, cleanup := f.workDir, func() {}
 	if dir == "" {
 		var err error
 		if dir, err = os.MkdirTemp("", "sluice-checkouts-"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		cleanup = func() { _ = os.RemoveAll(dir) }
 	}
-	return gitsync.New(gitsync.Options{
+	repo, err := gitsync.New(gitsync.Options{
 		URL: f.repo, Branch: branch, Dir: dir,
 		Auth: gitsync.Auth{
 			Username: f.username, Password: gitsync.Secret{File: f.tokenFile, Env: f.tokenEnv},
 			SSHKeyFile: f.sshKey, KnownHostsFile: f.knownHosts, InsecureIgnoreHostKey: f.insecureIgnoreHostKey,
 		},
 	})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return repo, cleanup, nil
 }
 
 // restConfig returns the cluster configuration.
