@@ -181,15 +181,3 @@ spec:
         cmd: "` + loadTestCmd + `"
 `
 }
-
-// versionOf is the tag of an image, the version the gateway runs: the text
-// after the last ':' of its last path element, without digest; "latest"
-// when there is none.
-func versionOf(image string) string {
-	image, _, _ = strings.Cut(image, "@")
-	name := image[strings.LastIndex(image, "/")+1:]
-	if i := strings.LastIndex(name, ":"); i >= 0 && i < len(name)-1 {
-		return name[i+1:]
-	}
-	return "latest"
-}

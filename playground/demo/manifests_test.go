@@ -94,16 +94,3 @@ func TestTheImageLineIsOneLineOfTheDeploymentFile(t *testing.T) {
 		t.Errorf("the Deployment file does not hold %q once:\n%s", line, yaml)
 	}
 }
-
-func TestVersionOf(t *testing.T) {
-	for image, want := range map[string]string{
-		"ghcr.io/sluicehq/detail:2.0":             "2.0",
-		"ghcr.io/sluicehq/detail":                 "latest",
-		"localhost:5000/detail":                   "latest",
-		"localhost:5000/detail:3.0@sha256:abcdef": "3.0",
-	} {
-		if got := versionOf(image); got != want {
-			t.Errorf("versionOf(%q) = %q, want %q", image, got, want)
-		}
-	}
-}

@@ -13,6 +13,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/sluicehq/sluice/playground/demoapp"
+	"github.com/sluicehq/sluice/playground/gateway"
 )
 
 // Split is the traffic split measured through the gateway: requests to
@@ -194,5 +195,5 @@ func (m *splitMeter) version(ctx context.Context, name string) (string, error) {
 	if len(d.Spec.Template.Spec.Containers) == 0 {
 		return "", fmt.Errorf("the Deployment %s.%s has no container", name, Namespace)
 	}
-	return versionOf(d.Spec.Template.Spec.Containers[0].Image), nil
+	return gateway.VersionOf(d.Spec.Template.Spec.Containers[0].Image), nil
 }

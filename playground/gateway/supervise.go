@@ -162,7 +162,7 @@ func (s *supervisor) desired(key string) (App, bool) {
 	if d.DeletionTimestamp != nil || ptr.Deref(d.Spec.Replicas, 1) == 0 || len(d.Spec.Template.Spec.Containers) == 0 {
 		return App{}, false
 	}
-	version := versionOf(d.Spec.Template.Spec.Containers[0].Image)
+	version := VersionOf(d.Spec.Template.Spec.Containers[0].Image)
 	return App{Namespace: namespace, Deployment: name, Version: version, Failing: s.faulty(namespace, name, version)}, true
 }
 

@@ -23,8 +23,8 @@ func TestVersionOf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, versionOf(tt.image)); diff != "" {
-				t.Errorf("versionOf(%q) (-want +got):\n%s", tt.image, diff)
+			if diff := cmp.Diff(tt.want, VersionOf(tt.image)); diff != "" {
+				t.Errorf("VersionOf(%q) (-want +got):\n%s", tt.image, diff)
 			}
 		})
 	}
