@@ -59,9 +59,9 @@ func (e *Error) Temporary() bool {
 }
 
 // newError builds the Error of op from go-github's error, with every
-// occurrence of secret removed.
-func newError(repository, op string, err error, secret string) *Error {
-	e := &Error{Repository: repository, Op: op, Err: redact(err, secret)}
+// occurrence of the secrets removed.
+func newError(repository, op string, err error, secrets ...string) *Error {
+	e := &Error{Repository: repository, Op: op, Err: redact(err, secrets...)}
 	var errResp *github.ErrorResponse
 	var rateLimit *github.RateLimitError
 	var abuse *github.AbuseRateLimitError
@@ -73,7 +73,7 @@ func newError(repository, op string, err error, secret string) *Error {
 	case errors.As(err, &abuse) && abuse.Response != nil:
 		e.Status, e.Message = abuse.Response.StatusCode, abuse.Message
 	}
-	e.Message = redactString(e.Message, secret)
+	e.Message = redactString(e.Message, secrets...)
 	return e
 }
 
@@ -112,14 +112,16 @@ func (e *redactedError) Unwrap() error { return e.cause }
 
 // redact returns err with every occurrence of secret in its message
 // replaced by "***".
-func redact(err error, secret string) error {
-	return &redactedError{msg: redactString(err.Error(), secret), cause: err}
+func redact(err error, secrets ...string) error {
+	return &redactedError{msg: redactString(err.Error(), secrets...), cause: err}
 }
 
-// redactString replaces every occurrence of secret in s by "***".
-func redactString(s, secret string) string {
-	if secret == "" {
-		return s
+// redactString replaces every occurrence of each secret in s by "***".
+func redactString(s string, secrets ...string) string {
+	for _, secret := range secrets {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "***")
+		}
 	}
-	return strings.ReplaceAll(s, secret, "***")
+	return s
 }

@@ -24,9 +24,13 @@ type GitHubOptions struct {
 	APIURL string
 	// Owner and Repo name the repository. Required.
 	Owner, Repo string
-	// Token authenticates every request, sent as a bearer token. Required.
-	// It never appears in an error.
+	// Token authenticates every request, sent as a bearer token. It never
+	// appears in an error. Set Token or TokenSource.
 	Token string
+	// TokenSource returns the token before every request, so that a
+	// rotated token (a file rewritten by a Secret mount) is used without a
+	// restart. Its errors must not contain the token.
+	TokenSource func() (string, error)
 	// HTTPClient sends the requests. Nil means a client with a 30-second
 	// timeout per request.
 	HTTPClient *http.Client
@@ -45,7 +49,7 @@ type GitHub struct {
 	client  *github.Client
 	owner   string
 	repo    string
-	token   string
+	tokens  *tokens
 	retries int
 	backoff func(int) time.Duration
 }
@@ -56,21 +60,35 @@ func NewGitHub(opts GitHubOptions) (*GitHub, error) {
 	if opts.Owner == "" || opts.Repo == "" {
 		return nil, errors.New("forge: GitHubOptions.Owner and Repo are required")
 	}
-	if opts.Token == "" {
-		return nil, fmt.Errorf("forge: %s/%s: GitHubOptions.Token is required", opts.Owner, opts.Repo)
+	source := opts.TokenSource
+	switch {
+	case opts.Token != "" && source != nil:
+		return nil, fmt.Errorf("forge: %s/%s: set GitHubOptions.Token or TokenSource, not both", opts.Owner, opts.Repo)
+	case opts.Token != "":
+		token := opts.Token
+		source = func() (string, error) { return token, nil }
+	case source == nil:
+		return nil, fmt.Errorf("forge: %s/%s: GitHubOptions.Token or TokenSource is required", opts.Owner, opts.Repo)
 	}
 	base, err := parseAPIURL(opts.APIURL)
 	if err != nil {
 		return nil, fmt.Errorf("forge: %s/%s: %w", opts.Owner, opts.Repo, err)
 	}
-	httpClient := opts.HTTPClient
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 30 * time.Second}
+	httpClient := &http.Client{Timeout: 30 * time.Second}
+	if opts.HTTPClient != nil {
+		copied := *opts.HTTPClient
+		httpClient = &copied
 	}
-	client := github.NewClient(httpClient).WithAuthToken(opts.Token)
+	next := httpClient.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	tokens := &tokens{source: source}
+	httpClient.Transport = &authTransport{tokens: tokens, next: next}
+	client := github.NewClient(httpClient)
 	client.BaseURL = base
 
-	g := &GitHub{client: client, owner: opts.Owner, repo: opts.Repo, token: opts.Token, retries: opts.Retries, backoff: opts.Backoff}
+	g := &GitHub{client: client, owner: opts.Owner, repo: opts.Repo, tokens: tokens, retries: opts.Retries, backoff: opts.Backoff}
 	switch {
 	case g.retries == 0:
 		g.retries = 4

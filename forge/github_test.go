@@ -14,7 +14,8 @@ func TestNewGitHubChecksItsOptions(t *testing.T) {
 	}{
 		{"no owner", GitHubOptions{Repo: "r", Token: "t"}, "Owner and Repo are required"},
 		{"no repository", GitHubOptions{Owner: "o", Token: "t"}, "Owner and Repo are required"},
-		{"no token", GitHubOptions{Owner: "o", Repo: "r"}, "o/r: GitHubOptions.Token is required"},
+		{"no token", GitHubOptions{Owner: "o", Repo: "r"}, "o/r: GitHubOptions.Token or TokenSource is required"},
+		{"a token twice", GitHubOptions{Owner: "o", Repo: "r", Token: "t", TokenSource: func() (string, error) { return "t", nil }}, "o/r: set GitHubOptions.Token or TokenSource, not both"},
 		{"a relative API URL", GitHubOptions{Owner: "o", Repo: "r", Token: "t", APIURL: "api/v3"}, "want an http or https URL"},
 		{"an API URL with credentials", GitHubOptions{Owner: "o", Repo: "r", Token: "t", APIURL: "https://u:p@ghe.example.com/api/v3/"}, "must not carry credentials"},
 	}

@@ -68,7 +68,7 @@ func (f *testForge) client(opts GitHubOptions) *GitHub {
 	if opts.Owner == "" {
 		opts.Owner, opts.Repo = testOwner, testRepo
 	}
-	if opts.Token == "" {
+	if opts.Token == "" && opts.TokenSource == nil {
 		opts.Token = testToken
 	}
 	if opts.Backoff == nil {

@@ -35,13 +35,13 @@ func (g *GitHub) call(ctx context.Context, op string, attempt func(context.Conte
 		}
 		wait, again := retryDelay(err, retry+1, g.backoff, time.Now())
 		if !again || retry >= g.retries || ctx.Err() != nil {
-			return newError(g.owner+"/"+g.repo, op, err, g.token)
+			return newError(g.owner+"/"+g.repo, op, err, g.tokens.secrets()...)
 		}
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return newError(g.owner+"/"+g.repo, op, errors.Join(ctx.Err(), err), g.token)
+			return newError(g.owner+"/"+g.repo, op, errors.Join(ctx.Err(), err), g.tokens.secrets()...)
 		case <-timer.C:
 		}
 	}

@@ -45,11 +45,14 @@ func (f *forgeFlags) forge(git *syncFlags) (reconciler.Forge, func(string) strin
 	if f.apiURL != "" {
 		apiURL = f.apiURL
 	}
-	token, err := readToken(orElse(f.tokenFile, git.tokenFile), orElse(f.tokenEnv, git.tokenEnv))
-	if err != nil {
+	// The token is read before every request, as the Git token is, so a
+	// rotated Secret is used without a restart; a missing one fails now.
+	tokenFile, tokenEnv := orElse(f.tokenFile, git.tokenFile), orElse(f.tokenEnv, git.tokenEnv)
+	source := func() (string, error) { return readToken(tokenFile, tokenEnv) }
+	if _, err := source(); err != nil {
 		return nil, nil, fmt.Errorf("--forge github: %w", err)
 	}
-	gh, err := forge.NewGitHub(forge.GitHubOptions{APIURL: apiURL, Owner: owner, Repo: repo, Token: token})
+	gh, err := forge.NewGitHub(forge.GitHubOptions{APIURL: apiURL, Owner: owner, Repo: repo, TokenSource: source})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -41,5 +41,12 @@ func (s *Server) gitAuthorized(r *http.Request) (user string, ok bool) {
 // validToken compares in constant time, so that timing tells nothing about
 // the token.
 func (s *Server) validToken(token string) bool {
-	return subtle.ConstantTimeCompare([]byte(token), []byte(s.opts.Token)) == 1
+	return subtle.ConstantTimeCompare([]byte(token), []byte(*s.token.Load())) == 1
+}
+
+// SetToken replaces the one credential the emulator accepts, as a user
+// rotating a personal access token on GitHub does: from then on the old
+// token answers 401.
+func (s *Server) SetToken(token string) {
+	s.token.Store(&token)
 }

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,6 +39,7 @@ type Options struct {
 // methods are safe for concurrent use; Commit works before Start too.
 type Server struct {
 	opts          Options
+	token         atomic.Pointer[string] // the accepted token: opts.Token until SetToken
 	repo          *repository
 	defaultBranch string
 	gitBackend    gitBackend
@@ -93,6 +95,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: opts, repo: repo, defaultBranch: defaultBranch}
+	s.token.Store(&opts.Token)
 	s.gitBackend = gitBackend{gitPath: gitPath, projectRoot: dir, env: repo.env()}
 	return s, nil
 }
