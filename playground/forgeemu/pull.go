@@ -36,6 +36,23 @@ func (s *Server) pull(number int) (*pullRecord, *apiError) {
 	return s.pulls[number-1], nil
 }
 
+// loadPull finds the pull request the path's {number} names and brings
+// it up to date with refresh; a bad or unknown number answers 404.
+func (s *Server) loadPull(ctx context.Context, p params) (*pullRecord, *apiError) {
+	number, apiErr := p.number()
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	pr, apiErr := s.pull(number)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	if err := s.refresh(ctx, pr); err != nil {
+		return nil, internalError(err)
+	}
+	return pr, nil
+}
+
 // refresh brings an open pull request up to date with its branches, as
 // GitHub does on its own: the tips are read again; a deleted head branch
 // closes it; a head that the base branch now contains (merged by a push)

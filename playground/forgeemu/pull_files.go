@@ -24,16 +24,9 @@ type fileJSON struct {
 // as a removal and an addition), sorted by name and paginated, each with
 // its unified diff hunks as patch (none for binary files).
 func (s *Server) listFiles(w http.ResponseWriter, r *http.Request, p params) *apiError {
-	number, apiErr := p.number()
+	pr, apiErr := s.loadPull(r.Context(), p)
 	if apiErr != nil {
 		return apiErr
-	}
-	pr, apiErr := s.pull(number)
-	if apiErr != nil {
-		return apiErr
-	}
-	if err := s.refresh(r.Context(), pr); err != nil {
-		return internalError(err)
 	}
 	files, err := s.repo.changedFiles(r.Context(), pr.baseSHA, pr.headSHA)
 	if err != nil {

@@ -81,16 +81,9 @@ func (s *Server) getPull(w http.ResponseWriter, r *http.Request, p params) *apiE
 	if accept := r.Header.Get("Accept"); strings.Contains(accept, ".diff") || strings.Contains(accept, ".patch") {
 		return notImplemented("the media type %s", accept)
 	}
-	number, apiErr := p.number()
+	pr, apiErr := s.loadPull(r.Context(), p)
 	if apiErr != nil {
 		return apiErr
-	}
-	pr, apiErr := s.pull(number)
-	if apiErr != nil {
-		return apiErr
-	}
-	if err := s.refresh(r.Context(), pr); err != nil {
-		return internalError(err)
 	}
 	view, err := s.pullJSON(r.Context(), pr, true)
 	if err != nil {

@@ -33,17 +33,10 @@ func (s *Server) mergePull(w http.ResponseWriter, r *http.Request, p params) *ap
 	default:
 		return validationFailed(fieldError{Resource: "PullRequest", Field: "merge_method", Code: "invalid"})
 	}
-	number, apiErr := p.number()
-	if apiErr != nil {
-		return apiErr
-	}
-	pr, apiErr := s.pull(number)
-	if apiErr != nil {
-		return apiErr
-	}
 	ctx := r.Context()
-	if err := s.refresh(ctx, pr); err != nil {
-		return internalError(err)
+	pr, apiErr := s.loadPull(ctx, p)
+	if apiErr != nil {
+		return apiErr
 	}
 	switch {
 	case pr.merged:
@@ -98,16 +91,9 @@ func (s *Server) mergePull(w http.ResponseWriter, r *http.Request, p params) *ap
 // isMerged serves GET /repos/{owner}/{repo}/pulls/{number}/merge: 204 when
 // the pull request was merged, 404 otherwise.
 func (s *Server) isMerged(w http.ResponseWriter, r *http.Request, p params) *apiError {
-	number, apiErr := p.number()
+	pr, apiErr := s.loadPull(r.Context(), p)
 	if apiErr != nil {
 		return apiErr
-	}
-	pr, apiErr := s.pull(number)
-	if apiErr != nil {
-		return apiErr
-	}
-	if err := s.refresh(r.Context(), pr); err != nil {
-		return internalError(err)
 	}
 	if !pr.merged {
 		return notFound()

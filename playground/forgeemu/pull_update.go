@@ -22,16 +22,9 @@ func (s *Server) updatePull(w http.ResponseWriter, r *http.Request, p params) *a
 	if err := decodeBody(r, &body); err != nil {
 		return err
 	}
-	number, apiErr := p.number()
+	pr, apiErr := s.loadPull(r.Context(), p)
 	if apiErr != nil {
 		return apiErr
-	}
-	pr, apiErr := s.pull(number)
-	if apiErr != nil {
-		return apiErr
-	}
-	if err := s.refresh(r.Context(), pr); err != nil {
-		return internalError(err)
 	}
 	if body.Title != nil && *body.Title == "" {
 		return validationFailed(fieldError{Resource: "PullRequest", Field: "title", Code: "missing_field"})
