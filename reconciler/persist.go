@@ -46,11 +46,12 @@ func (r *Reconciler) persist(ctx context.Context, canary *v1alpha1.Canary, decis
 // writes nothing when mutate changed nothing.
 func (r *Reconciler) writeStatus(ctx context.Context, key client.ObjectKey, mutate func(*v1alpha1.CanaryStatus, int64)) (*v1alpha1.Canary, error) {
 	var live v1alpha1.Canary
+	var before *v1alpha1.CanaryStatus
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		if err := r.client.Get(ctx, key, &live); err != nil {
 			return err
 		}
-		before := live.Status.DeepCopy()
+		before = live.Status.DeepCopy()
 		mutate(&live.Status, live.Generation)
 		if equalStatus(before, &live.Status) {
 			return nil
@@ -60,6 +61,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, key client.ObjectKey, muta
 	if err != nil {
 		return nil, fmt.Errorf("canary %s: write status: %w", key, err)
 	}
+	r.metrics.observeCanary(key, before, &live.Status)
 	return &live, nil
 }
 

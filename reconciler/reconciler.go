@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -71,6 +72,10 @@ type Options struct {
 	// Webhooks tunes the webhook calls (retries, transport); the zero value
 	// is analysis's defaults.
 	Webhooks analysis.WebhooksOptions
+	// Metrics registers sluice's Prometheus metrics (metrics.go): each
+	// Canary's status, weights, failed checks, measured metric values and
+	// finished rollouts, and the Git polls and syncs. Nil registers none.
+	Metrics prometheus.Registerer
 }
 
 // Reconciler keeps a cluster converged to a Git branch.
@@ -94,6 +99,8 @@ type Reconciler struct {
 	// finals records the commit statuses written in a final state, by
 	// context@commit: no pending status may follow one.
 	finals map[string]bool
+	// metrics follow the Canaries' statuses, the polls and the syncs.
+	metrics *metrics
 }
 
 // Scheme returns a scheme with the built-in Kubernetes types and the
@@ -120,7 +127,8 @@ func New(c client.Client, a *applier.Applier, events kubernetes.Interface, sourc
 		opts.Now = time.Now
 	}
 	r := &Reconciler{client: c, applier: a, source: source, events: newEventRecorder(events, opts.Log), opts: opts,
-		webhooks: analysis.NewWebhooks(opts.Webhooks), schedule: schedule{next: map[types.NamespacedName]time.Time{}}, finals: map[string]bool{}}
+		webhooks: analysis.NewWebhooks(opts.Webhooks), schedule: schedule{next: map[types.NamespacedName]time.Time{}}, finals: map[string]bool{},
+		metrics: newMetrics(opts.Metrics)}
 	if opts.PrometheusURL != "" {
 		r.checker, r.checkerErr = analysis.NewChecker(analysis.CheckerOptions{Address: opts.PrometheusURL})
 	}

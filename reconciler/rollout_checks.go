@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluicehq/sluice/analysis"
 	"github.com/sluicehq/sluice/api/v1alpha1"
@@ -43,6 +44,7 @@ func (r *Reconciler) checkMetrics(ctx context.Context, live, canary *v1alpha1.Ca
 		return verdicts
 	}
 	results, _ := r.checker.CheckAll(ctx, canary)
+	r.metrics.observeChecks(client.ObjectKeyFromObject(canary), results)
 	verdicts := make([]planner.MetricVerdict, len(results))
 	for i, res := range results {
 		verdicts[i] = planner.MetricVerdict{Name: res.Metric, Verdict: plannerVerdict(res.Verdict), Message: res.Message}

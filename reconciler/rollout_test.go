@@ -198,12 +198,23 @@ func TestTheSeedRolloutsPromoteThroughFiveTenFifteenAndRollBackWhenTheSuccessRat
 		"settings.yaml":      text(settingsYAML("blue")),
 	})
 	var logs logLines
+	reg := prometheus.NewRegistry()
 	h := newHarness(t, repo, ns, func(o *reconciler.Options) {
 		o.PrometheusURL = playgroundtest.Playground().Prometheus.URL
 		o.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+		o.Metrics = reg
 	})
 	h.settle()
 	id := "detail." + ns
+	canary := map[string]string{"namespace": ns, "name": "detail"}
+	with := func(name, value string) map[string]string {
+		labels := map[string]string{name: value}
+		for k, v := range canary {
+			labels[k] = v
+		}
+		return labels
+	}
+	assertMetric(t, reg, "sluice_canary_status", canary, 1)
 
 	// The seed's first block: 2.0 is promoted through 5/10/15.
 	repo.commit("detail 2.0", map[string]*string{"deployment.yaml": text(deploymentYAML("2.0"))})
@@ -217,6 +228,10 @@ func TestTheSeedRolloutsPromoteThroughFiveTenFifteenAndRollBackWhenTheSuccessRat
 	} else {
 		t.Logf("the step from weight 5 to 10 made %d API writes", n)
 	}
+	assertMetric(t, reg, "sluice_canary_status", canary, 0)
+	assertMetric(t, reg, "sluice_canary_weight", with("backend", "canary"), 10)
+	assertMetric(t, reg, "sluice_canary_weight", with("backend", "primary"), 90)
+	assertMetric(t, reg, "sluice_canary_metric_analysis", with("metric", "request-success-rate"), 100)
 	h.rollUntil("promotion of 2.0", phaseIs(v1alpha1.PhaseSucceeded))
 	t.Logf("all messages of the promotion:\n%s", strings.Join(logs.messages(t), "\n"))
 	want := []string{
@@ -237,6 +252,9 @@ func TestTheSeedRolloutsPromoteThroughFiveTenFifteenAndRollBackWhenTheSuccessRat
 		t.Errorf("primary runs %s after the promotion, want 2.0", img)
 	}
 	h.assertAllTrafficOnThePrimary()
+	assertMetric(t, reg, "sluice_canary_status", canary, 1)
+	assertMetric(t, reg, "sluice_canary_weight", with("backend", "canary"), 0)
+	assertMetric(t, reg, "sluice_canary_rollouts_total", with("result", "promoted"), 1)
 
 	// The seed's second block: 3.0 fails its success rate at weight 5.
 	repo.commit("detail 3.0", map[string]*string{"deployment.yaml": text(deploymentYAML("3.0"))})
@@ -284,6 +302,16 @@ func TestTheSeedRolloutsPromoteThroughFiveTenFifteenAndRollBackWhenTheSuccessRat
 	h.mustSync()
 	if phase := h.canary().Status.Phase; phase != v1alpha1.PhaseFailed {
 		t.Errorf("phase after a re-sync of the failed head = %s, want Failed", phase)
+	}
+
+	// The metrics say the same, once each.
+	assertMetric(t, reg, "sluice_canary_status", canary, 2)
+	assertMetric(t, reg, "sluice_canary_failed_checks", canary, 1)
+	assertMetric(t, reg, "sluice_canary_weight", with("backend", "primary"), 100)
+	assertMetric(t, reg, "sluice_canary_rollouts_total", with("result", "promoted"), 1)
+	assertMetric(t, reg, "sluice_canary_rollouts_total", with("result", "failed"), 1)
+	if rate, ok := metricValue(t, reg, "sluice_canary_metric_analysis", with("metric", "request-success-rate")); !ok || rate >= 99 {
+		t.Errorf("sluice_canary_metric_analysis of the success rate = %v (found: %v), want the failing rate below 99", rate, ok)
 	}
 }
 

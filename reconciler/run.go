@@ -75,10 +75,17 @@ func (r *Reconciler) poll(ctx context.Context, failures *int) time.Duration {
 func (r *Reconciler) runOnce(ctx context.Context) (Result, error) {
 	co, changed, err := r.source.Poll(ctx)
 	if err != nil {
+		r.metrics.observePoll(pollFailed)
 		return Result{}, err
 	}
 	if changed {
+		r.metrics.observePoll(pollChanged)
 		r.opts.Log.Info(fmt.Sprintf("Syncing commit %s of %s", short(co.Commit), r.source.URL()), "commit", co.Commit)
+	} else {
+		r.metrics.observePoll(pollUnchanged)
 	}
-	return r.Sync(ctx, co)
+	start := time.Now()
+	result, err := r.Sync(ctx, co)
+	r.metrics.observeSync(time.Since(start), err, time.Now())
+	return result, err
 }

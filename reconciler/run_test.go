@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sluicehq/sluice/gitsync"
 	"github.com/sluicehq/sluice/playground/playgroundtest"
 	"github.com/sluicehq/sluice/reconciler"
@@ -43,7 +45,8 @@ func TestAFailingPollChangesNothingAndIsRetriedWithoutLeakingTheToken(t *testing
 	}
 	var logs syncBuffer
 	h := newHarness(t, newGitRepo(t), ns, nil)
-	rec := reconciler.New(h.recClient(), h.applier(), nil, source, reconciler.Options{Namespace: ns, Log: slog.New(slog.NewJSONHandler(&logs, nil))})
+	reg := prometheus.NewRegistry()
+	rec := reconciler.New(h.recClient(), h.applier(), nil, source, reconciler.Options{Namespace: ns, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: reg})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
 	defer cancel()
@@ -53,6 +56,14 @@ func TestAFailingPollChangesNothingAndIsRetriedWithoutLeakingTheToken(t *testing
 	out := logs.String()
 	if n := strings.Count(out, "failed, retrying in"); n < 2 {
 		t.Errorf("%d retry log lines in 2.5s with a 1s backoff, want at least 2:\n%s", n, out)
+	}
+	if n, _ := metricValue(t, reg, "sluice_git_polls_total", map[string]string{"result": "error"}); n < 2 {
+		t.Errorf("sluice_git_polls_total{result=error} = %v after the failed polls, want at least 2", n)
+	}
+	if _, ok := metricValue(t, reg, "sluice_last_sync_timestamp_seconds", nil); !ok {
+		t.Error("no sluice_last_sync_timestamp_seconds")
+	} else if v, _ := metricValue(t, reg, "sluice_last_sync_timestamp_seconds", nil); v != 0 {
+		t.Errorf("sluice_last_sync_timestamp_seconds = %v with no sync done, want 0", v)
 	}
 	if !strings.Contains(out, `"kind":"transient"`) {
 		t.Errorf("the failure is not classified transient:\n%s", out)

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/sluicehq/sluice/applier"
 	"github.com/sluicehq/sluice/gitsync"
 	"github.com/sluicehq/sluice/manifests"
@@ -48,6 +51,13 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 	if err != nil {
 		return result, r.refuse(ctx, co.Commit, err)
 	}
+
+	// Canaries that left Git keep no metrics.
+	inGit := make(map[types.NamespacedName]bool, len(rendering.Canaries))
+	for _, canary := range rendering.Canaries {
+		inGit[client.ObjectKeyFromObject(canary)] = true
+	}
+	r.metrics.forgetCanariesBut(inGit)
 
 	// Observe: the live status of each Canary and whether its primary runs.
 	observations, err := r.observe(ctx, rendering, co.Commit)

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,11 +96,12 @@ func TestRunConvergesTheClusterAndPlanPreviewsTheNextCommit(t *testing.T) {
 		t.Errorf("plan before run does not announce the install:\n%s", out)
 	}
 
-	// Run until the Canary is Initialized.
+	// Run until the Canary is Initialized, serving metrics.
+	metricsAddr := freeAddr(t)
 	runCtx, stopRun := context.WithCancel(ctx)
 	runDone := make(chan error, 1)
 	go func() {
-		_, err := sluice(runCtx, append([]string{"run", "--interval", "1s", "--prune", "--leader-elect", "--leader-election-namespace", ns}, common...)...)
+		_, err := sluice(runCtx, append([]string{"run", "--interval", "1s", "--prune", "--leader-elect", "--leader-election-namespace", ns, "--metrics-addr", metricsAddr}, common...)...)
 		runDone <- err
 	}()
 	defer func() {
@@ -133,6 +138,23 @@ func TestRunConvergesTheClusterAndPlanPreviewsTheNextCommit(t *testing.T) {
 	out, err = sluice(ctx, append([]string{"plan", "--ref", "main"}, common...)...)
 	if err != nil {
 		t.Errorf("plan of the synced commit: err = %v, want exit 0\n%s", err, out)
+	}
+
+	// The metrics say the same, and the health check answers.
+	metrics := httpGet(t, "http://"+metricsAddr+"/metrics")
+	for _, want := range []string{
+		fmt.Sprintf(`sluice_canary_status{name="detail",namespace=%q} 1`, ns),
+		fmt.Sprintf(`sluice_canary_weight{backend="primary",name="detail",namespace=%q} 100`, ns),
+		`sluice_git_polls_total{result="changed"} 1`,
+		`sluice_info{version="dev"} 1`,
+		"go_goroutines ",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics has no line %q:\n%s", want, metrics)
+		}
+	}
+	if got := httpGet(t, "http://"+metricsAddr+"/healthz"); got != "ok\n" {
+		t.Errorf("/healthz = %q, want ok", got)
 	}
 
 	// A new image: plan says a rollout would start; run records it pending.
@@ -177,4 +199,30 @@ func TestWithoutWorkDirTheCheckoutsGoAwayWhenTheCommandEnds(t *testing.T) {
 	if err != nil || len(left) > 0 {
 		t.Errorf("checkouts left in $TMPDIR after plan and run: %v %v", left, err)
 	}
+}
+
+// freeAddr returns a loopback address with a port nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// httpGet returns the body of a 200 answer to GET url.
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %v\n%s", url, resp.Status, err, body)
+	}
+	return string(body)
 }

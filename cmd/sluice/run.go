@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -15,6 +16,7 @@ func newRunCommand() *cobra.Command {
 	var branch string
 	var interval time.Duration
 	var prometheusURL string
+	var metricsAddr string
 	var election leaderElectionFlags
 	var forgeOpts forgeFlags
 	cmd := &cobra.Command{
@@ -48,7 +50,19 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 			if err != nil {
 				return err
 			}
-			rec, c, err := flags.reconciler(source, reconciler.Options{Interval: interval, Log: log, PrometheusURL: prometheusURL, Forge: fg, CommitURL: commitURL, StatusURL: forgeOpts.statusURL})
+			opts := reconciler.Options{Interval: interval, Log: log, PrometheusURL: prometheusURL, Forge: fg, CommitURL: commitURL, StatusURL: forgeOpts.statusURL}
+			if metricsAddr != "" {
+				ctx, stop := context.WithCancel(cmd.Context())
+				reg, _, stopped, err := metricsServer(ctx, metricsAddr, log)
+				if err != nil {
+					stop()
+					return err
+				}
+				defer stopped()
+				defer stop()
+				opts.Metrics = reg
+			}
+			rec, c, err := flags.reconciler(source, opts)
 			if err != nil {
 				return err
 			}
@@ -75,6 +89,7 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 	cmd.Flags().DurationVar(&interval, "interval", 30*time.Second, "how often to poll the branch (and correct drift)")
 	election.register(cmd.Flags())
 	forgeOpts.register(cmd.Flags())
+	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", `address to serve Prometheus metrics (/metrics) and a health check (/healthz) on, e.g. ":8080"; empty serves none`)
 	cmd.Flags().StringVar(&prometheusURL, "prometheus-url", "", "base URL of the Prometheus HTTP API the metric checks query, e.g. http://prometheus.monitoring:9090; empty skips metric checks")
 	return cmd
 }
