@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +167,30 @@ func TestRunConvergesTheClusterAndPlanPreviewsTheNextCommit(t *testing.T) {
 	canary := waitPhase(v1alpha1.PhaseWaiting)
 	if canary.Status.PendingRevision == "" || canary.Status.PendingRevision == canary.Status.LastPromotedRevision {
 		t.Errorf("waiting canary status = %+v, want a new pending revision", canary.Status)
+	}
+
+	// status lists the Canary and shows it in detail, events included.
+	kc := []string{"--kubeconfig", playgroundtest.Kubeconfig(), "-n", ns}
+	out, err = sluice(ctx, append([]string{"status"}, kc...)...)
+	promoted := canary.Status.LastPromotedCommit[:7]
+	if err != nil || !regexp.MustCompile(`(?m)^`+ns+` +detail +Waiting +0% +0/1 +`+promoted+` .* waits to roll out$`).MatchString(out) {
+		t.Errorf("status: err = %v, want detail Waiting with the primary at %s:\n%s", err, promoted, out)
+	}
+	out, err = sluice(ctx, append([]string{"status", "detail"}, kc...)...)
+	for _, want := range []string{
+		`Canary +` + ns + `/detail \(target Deployment detail, provider gatewayapi\)`,
+		`Phase +Waiting, since \d+s ago`,
+		`Primary runs +revision ` + canary.Status.LastPromotedRevision[:7] + ` from commit ` + promoted,
+		`Pending +revision ` + canary.Status.PendingRevision[:7] + ` from commit ` + canary.Status.PendingCommit[:7],
+		`Ready=True +Synced +Applied commit ` + canary.Status.PendingCommit,
+		`\d+s ago +Normal +Initialization done! detail\.` + ns,
+	} {
+		if err != nil || !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("status detail: err = %v, no %q in:\n%s", err, want, out)
+		}
+	}
+	if _, err := sluice(ctx, append([]string{"status", "nothing"}, kc...)...); err == nil || !strings.Contains(err.Error(), "canary "+ns+"/nothing: ") || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("status of a missing Canary: err = %v, want one naming it and saying not found", err)
 	}
 }
 

@@ -296,10 +296,12 @@ func (s *story) tryThis(heading string) {
 %s
   %s --kubeconfig %s get canaries -n %s -w
   %s --kubeconfig %s describe canary %s -n %s
+  %s status %s --kubeconfig %s -n %s
   curl -H 'Host: %s' %s/catalogDetail
   curl -H 'Authorization: Bearer %s' %s
   Prometheus: %s`,
 		heading, kubectl, kubeconfig, Namespace, kubectl, kubeconfig, App, Namespace,
+		s.opts.Sluice, App, kubeconfig, Namespace,
 		Host, s.stack.gateway.URL(), s.stack.token, s.stack.user.pullsURL(), s.stack.pg.Prometheus.URL)
 }
 
