@@ -77,13 +77,20 @@ spec:
 	}
 }
 
-func TestRunConvergesTheClusterAndPlanPreviewsTheNextCommit(t *testing.T) {
-	ns := playgroundtest.Namespace(t)
+// newAppRepo is a Git repository whose main holds detail 1.0 for ns.
+func newAppRepo(t *testing.T, ns string) string {
+	t.Helper()
 	repo := t.TempDir()
 	if out, err := exec.Command("git", "init", "-q", "-b", "main", repo).CombinedOutput(); err != nil {
 		t.Fatalf("git init: %v\n%s", err, out)
 	}
 	gitCommit(t, repo, "detail 1.0", appFiles(ns, "1.0"))
+	return repo
+}
+
+func TestRunConvergesTheClusterAndPlanPreviewsTheNextCommit(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	repo := newAppRepo(t, ns)
 	common := []string{"--repo", repo, "--kubeconfig", playgroundtest.Kubeconfig(), "--namespace", ns, "--inventory-namespace", ns, "--owner", "cli-test"}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -203,11 +210,7 @@ func TestPlanWithoutRepoIsAClearError(t *testing.T) {
 
 func TestWithoutWorkDirTheCheckoutsGoAwayWhenTheCommandEnds(t *testing.T) {
 	ns := playgroundtest.Namespace(t)
-	repo := t.TempDir()
-	if out, err := exec.Command("git", "init", "-q", "-b", "main", repo).CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v\n%s", err, out)
-	}
-	gitCommit(t, repo, "detail 1.0", appFiles(ns, "1.0"))
+	repo := newAppRepo(t, ns)
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	common := []string{"--repo", repo, "--kubeconfig", playgroundtest.Kubeconfig(), "--namespace", ns, "--inventory-namespace", ns, "--owner", "cli-test"}
