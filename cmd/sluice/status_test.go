@@ -25,7 +25,7 @@ func failedCanary(now time.Time) *v1alpha1.Canary {
 		LastFailedRevision: "0923d51aaaa", LastFailedCommit: "9c73dc3bbbb", FailedWeight: 5,
 		FailureReason: "success rate 46.85% < 99%", RevertPullRequest: 3,
 		UndeliveredStatuses: []v1alpha1.CommitStatusRecord{{Commit: "9c73dc3bbbb", State: "failure"}},
-		Conditions: []metav1.Condition{{Type: "RevertPullRequest", Status: metav1.ConditionTrue, Reason: "Opened", Message: "Revert pull request #3 opened"}},
+		Conditions:          []metav1.Condition{{Type: "RevertPullRequest", Status: metav1.ConditionTrue, Reason: "Opened", Message: "Revert pull request #3 opened"}},
 	}
 	return c
 }
