@@ -3,11 +3,14 @@ package playground
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -30,8 +33,17 @@ type ControlPlane struct {
 	// Nodes are the names of the fake nodes kwok keeps Ready.
 	Nodes []string
 
+	log *slog.Logger
+	// mu guards processes and stopping: kwok is restarted by a goroutine
+	// of keepRunning while stop may run.
+	mu        sync.Mutex
 	processes []*process
+	stopping  bool
 }
+
+// maxRestarts is how many times keepRunning restarts a component before it
+// gives up on it.
+const maxRestarts = 5
 
 // controllers are the kube-controller-manager controllers the playground runs:
 // enough for Deployments to roll out, fake nodes to lose their not-ready
@@ -48,8 +60,8 @@ var controllers = []string{
 // startControlPlane starts every component in dir and returns once the API
 // server is ready and every fake node is Ready and schedulable. On error,
 // whatever it started is stopped.
-func startControlPlane(ctx context.Context, tools *Toolchain, dir string, nodes int) (*ControlPlane, error) {
-	cp := &ControlPlane{}
+func startControlPlane(ctx context.Context, tools *Toolchain, dir string, nodes int, log *slog.Logger) (*ControlPlane, error) {
+	cp := &ControlPlane{log: log}
 	if err := cp.startAll(ctx, tools, dir, nodes); err != nil {
 		cp.stop()
 		return nil, err
@@ -190,7 +202,15 @@ func (cp *ControlPlane) startClientComponent(tools *Toolchain, dir, name string)
 	default:
 		return fmt.Errorf("playground: unknown component %q", name)
 	}
-	_, err := cp.start(name, tools, dir, args...)
+	p, err := cp.start(name, tools, dir, args...)
+	if err == nil && name == Kwok {
+		// kwok plays the kubelets, and keeps no state of its own: like a
+		// node's service manager restarting a crashed kubelet, the
+		// playground restarts it, and the new one picks the nodes and
+		// pods up where the old one left them. (kwok v0.8.0 has been seen
+		// to panic on start, once in many runs.)
+		cp.keepRunning(p, func() (*process, error) { return startProcess(name, tools.Path(name), args, dir) })
+	}
 	return err
 }
 
@@ -200,8 +220,54 @@ func (cp *ControlPlane) start(name string, tools *Toolchain, dir string, args ..
 	if err != nil {
 		return nil, fmt.Errorf("playground: %w", err)
 	}
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
 	cp.processes = append(cp.processes, p)
 	return p, nil
+}
+
+// keepRunning restarts p with restart whenever it exits before stop, up to
+// maxRestarts times, logging why it exited. The log of each run that ended
+// is kept next to the new one as <name>.log.<n>.
+func (cp *ControlPlane) keepRunning(p *process, restart func() (*process, error)) {
+	go func() {
+		for n := 1; ; n++ {
+			<-p.exited
+			cp.mu.Lock()
+			if cp.stopping {
+				cp.mu.Unlock()
+				return
+			}
+			crash := p.crashExcerpt(20)
+			if n > maxRestarts {
+				cp.mu.Unlock()
+				cp.log.Error(fmt.Sprintf("%s exited again, after %d restarts: giving up on it", p.name, maxRestarts), "error", fmt.Sprint(p.waitErr), "log", crash)
+				return
+			}
+			cp.log.Warn(fmt.Sprintf("%s exited, restarting it", p.name), "error", fmt.Sprint(p.waitErr), "restart", n, "log", crash)
+			_ = os.Rename(p.logPath, p.logPath+"."+strconv.Itoa(n))
+			next, err := restart()
+			if err != nil {
+				cp.mu.Unlock()
+				cp.log.Error(fmt.Sprintf("%s could not be restarted", p.name), "error", err.Error())
+				return
+			}
+			for i := range cp.processes {
+				if cp.processes[i] == p {
+					cp.processes[i] = next
+				}
+			}
+			cp.mu.Unlock()
+			p = next
+		}
+	}()
+}
+
+// running returns the components that run now.
+func (cp *ControlPlane) running() []*process {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	return append([]*process(nil), cp.processes...)
 }
 
 // addNodes registers n fake nodes for kwok and waits until each is Ready
@@ -263,18 +329,24 @@ func nodeSchedulable(node *corev1.Node) bool {
 	return false
 }
 
-// stop stops the components in the reverse order of their start.
+// stop stops the components in the reverse order of their start; none is
+// restarted from then on.
 func (cp *ControlPlane) stop() {
-	for i := len(cp.processes) - 1; i >= 0; i-- {
-		cp.processes[i].stop(10 * time.Second)
+	cp.mu.Lock()
+	cp.stopping = true
+	processes := append([]*process(nil), cp.processes...)
+	cp.mu.Unlock()
+	for i := len(processes) - 1; i >= 0; i-- {
+		processes[i].stop(10 * time.Second)
 	}
 }
 
-// logs returns the end of every component's log, for error messages.
+// logs returns the end of every component's log, for error messages: the
+// crash of a component that exited, the last lines of the others.
 func (cp *ControlPlane) logs() string {
 	var b strings.Builder
-	for _, p := range cp.processes {
-		fmt.Fprintf(&b, "--- %s\n%s\n", p.name, p.logTail(10))
+	for _, p := range cp.running() {
+		fmt.Fprintf(&b, "--- %s\n%s\n", p.name, p.crashExcerpt(10))
 	}
 	return b.String()
 }

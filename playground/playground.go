@@ -92,7 +92,7 @@ func Start(ctx context.Context, opts Options) (pg *Playground, err error) {
 	}()
 
 	started := time.Now()
-	pg.ControlPlane, err = startControlPlane(ctx, tools, dir, opts.Nodes)
+	pg.ControlPlane, err = startControlPlane(ctx, tools, dir, opts.Nodes, opts.Log)
 	if err != nil {
 		return pg, err
 	}
@@ -127,7 +127,7 @@ func (pg *Playground) Stop() {
 func (pg *Playground) Pids() []int {
 	var pids []int
 	if pg.ControlPlane != nil {
-		for _, p := range pg.ControlPlane.processes {
+		for _, p := range pg.ControlPlane.running() {
 			pids = append(pids, p.pid())
 		}
 	}

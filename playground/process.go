@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -60,10 +61,27 @@ func (p *process) pid() int { return p.cmd.Process.Pid }
 func (p *process) exitedEarly() error {
 	select {
 	case <-p.exited:
-		return fmt.Errorf("%s exited: %v\n%s", p.name, p.waitErr, p.logTail(30))
+		return fmt.Errorf("%s exited: %v\n%s", p.name, p.waitErr, p.crashExcerpt(30))
 	default:
 		return nil
 	}
+}
+
+// crashExcerpt returns, when the process panicked, its log from the panic
+// on (up to 3n lines: the message and the top of the stack); otherwise the
+// last n lines.
+func (p *process) crashExcerpt(n int) string {
+	data, err := os.ReadFile(p.logPath)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(string(data), "\n")
+	for i, line := range lines {
+		if strings.HasPrefix(line, "panic: ") || strings.HasPrefix(line, "fatal error: ") {
+			return strings.Join(lines[i:min(len(lines), i+3*n)], "\n")
+		}
+	}
+	return tail(string(data), n)
 }
 
 // logTail returns the last n lines of the process's log.
