@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	git "github.com/go-git/go-git/v5"
@@ -386,13 +387,25 @@ func (s *scratch) remove() { _ = os.RemoveAll(s.dir) }
 
 // fetchInto fetches refSpecs into the scratch repository; depth 0 is the
 // whole history.
+//
+// A remote that hangs up while the wants are still being sent has usually
+// refused one (git upload-pack answers a want it does not have with
+// "not our ref" and exits); the client then sees only a broken pipe, which
+// would pass for a transient failure. The fetch is tried again, up to
+// five times in all, to read the remote's reason.
 func (r *Repository) fetchInto(ctx context.Context, creds credentials, s *scratch, refSpecs []config.RefSpec, depth int) error {
-	r.fetches.Add(1)
-	err := s.origin.FetchContext(ctx, &git.FetchOptions{RefSpecs: refSpecs, Depth: depth, Auth: creds.method, Tags: git.NoTags})
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return err
+	var err error
+	for range 5 {
+		r.fetches.Add(1)
+		err = s.origin.FetchContext(ctx, &git.FetchOptions{RefSpecs: refSpecs, Depth: depth, Auth: creds.method, Tags: git.NoTags})
+		if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) {
+			return nil
+		}
+		if !errors.Is(err, syscall.EPIPE) && !strings.Contains(err.Error(), "broken pipe") {
+			return err
+		}
 	}
-	return nil
+	return err
 }
 
 // revertCommits returns the fetched head of the watched branch, and the
