@@ -13,7 +13,8 @@ const tmpPrefix = ".tmp-"
 
 // prune removes from Dir the checkouts the Repository no longer keeps: each
 // directory named by a commit SHA or as a temporary build, except Poll's
-// current and previous checkouts and those returned by Checkout. Other files
+// current and previous checkouts, those returned by Checkout and the
+// directories of open RevertDrafts. Other files
 // are left alone. Removal is best effort; what fails to go is tried again by
 // the next prune.
 func (r *Repository) prune() {
@@ -27,7 +28,7 @@ func (r *Repository) prune() {
 			continue
 		}
 		path := filepath.Join(r.dir, name)
-		if _, pinned := r.pinned[path]; pinned || path == r.current.Dir || path == r.previous.Dir {
+		if _, pinned := r.pinned[path]; pinned || r.drafts[path] || path == r.current.Dir || path == r.previous.Dir {
 			continue
 		}
 		_ = os.RemoveAll(path)

@@ -79,6 +79,7 @@ type Repository struct {
 	current  Checkout
 	previous Checkout
 	pinned   map[string]Checkout // by Dir, from Checkout
+	drafts   map[string]bool     // scratch directories of open RevertDrafts
 
 	listRemotes atomic.Int64
 	fetches     atomic.Int64
@@ -118,6 +119,7 @@ func New(opts Options) (*Repository, error) {
 		dir:    dir,
 		auth:   opts.Auth,
 		pinned: map[string]Checkout{},
+		drafts: map[string]bool{},
 	}, nil
 }
 

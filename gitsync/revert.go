@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path"
 	"slices"
@@ -167,54 +166,24 @@ func (r *Repository) PushRevert(ctx context.Context, req RevertRequest) (RevertR
 		return RevertResult{}, fmt.Errorf("revert %s: no paths: %w", shortSHA(req.Bad), ErrNothingToRevert)
 	}
 
-	// Fetch the head, Good and Bad, and merge each path.
-	work, err := r.newScratch()
-	if err != nil {
-		return RevertResult{}, r.fail("revert", req.Branch, err, creds)
-	}
-	defer work.remove()
-	base, files, conflicts, err := r.revertOnHead(ctx, creds, adv, work, req, paths)
+	// Fetch the head, Good and Bad, and revert every hunk that can be.
+	d, err := r.prepare(ctx, creds, adv, req, paths)
 	if err != nil {
 		return RevertResult{}, err
 	}
+	defer d.close()
+	choice, conflicts := d.cleanChoice()
+	if len(conflicts) > 0 && (!req.Partial || len(choice) == 0) {
+		return RevertResult{}, &conflicts[0]
+	}
 
 	// Write the commit on the head and push it.
-	commit, err := writeCommit(work.repo.Storer, commitSpec{
-		parent: base, files: files, author: signature(req.Author, req.now()), message: req.message(),
-	})
+	result, err := d.push(ctx, creds, choice)
 	if err != nil {
-		return RevertResult{}, r.fail("revert", req.Branch, err, creds)
+		return RevertResult{}, err
 	}
-	if err := r.push(ctx, creds, work, commit, req.Branch); err != nil {
-		return RevertResult{}, r.fail("push", req.Branch, err, creds)
-	}
-	return RevertResult{Branch: req.Branch, Commit: commit.String(), Base: base.Hash.String(), Files: slices.Sorted(maps.Keys(files)), Conflicts: conflicts}, nil
-}
-
-// revertOnHead fetches the head of the watched branch, Good and Bad into
-// work, and returns the head and the new version of every path the revert
-// changes, and with req.Partial the paths left for their conflicts. Its
-// errors are those of PushRevert.
-func (r *Repository) revertOnHead(ctx context.Context, creds credentials, adv advertisement, work *scratch, req RevertRequest, paths []string) (*object.Commit, map[string]fileVersion, []ConflictError, error) {
-	refSpecs, depth := revertRefSpecs(adv, r.branch, req.Good, req.Bad)
-	if err := r.fetchInto(ctx, creds, work, refSpecs, depth); err != nil {
-		return nil, nil, nil, r.fail("fetch", req.Branch, err, creds)
-	}
-	base, good, bad, err := work.revertCommits(r.branch, req.Good, req.Bad)
-	if err != nil {
-		return nil, nil, nil, r.fail("fetch", req.Branch, err, creds)
-	}
-	files, conflicts, err := revertPaths(base, good, bad, paths)
-	switch {
-	case err != nil:
-		return nil, nil, nil, r.fail("revert", req.Branch, err, creds)
-	case len(conflicts) > 0 && (!req.Partial || len(files) == 0):
-		return nil, nil, nil, &conflicts[0]
-	case len(files) == 0:
-		return nil, nil, nil, fmt.Errorf("revert %s on %s: the branch already has the content of %s: %w",
-			shortSHA(req.Bad), shortSHA(base.Hash.String()), shortSHA(req.Good), ErrNothingToRevert)
-	}
-	return base, files, conflicts, nil
+	result.Conflicts = conflicts
+	return result, nil
 }
 
 // check validates the request and returns its paths, sorted, without
@@ -265,47 +234,6 @@ func (req RevertRequest) now() time.Time {
 		return time.Now()
 	}
 	return req.Now
-}
-
-// revertPaths returns the new version of every path the revert changes on
-// base, and the paths it cannot revert, in the order of paths.
-func revertPaths(base, good, bad *object.Commit, paths []string) (map[string]fileVersion, []ConflictError, error) {
-	trees := make([]*object.Tree, 3)
-	for i, c := range []*object.Commit{base, good, bad} {
-		tree, err := c.Tree()
-		if err != nil {
-			return nil, nil, fmt.Errorf("tree of %s: %w", c.Hash, err)
-		}
-		trees[i] = tree
-	}
-	files := map[string]fileVersion{}
-	var conflicts []ConflictError
-paths:
-	for _, p := range paths {
-		versions := make([]fileVersion, 3)
-		for i, tree := range trees {
-			version, err := readVersion(tree, p)
-			if errors.Is(err, errNotAFile) {
-				commit := []*object.Commit{base, good, bad}[i].Hash.String()
-				conflicts = append(conflicts, ConflictError{Path: p, Base: base.Hash.String(), Reason: "not a regular file in " + shortSHA(commit)})
-				continue paths
-			}
-			if err != nil {
-				return nil, nil, err
-			}
-			versions[i] = version
-		}
-		head := versions[0]
-		result, conflict := revertFile(versions[1], versions[2], head)
-		if conflict != "" {
-			conflicts = append(conflicts, ConflictError{Path: p, Base: base.Hash.String(), Reason: fmt.Sprintf(conflict, shortSHA(bad.Hash.String()))})
-			continue
-		}
-		if !result.same(head) {
-			files[p] = result
-		}
-	}
-	return files, conflicts, nil
 }
 
 // revertRefSpecs returns what to fetch so that a repository holds the head

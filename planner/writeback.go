@@ -41,6 +41,9 @@ type WriteBackObservation struct {
 type OpenRevert struct {
 	// Good is the last promoted commit; Bad the failed one.
 	Good, Bad string
+	// GoodRevision is the target's revision at Good: the one its primary
+	// runs, which the revert must bring Git back to.
+	GoodRevision string
 	// Branch is sluice/revert-<canary>-<short Bad>.
 	Branch string
 	// Title of the pull request.
@@ -91,7 +94,7 @@ func DecideWriteBack(obs WriteBackObservation) WriteBackDecision {
 		obs.Revision == st.LastFailedRevision && st.LastFailedCommit != "" && st.LastPromotedCommit != "" &&
 		!revertSettled(st):
 		return WriteBackDecision{Open: &OpenRevert{
-			Good: st.LastPromotedCommit, Bad: st.LastFailedCommit,
+			Good: st.LastPromotedCommit, Bad: st.LastFailedCommit, GoodRevision: st.LastPromotedRevision,
 			Branch:       "sluice/revert-" + obs.Name + "-" + short(st.LastFailedCommit),
 			Title:        fmt.Sprintf("Revert %s to %s: canary failed", canaryID, short(st.LastPromotedCommit)),
 			Reason:       st.FailureReason,

@@ -29,10 +29,10 @@ type Forge interface {
 	ClosePullRequest(ctx context.Context, number int, comment string) error
 }
 
-// reverter is a Source that can push a revert branch, as
+// reverter is a Source that can prepare and push a revert branch, as
 // gitsync.Repository can.
 type reverter interface {
-	PushRevert(ctx context.Context, req gitsync.RevertRequest) (gitsync.RevertResult, error)
+	PrepareRevert(ctx context.Context, req gitsync.RevertRequest) (*gitsync.RevertDraft, error)
 	Branch() string
 }
 
@@ -133,26 +133,42 @@ func (r *Reconciler) writeBackOne(ctx context.Context, canary *v1alpha1.Canary, 
 	return nil
 }
 
-// openRevert pushes the revert branch and opens its pull request. Both
-// steps are idempotent (an existing branch is reused, an open pull request
-// of the branch returned), so a failure or a restart in between never
-// yields two. A conflict, or nothing left to revert, settles the attempt
-// for this failed commit: a Warning says why, and no retry follows.
+// openRevert chooses the revert of the failed commit, proves it, pushes
+// its branch and opens its pull request. The revert reverts, among the
+// changes from the good commit to the failed one in the files that feed
+// the target, those that move this target alone (chooseRevert); rendered
+// on the branch head, it must leave every other object as the head has
+// it, or it is not opened. Pushing and opening are idempotent (an existing
+// branch is reused, an open pull request of the branch returned), so a
+// failure or a restart in between never yields two. A revert that cannot
+// be opened settles the attempt for this failed commit: a Warning says
+// why, and no retry follows.
 func (r *Reconciler) openRevert(ctx context.Context, live *v1alpha1.Canary, target manifests.Target, open planner.OpenRevert) error {
 	id := live.Name + "." + live.Namespace
 	source, ok := r.source.(reverter)
 	if !ok {
 		return r.settleRevert(ctx, live, planner.RevertNotPossible, fmt.Sprintf("revert of %s: the source cannot push a branch", open.Bad))
 	}
-	pushed, err := source.PushRevert(ctx, gitsync.RevertRequest{
-		Good: open.Good, Bad: open.Bad, Paths: target.SourceFiles, Branch: open.Branch, Partial: true,
-		Message: fmt.Sprintf("Revert %s to %s\n\nThe canary of commit %s failed: %s.\nThis reverts, for the files of %s, the changes from %s to %s.",
-			id, short(open.Good), short(open.Bad), open.Reason, id, short(open.Good), short(open.Bad)),
+	draft, err := source.PrepareRevert(ctx, gitsync.RevertRequest{
+		Good: open.Good, Bad: open.Bad, Paths: target.SourceFiles, Branch: open.Branch,
+		Message: fmt.Sprintf("Revert %s to %s\n\nThe canary of commit %s failed: %s.\nThis reverts, in the files of %s, the changes from %s to %s that change %s alone.",
+			id, short(open.Good), short(open.Bad), open.Reason, id, short(open.Good), short(open.Bad), id),
 	})
-	var conflict *gitsync.ConflictError
+	if err != nil {
+		return fmt.Errorf("canary %s/%s: prepare revert branch %s: %w", live.Namespace, live.Name, open.Branch, err)
+	}
+	defer draft.Close()
+	render := func(dir string) (*manifests.Rendering, error) { return manifests.Render(dir, r.opts.Path, r.opts.Render) }
+	plan, err := chooseRevert(draft, render, client.ObjectKeyFromObject(live), open.GoodRevision)
+	if err != nil {
+		return fmt.Errorf("canary %s/%s: choose revert of %s: %w", live.Namespace, live.Name, short(open.Bad), err)
+	}
+	decision := planner.DecideRevertPullRequest(open.Bad, plan.proof)
+	if !decision.Open {
+		return r.settleRevert(ctx, live, decision.Reason, decision.Message)
+	}
+	pushed, err := draft.Push(ctx, plan.choice)
 	switch {
-	case errors.As(err, &conflict):
-		return r.settleRevert(ctx, live, planner.RevertConflict, fmt.Sprintf("revert of %s not opened: %v", open.Bad, err))
 	case errors.Is(err, gitsync.ErrNothingToRevert):
 		return r.settleRevert(ctx, live, planner.RevertNothingToRevert, fmt.Sprintf("revert of %s not opened: %s already has the content of %s", open.Bad, source.Branch(), short(open.Good)))
 	case err != nil:
@@ -160,7 +176,7 @@ func (r *Reconciler) openRevert(ctx context.Context, live *v1alpha1.Canary, targ
 	}
 	pr, err := r.opts.Forge.OpenPullRequest(ctx, forge.NewPullRequest{
 		Title: open.Title, Head: pushed.Branch, Base: source.Branch(),
-		Body: revertBody(live, open, pushed, r.opts.CommitURL),
+		Body: revertBody(live, open, pushed, plan.proof, decision.Restores, r.opts.CommitURL),
 	})
 	if err != nil {
 		return fmt.Errorf("canary %s/%s: open revert pull request: %w", live.Namespace, live.Name, err)
@@ -227,9 +243,10 @@ func (r *Reconciler) closeRevert(ctx context.Context, live *v1alpha1.Canary, clo
 }
 
 // revertBody is the description of a revert pull request: what failed,
-// why, what it reverts, and what merging it (or not) does. It holds no
-// data of the cluster but names, commits and the failure's reason.
-func revertBody(live *v1alpha1.Canary, open planner.OpenRevert, pushed gitsync.RevertResult, commitURL func(string) string) string {
+// why, what it reverts, what it leaves and why, and what merging it (or
+// not) does. It holds no data of the cluster but names, commits, file
+// lines and the failure's reason.
+func revertBody(live *v1alpha1.Canary, open planner.OpenRevert, pushed gitsync.RevertResult, proof planner.RevertProof, restores bool, commitURL func(string) string) string {
 	id := live.Name + "." + live.Namespace
 	link := func(sha string) string {
 		if commitURL == nil {
@@ -243,17 +260,29 @@ func revertBody(live *v1alpha1.Canary, open planner.OpenRevert, pushed gitsync.R
 	fmt.Fprintf(&b, "- **Reason:** %s\n", open.Reason)
 	fmt.Fprintf(&b, "- **Failed checks:** %d (threshold %d), at canary weight %d%%\n", open.FailedChecks, live.Spec.Analysis.Threshold, open.FailedWeight)
 	fmt.Fprintf(&b, "- **Running:** %s, promoted to `%s-primary.%s`\n\n", link(open.Good), live.Spec.TargetRef.Name, live.Namespace)
-	fmt.Fprintf(&b, "It reverts the changes from %s to %s in the files that produce `%s`, on top of %s:\n\n", link(open.Good), link(open.Bad), id, link(pushed.Base))
+	fmt.Fprintf(&b, "It reverts the changes from %s to %s that change `%s` and nothing else, on top of %s:\n\n", link(open.Good), link(open.Bad), id, link(pushed.Base))
 	for _, f := range pushed.Files {
 		fmt.Fprintf(&b, "- `%s`\n", f)
 	}
-	if len(pushed.Conflicts) > 0 {
-		b.WriteString("\n**Not reverted:** the branch changed the same lines since the failed commit, so these files need a hand (the change to revert is in the failed commit):\n\n")
-		for _, c := range pushed.Conflicts {
-			fmt.Fprintf(&b, "- `%s`: %s\n", c.Path, c.Reason)
+	if !pushed.Existed {
+		fmt.Fprintf(&b, "\nsluice rendered this branch before opening it: every object but those of `%s` renders as on %s.", id, link(pushed.Base))
+		if restores {
+			fmt.Fprintf(&b, " `%s` renders revision `%s`, the one `%s-primary.%s` runs.\n", id, short(proof.GoodRevision), live.Spec.TargetRef.Name, live.Namespace)
+		} else {
+			fmt.Fprintf(&b, " `%s` renders revision `%s`, **not** `%s`, the one `%s-primary.%s` runs: merging it starts a canary analysis of that revision.\n", id, short(proof.Revision), short(proof.GoodRevision), live.Spec.TargetRef.Name, live.Namespace)
 		}
 	}
-	b.WriteString("\nMerge it and nothing rolls out: the primary already runs that revision. ")
+	if len(proof.Left) > 0 {
+		b.WriteString("\n**Not reverted:** these changes of the failed commit need a hand:\n\n")
+		for _, left := range proof.Left {
+			fmt.Fprintf(&b, "- `%s`: %s\n", left.Where, left.Why)
+		}
+	}
+	if restores {
+		b.WriteString("\nMerge it and nothing rolls out: the primary already runs that revision. ")
+	} else {
+		b.WriteString("\n")
+	}
 	b.WriteString("To retry the change instead, push a new revision (for example an annotation change in the pod template); sluice then closes this pull request.\n")
 	return b.String()
 }
