@@ -171,4 +171,6 @@ func (c *fileChange) publicHunks(badShort string) []Hunk {
 
 // sameContent reports whether two versions hold the same bytes, whatever
 // their modes; absent versions hold nothing.
-func sameContent(a, b fileVersion) bool { return a.exists == b.exists && bytes.Equal(a.content, b.content) }
+func sameContent(a, b fileVersion) bool {
+	return a.exists == b.exists && bytes.Equal(a.content, b.content)
+}

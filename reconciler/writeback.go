@@ -158,7 +158,9 @@ func (r *Reconciler) openRevert(ctx context.Context, live *v1alpha1.Canary, targ
 		return fmt.Errorf("canary %s/%s: prepare revert branch %s: %w", live.Namespace, live.Name, open.Branch, err)
 	}
 	defer draft.Close()
-	render := func(dir string) (*manifests.Rendering, error) { return manifests.Render(dir, r.opts.Path, r.opts.Render) }
+	render := func(dir string) (*manifests.Rendering, error) {
+		return manifests.Render(dir, r.opts.Path, r.opts.Render)
+	}
 	plan, err := chooseRevert(draft, render, client.ObjectKeyFromObject(live), open.GoodRevision)
 	if err != nil {
 		return fmt.Errorf("canary %s/%s: choose revert of %s: %w", live.Namespace, live.Name, short(open.Bad), err)
