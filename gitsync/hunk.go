@@ -1,7 +1,6 @@
 package gitsync
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -167,10 +166,4 @@ func (c *fileChange) publicHunks(badShort string) []Hunk {
 		}
 	}
 	return hunks
-}
-
-// sameContent reports whether two versions hold the same bytes, whatever
-// their modes; absent versions hold nothing.
-func sameContent(a, b fileVersion) bool {
-	return a.exists == b.exists && bytes.Equal(a.content, b.content)
 }
