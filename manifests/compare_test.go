@@ -69,8 +69,8 @@ func TestScopeHoldsWhatBelongsToOneTargetAlone(t *testing.T) {
 	got := rendering.Scope(types.NamespacedName{Namespace: "shop", Name: "frontend"})
 	want := map[ObjectKey]bool{
 		{Group: "sluice.dev", Kind: "Canary", Namespace: "shop", Name: "frontend"}: true,
-		{Group: "apps", Kind: "Deployment", Namespace: "shop", Name: "frontend"}:  true,
-		{Kind: "ConfigMap", Namespace: "shop", Name: "frontend-config"}:           true,
+		{Group: "apps", Kind: "Deployment", Namespace: "shop", Name: "frontend"}:   true,
+		{Kind: "ConfigMap", Namespace: "shop", Name: "frontend-config"}:            true,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("scope of frontend (-want +got):\n%s", diff)
