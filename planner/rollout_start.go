@@ -109,7 +109,7 @@ func (r *rollout) inFlight() {
 func (r *rollout) restart() {
 	r.info("New revision detected! Restarting analysis for %s", r.targetID)
 	if r.st.LastAppliedCommit != r.obs.Commit {
-		r.report(r.st.LastAppliedCommit, CommitError, "superseded by commit %s", short(r.obs.Commit))
+		r.report(r.st.LastAppliedCommit, CommitError, "%s", supersededBy(r.obs.Commit))
 	}
 	r.do(SetWeights{Primary: 100}, ApplyCanary{Revision: r.obs.Revision, Commit: r.obs.Commit}, ScaleUpCanary{})
 	r.begin()

@@ -1038,7 +1038,7 @@ func TestDecideRolloutCommitStatuses(t *testing.T) {
 			name: "a restart supersedes the commit before it",
 			obs:  observe(progressing(10, 2), revision("rev3cccccc", "c3c3c3c3c3")),
 			want: []CommitStatus{
-				{Commit: "c2c2c2c2c2", State: CommitError, Description: "superseded by commit c3c3c3c"},
+				{Commit: "c2c2c2c2c2", State: CommitError, Description: "superseded by c3c3c3c; not analysed"},
 				{Commit: "c3c3c3c3c3", State: CommitPending, Description: "canary starting — step 0/3"},
 			},
 		},

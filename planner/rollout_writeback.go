@@ -18,8 +18,18 @@ const (
 	CommitFailure CommitState = "failure"
 	// CommitError: the rollout of the revision stopped for another reason
 	// than its own health (superseded by a newer commit, withdrawn from Git).
+	// Commit statuses have no neutral state; the description says it is
+	// not a verdict on the commit (see supersededBy).
 	CommitError CommitState = "error"
 )
+
+// supersededBy is the description of the final status of a commit whose
+// revision a newer commit replaced before its analysis ended: "superseded
+// by 1a2b3c4; not analysed". It is an error status, the only final state
+// left that is not a verdict, and says so.
+func supersededBy(commit string) string {
+	return fmt.Sprintf("superseded by %s; not analysed", short(commit))
+}
 
 // CommitStatus is a commit status to write on Commit, in the context
 // sluice/<namespace>/<canary>. Description is for people and may be longer

@@ -61,9 +61,12 @@ func DecideSync(obs SyncObservation) SyncDecision {
 	id := obs.Name + "." + obs.Namespace
 	var msgs []string
 	var statuses []CommitStatus
-	report := func(state CommitState, format string, args ...any) {
-		statuses = append(statuses, CommitStatus{Commit: obs.Commit, State: state, Description: fmt.Sprintf(format, args...)})
+	reportOn := func(commit string, state CommitState, format string, args ...any) {
+		if commit != "" {
+			statuses = append(statuses, CommitStatus{Commit: commit, State: state, Description: fmt.Sprintf(format, args...)})
+		}
 	}
+	report := func(state CommitState, format string, args ...any) { reportOn(obs.Commit, state, format, args...) }
 	setPhase := func(phase v1alpha1.CanaryPhase) {
 		if st.Phase != phase {
 			st.Phase = phase
@@ -93,6 +96,9 @@ func DecideSync(obs SyncObservation) SyncDecision {
 	case obs.Revision == st.LastPromotedRevision:
 		if st.PendingRevision != "" {
 			msgs = append(msgs, fmt.Sprintf("Pending revision %s of %s withdrawn: Git is back at the revision the primary runs", short(st.PendingRevision), id))
+			if st.PendingCommit != obs.Commit {
+				reportOn(st.PendingCommit, CommitError, "withdrawn: Git is back at revision %s, the one the primary runs", short(obs.Revision))
+			}
 			st.PendingRevision, st.PendingCommit = "", ""
 			setPhase(v1alpha1.PhaseInitialized)
 		}
@@ -108,6 +114,9 @@ func DecideSync(obs SyncObservation) SyncDecision {
 
 	default:
 		if st.PendingRevision != obs.Revision {
+			if st.PendingCommit != "" && st.PendingCommit != obs.Commit {
+				reportOn(st.PendingCommit, CommitError, "%s", supersededBy(obs.Commit))
+			}
 			msgs = append(msgs, fmt.Sprintf("New revision %s of %s detected in commit %s: waiting for rollout", short(obs.Revision), id, short(obs.Commit)))
 			report(CommitPending, "revision %s detected: the canary analysis starts shortly", short(obs.Revision))
 		}

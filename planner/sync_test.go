@@ -81,6 +81,19 @@ func TestDecideSync(t *testing.T) {
 			want: SyncDecision{Install: false, Status: waiting},
 		},
 		{
+			name: "a newer revision while one waits supersedes it, and its commit hears so",
+			obs:  SyncObservation{Revision: "rev3cccccc", Commit: "c3c3c3c3c3", PrimaryReady: true, Status: waiting},
+			want: SyncDecision{Install: false, Status: func() v1alpha1.CanaryStatus {
+				st := *waiting.DeepCopy()
+				st.PendingRevision, st.PendingCommit = "rev3cccccc", "c3c3c3c3c3"
+				return st
+			}(), Messages: []string{"New revision rev3ccc of detail.flagger detected in commit c3c3c3c: waiting for rollout"},
+				CommitStatuses: []CommitStatus{
+					{Commit: "c2c2c2c2c2", State: CommitError, Description: "superseded by c3c3c3c; not analysed"},
+					{Commit: "c3c3c3c3c3", State: CommitPending, Description: "revision rev3ccc detected: the canary analysis starts shortly"},
+				}},
+		},
+		{
 			name: "Git reverted to the primary's revision withdraws the pending one",
 			obs:  SyncObservation{Revision: "rev1aaaaaa", Commit: "c3c3c3c3c3", PrimaryReady: true, Status: waiting},
 			want: SyncDecision{Install: true, Status: func() v1alpha1.CanaryStatus {
@@ -88,7 +101,8 @@ func TestDecideSync(t *testing.T) {
 				st.LastTransitionTime = &at
 				st.LastAppliedCommit, st.LastAppliedCommitShort = "c1c1c1c1c1", "c1c1c1c"
 				return st
-			}(), Messages: []string{"Pending revision rev2bbb of detail.flagger withdrawn: Git is back at the revision the primary runs"}},
+			}(), Messages: []string{"Pending revision rev2bbb of detail.flagger withdrawn: Git is back at the revision the primary runs"},
+				CommitStatuses: []CommitStatus{{Commit: "c2c2c2c2c2", State: CommitError, Description: "withdrawn: Git is back at revision rev1aaa, the one the primary runs"}}},
 		},
 		{
 			// Regression: Sync re-syncs the same head every interval, and

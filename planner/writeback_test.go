@@ -25,7 +25,7 @@ func TestDecideWriteBack(t *testing.T) {
 		return st
 	}
 	open := &OpenRevert{
-		Good: "c2c2c2c2c2", Bad: "c3c3c3c3c3", Branch: "sluice/revert-detail-c3c3c3c",
+		Good: "c2c2c2c2c2", Bad: "c3c3c3c3c3", GoodRevision: "rev2bbbbbb", Branch: "sluice/revert-detail-c3c3c3c",
 		Title: "Revert detail.flagger to c2c2c2c: canary failed", Reason: "success rate 23.03% < 99%", FailedChecks: 1, FailedWeight: 5,
 	}
 	tests := []struct {
