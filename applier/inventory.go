@@ -43,6 +43,13 @@ func (inv Inventory) Minus(other Inventory) Inventory {
 	return gone
 }
 
+// Union returns the entries of inv and other, sorted, each once.
+func (inv Inventory) Union(other Inventory) Inventory {
+	out := slices.Concat(inv, other)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // object returns a skeleton object for an inventory entry.
 func inventoryObject(entry string) (*unstructured.Unstructured, error) {
 	parts := strings.Split(entry, "/")

@@ -138,6 +138,36 @@ type routing interface {
 	// split reads the split from the live objects; a missing object is an
 	// error satisfying apierrors.IsNotFound.
 	split(ctx context.Context, r client.Reader, canary *v1alpha1.Canary) (split, error)
+	// owned lists the kinds and names of the routing objects of canary.
+	owned(canary *v1alpha1.Canary) []ownedObject
+}
+
+// ownedObject is the kind and name of a routing object, in the Canary's
+// namespace.
+type ownedObject struct {
+	gvk  schema.GroupVersionKind
+	name string
+}
+
+// RoutingInventory returns the inventory entries of the routing objects
+// the router of canary's provider writes (see Router), whether or not
+// they exist yet: what sluice owns for that Canary besides its Services,
+// primary and config copies, and prunes when the Canary leaves Git. An
+// unknown provider is an *UnknownProviderError.
+func RoutingInventory(canary *v1alpha1.Canary) (Inventory, error) {
+	r, ok := routers[canary.Spec.Provider]
+	if !ok {
+		return nil, &UnknownProviderError{Provider: canary.Spec.Provider, Known: v1alpha1.Providers()}
+	}
+	var objects []*unstructured.Unstructured
+	for _, o := range r.owned(canary) {
+		obj := &unstructured.Unstructured{}
+		obj.SetGroupVersionKind(o.gvk)
+		obj.SetNamespace(canary.Namespace)
+		obj.SetName(o.name)
+		objects = append(objects, obj)
+	}
+	return InventoryOf(objects), nil
 }
 
 // router is a Router made of a provider's routing and the Applier that

@@ -185,3 +185,15 @@ func stringMap(m map[string]string) map[string]any {
 	}
 	return out
 }
+
+// owned are the virtual nodes <target>-primary and <target>-canary, the
+// virtual router and the virtual service <target>.
+func (appMeshRouting) owned(canary *v1alpha1.Canary) []ownedObject {
+	target := canary.Spec.TargetRef.Name
+	return []ownedObject{
+		{gvk: virtualNodeGVK, name: PrimaryName(target)},
+		{gvk: virtualNodeGVK, name: CanaryServiceName(target)},
+		{gvk: virtualRouterGVK, name: target},
+		{gvk: appMeshVirtualServiceGVK, name: target},
+	}
+}

@@ -134,3 +134,8 @@ func httpRouteMatch(m v1alpha1.HTTPMatch) (gatewayv1.HTTPRouteMatch, error) {
 	}
 	return routeMatch, nil
 }
+
+// owned is the HTTPRoute <target>.
+func (gatewayAPIRouting) owned(canary *v1alpha1.Canary) []ownedObject {
+	return []ownedObject{{gvk: httpRouteGVK, name: canary.Spec.TargetRef.Name}}
+}

@@ -164,3 +164,8 @@ func int64Of(v any) (int64, error) {
 	}
 	return 0, fmt.Errorf("%v is not a number", v)
 }
+
+// owned is the VirtualService <target>.
+func (istioRouting) owned(canary *v1alpha1.Canary) []ownedObject {
+	return []ownedObject{{gvk: virtualServiceGVK, name: canary.Spec.TargetRef.Name}}
+}

@@ -100,3 +100,8 @@ func readTarget(ctx context.Context, r client.Reader, canary *v1alpha1.Canary) (
 	}
 	return &target, nil
 }
+
+// owned is the apex Service <target>, whose selector it switches.
+func (kubernetesRouting) owned(canary *v1alpha1.Canary) []ownedObject {
+	return []ownedObject{{gvk: corev1.SchemeGroupVersion.WithKind("Service"), name: canary.Spec.TargetRef.Name}}
+}

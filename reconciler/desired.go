@@ -2,9 +2,12 @@ package reconciler
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
 	"github.com/sluicehq/sluice/applier"
@@ -16,21 +19,35 @@ import (
 type state struct {
 	objects []*unstructured.Unstructured
 	// inventory lists every object sluice owns, including the targets and
-	// primaries that this sync leaves alone: those must not be pruned.
+	// primaries that this sync leaves alone and the routing objects of
+	// every Canary: those must not be pruned.
 	inventory applier.Inventory
+	// deferred are the objects of Git that take the place of an object
+	// sluice generated for a Canary that left Git (its apex Service, say),
+	// by that Canary: they are applied once its target is ready to take
+	// the traffic over (departure.go), not before.
+	deferred map[types.NamespacedName][]*unstructured.Unstructured
 }
 
 // desiredState composes the objects to apply from the rendering and the
 // decisions: plain objects as rendered, Canaries, each Canary's Services, and
 // for targets the planner installs, the target scaled to zero, its primary
 // and the -primary copies of its configs. A generated object that Git also
-// defines is an error.
-func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecision) (state, error) {
+// defines is an error. departing maps the inventory entries of what sluice
+// generated for Canaries that left Git to those Canaries: the objects of
+// Git with those entries are deferred.
+func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecision, departing map[string]types.NamespacedName) (state, error) {
 	var generated []*unstructured.Unstructured
 	var untouched []*unstructured.Unstructured
+	var routing applier.Inventory
 	targets := map[string]bool{}
 	for i, target := range rendering.Targets {
 		canary := rendering.Canaries[i]
+		owned, err := applier.RoutingInventory(canary)
+		if err != nil {
+			return state{}, fmt.Errorf("canary %s/%s: %w", canary.Namespace, canary.Name, err)
+		}
+		routing = append(routing, owned...)
 		targets[objectID(target.Deployment.Namespace, target.Deployment.Name, "Deployment")] = true
 		typed := []runtime.Object{}
 		services := applier.Services(canary, target.Deployment)
@@ -72,7 +89,7 @@ func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecisi
 		generated = append(generated, objs...)
 	}
 
-	var out state
+	out := state{deferred: map[types.NamespacedName][]*unstructured.Unstructured{}}
 	generatedIDs := map[string]bool{}
 	for _, obj := range generated {
 		generatedIDs[objectID(obj.GetNamespace(), obj.GetName(), obj.GetKind())] = true
@@ -85,11 +102,16 @@ func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecisi
 		if generatedIDs[id] {
 			return state{}, fmt.Errorf("%s %s/%s: sluice generates this object for a Canary; remove it from Git", obj.GetKind(), obj.GetNamespace(), obj.GetName())
 		}
+		if canary, ok := departing[applier.InventoryOf([]*unstructured.Unstructured{obj})[0]]; ok {
+			out.deferred[canary] = append(out.deferred[canary], obj)
+			continue
+		}
 		out.objects = append(out.objects, obj)
 	}
 	out.objects = append(out.objects, rendering.CanaryObjects...)
 	out.objects = append(out.objects, generated...)
-	out.inventory = applier.InventoryOf(append(append([]*unstructured.Unstructured{}, out.objects...), untouched...))
+	out.inventory = applier.InventoryOf(slices.Concat(out.objects, untouched, slices.Concat(slices.Collect(maps.Values(out.deferred))...)))
+	out.inventory = out.inventory.Union(routing)
 	return out, nil
 }
 

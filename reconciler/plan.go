@@ -83,7 +83,7 @@ func (r *Reconciler) Plan(ctx context.Context, co gitsync.Checkout) (Plan, error
 		decisions[i] = planner.DecideSync(obs)
 		plan.Canaries = append(plan.Canaries, canaryPlan(rendering.Canaries[i], obs, decisions[i]))
 	}
-	desired, err := desiredState(rendering, decisions)
+	desired, err := desiredState(rendering, decisions, nil)
 	if err != nil {
 		return plan, err
 	}

@@ -101,6 +101,9 @@ type Reconciler struct {
 	finals map[string]bool
 	// metrics follow the Canaries' statuses, the polls and the syncs.
 	metrics *metrics
+	// departed is the last message logged about each Canary that left
+	// Git while its target takes the traffic over (departure.go).
+	departed map[types.NamespacedName]string
 }
 
 // Scheme returns a scheme with the built-in Kubernetes types and the
@@ -128,7 +131,7 @@ func New(c client.Client, a *applier.Applier, events kubernetes.Interface, sourc
 	}
 	r := &Reconciler{client: c, applier: a, source: source, events: newEventRecorder(events, opts.Log), opts: opts,
 		webhooks: analysis.NewWebhooks(opts.Webhooks), schedule: schedule{next: map[types.NamespacedName]time.Time{}}, finals: map[string]bool{},
-		metrics: newMetrics(opts.Metrics)}
+		metrics: newMetrics(opts.Metrics), departed: map[types.NamespacedName]string{}}
 	if opts.PrometheusURL != "" {
 		r.checker, r.checkerErr = analysis.NewChecker(analysis.CheckerOptions{Address: opts.PrometheusURL})
 	}

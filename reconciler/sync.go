@@ -76,15 +76,30 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 		result.Settling = result.Settling || !obs.PrimaryReady && decisions[i].Install
 	}
 
-	// Act: one staged apply of everything, then pruning.
-	desired, err := desiredState(rendering, decisions)
+	// Observe: what sluice owns, and the Canaries that left Git.
+	var previous applier.Inventory
+	var departures []departure
+	if r.opts.Prune {
+		if previous, err = r.applier.ReadInventory(ctx); err != nil {
+			return result, err
+		}
+		if departures, err = r.departures(ctx, rendering, previous); err != nil {
+			return result, err
+		}
+	}
+
+	// Act: one staged apply of everything, a hand-over for the Canaries
+	// that left, then pruning.
+	desired, err := desiredState(rendering, decisions, departingEntries(departures))
 	if err != nil {
 		return result, r.refuse(ctx, co.Commit, err)
 	}
-	result.Changes, err = r.apply(ctx, desired)
+	var handingOver bool
+	result.Changes, handingOver, err = r.apply(ctx, desired, departures, previous)
 	if err != nil {
 		return result, r.refuse(ctx, co.Commit, err)
 	}
+	result.Settling = result.Settling || handingOver
 
 	// Persist: the commit statuses to the forge (those it did not take go
 	// into the status), the statuses and their messages.
@@ -109,31 +124,37 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 	return result, errors.Join(err, r.writeBack(ctx, rendering, co.Commit))
 }
 
-// apply applies the desired objects, prunes what left Git when asked to,
-// and saves the new inventory.
-func (r *Reconciler) apply(ctx context.Context, desired state) (applier.Changes, error) {
+// apply applies the desired objects, hands the departed Canaries' traffic
+// over to their targets (departure.go), prunes what left Git when asked
+// to, and saves the new inventory. It reports whether a hand-over waits
+// for a target to be ready.
+func (r *Reconciler) apply(ctx context.Context, desired state, departures []departure, previous applier.Inventory) (applier.Changes, bool, error) {
 	changes, err := r.applier.Apply(ctx, desired.objects)
 	if err != nil {
-		return changes, err
+		return changes, false, err
 	}
+	inventory := desired.inventory
+	waiting := false
 	if r.opts.Prune {
-		previous, err := r.applier.ReadInventory(ctx)
+		handedOver, held, holding, err := r.handOver(ctx, departures, desired.deferred)
+		changes, waiting = append(changes, handedOver...), holding
 		if err != nil {
-			return changes, err
+			return changes, waiting, err
 		}
-		pruned, err := r.applier.Prune(ctx, previous, desired.inventory)
+		inventory = inventory.Union(held)
+		pruned, err := r.applier.Prune(ctx, previous, inventory)
 		changes = append(changes, pruned...)
 		if err != nil {
-			return changes, err
+			return changes, waiting, err
 		}
 	}
-	if err := r.applier.WriteInventory(ctx, desired.inventory); err != nil {
-		return changes, err
+	if err := r.applier.WriteInventory(ctx, inventory); err != nil {
+		return changes, waiting, err
 	}
 	for _, change := range changes {
 		if change.Action != applier.Unchanged {
 			r.opts.Log.Info(fmt.Sprintf("%s %s", change.Subject, change.Action))
 		}
 	}
-	return changes, nil
+	return changes, waiting, nil
 }

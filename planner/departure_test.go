@@ -1,0 +1,32 @@
+package planner
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestDecideDeparture(t *testing.T) {
+	obs := DepartureObservation{Name: "detail", Namespace: "shop", Target: "detail"}
+	cases := []struct {
+		name string
+		mut  func(*DepartureObservation)
+		want DepartureDecision
+	}{
+		{"a Canary that left with its target goes at once", func(o *DepartureObservation) {},
+			DepartureDecision{Message: "Canary detail.shop left Git with its target: removing detail-primary.shop, its Services and routing"}},
+		{"the primary serves until the target that stays in Git is ready", func(o *DepartureObservation) { o.TargetInGit = true },
+			DepartureDecision{Hold: true, Message: "Canary detail.shop left Git: detail-primary.shop serves until detail.shop is ready to take the traffic over"}},
+		{"a ready target takes over", func(o *DepartureObservation) { o.TargetInGit, o.TargetReady = true, true },
+			DepartureDecision{Message: "Canary detail.shop left Git: detail.shop is ready; removing detail-primary.shop, its Services and routing"}},
+	}
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			o := obs
+			tt.mut(&o)
+			if diff := cmp.Diff(tt.want, DecideDeparture(o)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}

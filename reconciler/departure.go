@@ -1,0 +1,158 @@
+package reconciler
+
+import (
+	"context"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+	"github.com/sluicehq/sluice/applier"
+	"github.com/sluicehq/sluice/manifests"
+	"github.com/sluicehq/sluice/planner"
+)
+
+// departure is a Canary that left Git while sluice still owns what it
+// generated for it.
+type departure struct {
+	canary types.NamespacedName
+	// target is its target Deployment as the rendering has it; nil when
+	// it left Git too.
+	target *appsv1.Deployment
+	// targetName names the target.
+	targetName string
+	// owned are the inventory entries of what sluice generated for the
+	// Canary — the primary, the Services, the routing objects, the config
+	// copies — and of the Canary itself.
+	owned applier.Inventory
+}
+
+// departures finds the Canaries of the previous inventory that the
+// rendering no longer has and that still exist, with what sluice
+// generated for them.
+func (r *Reconciler) departures(ctx context.Context, rendering *manifests.Rendering, previous applier.Inventory) ([]departure, error) {
+	inGit := map[types.NamespacedName]bool{}
+	for _, canary := range rendering.Canaries {
+		inGit[client.ObjectKeyFromObject(canary)] = true
+	}
+	var out []departure
+	for _, entry := range previous {
+		parts := strings.Split(entry, "/")
+		if len(parts) != 5 || parts[0] != v1alpha1.GroupVersion.Group || parts[2] != "Canary" {
+			continue
+		}
+		key := types.NamespacedName{Namespace: parts[3], Name: parts[4]}
+		if inGit[key] {
+			continue
+		}
+		var live v1alpha1.Canary
+		if err := r.client.Get(ctx, key, &live); err != nil {
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			return nil, err
+		}
+		d := departure{canary: key, targetName: live.Spec.TargetRef.Name, owned: applier.Inventory{entry}}
+		d.target = renderedDeployment(rendering, key.Namespace, d.targetName)
+		if d.target != nil {
+			d.owned = d.owned.Union(generatedFor(&live, d.target))
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// generatedFor returns the inventory entries of what sluice generates for
+// a Canary whose target is target.
+func generatedFor(canary *v1alpha1.Canary, target *appsv1.Deployment) applier.Inventory {
+	var objects []runtime.Object
+	for _, svc := range applier.Services(canary, target) {
+		objects = append(objects, svc)
+	}
+	primary := &appsv1.Deployment{}
+	primary.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("Deployment"))
+	primary.SetNamespace(canary.Namespace)
+	primary.SetName(applier.PrimaryName(target.Name))
+	objects = append(objects, primary)
+	skeletons, err := applier.ToUnstructured(objects...)
+	if err != nil {
+		return nil
+	}
+	skeletons = append(skeletons, trackedSkeletons(canary.Namespace, canary.Status.TrackedConfigs)...)
+	owned := applier.InventoryOf(skeletons)
+	if routing, err := applier.RoutingInventory(canary); err == nil {
+		owned = owned.Union(routing)
+	}
+	return owned
+}
+
+// renderedDeployment returns the apps/v1 Deployment of the rendering with
+// that namespace and name, decoded; nil when there is none.
+func renderedDeployment(rendering *manifests.Rendering, namespace, name string) *appsv1.Deployment {
+	for _, obj := range rendering.Objects {
+		gvk := obj.GroupVersionKind()
+		if gvk.Group != "apps" || gvk.Kind != "Deployment" || obj.GetNamespace() != namespace || obj.GetName() != name {
+			continue
+		}
+		deployment := &appsv1.Deployment{}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, deployment); err != nil {
+			return nil
+		}
+		return deployment
+	}
+	return nil
+}
+
+// departing maps the entries of what departures generated, and Git may
+// now define itself, to their Canary, for desiredState.
+func departingEntries(departures []departure) map[string]types.NamespacedName {
+	out := map[string]types.NamespacedName{}
+	for _, d := range departures {
+		if d.target == nil {
+			continue
+		}
+		for _, entry := range d.owned {
+			out[entry] = d.canary
+		}
+	}
+	return out
+}
+
+// handOver decides, once this sync's objects are applied, what becomes of
+// each departed Canary's objects (planner.DecideDeparture): it applies
+// the deferred objects of Git of those whose target took over, and
+// returns the inventory entries to keep for those whose target is not
+// ready yet, and whether any is.
+func (r *Reconciler) handOver(ctx context.Context, departures []departure, deferred map[types.NamespacedName][]*unstructured.Unstructured) (applier.Changes, applier.Inventory, bool, error) {
+	var changes applier.Changes
+	var held applier.Inventory
+	waiting := false
+	for _, d := range departures {
+		obs := planner.DepartureObservation{Name: d.canary.Name, Namespace: d.canary.Namespace, Target: d.targetName, TargetInGit: d.target != nil}
+		if obs.TargetInGit {
+			obs.TargetReady = r.applier.DeploymentReady(ctx, client.ObjectKey{Namespace: d.canary.Namespace, Name: d.targetName}) == nil
+		}
+		decision := planner.DecideDeparture(obs)
+		if r.departed[d.canary] != decision.Message {
+			r.departed[d.canary] = decision.Message
+			r.opts.Log.Info(decision.Message, "canary", d.canary.Name+"."+d.canary.Namespace)
+		}
+		if decision.Hold {
+			held = held.Union(d.owned)
+			waiting = true
+			continue
+		}
+		applied, err := r.applier.Apply(ctx, deferred[d.canary])
+		changes = append(changes, applied...)
+		if err != nil {
+			return changes, held, waiting, err
+		}
+		delete(r.departed, d.canary)
+	}
+	return changes, held, waiting, nil
+}
