@@ -43,6 +43,8 @@ type FleetApp struct {
 	Replicas int
 	// Note is a comment at the end of the app's deployment.yaml.
 	Note int
+	// NoCanary leaves the Canary out: the app is a plain Deployment.
+	NoCanary bool
 }
 
 // NewFleet returns a fleet of the named apps at tag 1.0.
@@ -121,8 +123,12 @@ patches:
 
 // files renders the app's directory.
 func (a *FleetApp) files(webhook string) map[string]string {
+	kustomization := "resources:\n- deployment.yaml\n- config.yaml\n- canary.yaml\n"
+	if a.NoCanary {
+		kustomization = "resources:\n- deployment.yaml\n- config.yaml\n"
+	}
 	return map[string]string{
-		"kustomization.yaml": "resources:\n- deployment.yaml\n- config.yaml\n- canary.yaml\n",
+		"kustomization.yaml": kustomization,
 		"deployment.yaml": fmt.Sprintf(`apiVersion: apps/v1
 kind: Deployment
 metadata:

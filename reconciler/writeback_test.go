@@ -386,7 +386,7 @@ func TestARevertThatPartlyConflictsOpensAPullRequestThatSaysWhatItLeft(t *testin
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body := pr.GetBody(); !strings.Contains(body, "**Not reverted:**") || !strings.Contains(body, "`detail/deployment.yaml`: the branch changed the same lines since") {
+	if body := pr.GetBody(); !strings.Contains(body, "**Not reverted:**") || !strings.Contains(body, "`detail/deployment.yaml line 12`: the branch changed the same lines since") {
 		t.Errorf("the body does not say which file was left:\n%s", body)
 	}
 }
