@@ -61,6 +61,7 @@ spec:
     threshold: 1
     stepWeight: 5
     maxWeight: 15
+    webhooks: [{name: gate, type: pre-rollout, url: "http://gate/"}]
 `
 }
 

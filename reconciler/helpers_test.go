@@ -2,6 +2,8 @@ package reconciler_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +24,11 @@ import (
 )
 
 func TestMain(m *testing.M) { playgroundtest.Main(m) }
+
+// passingWebhook is a webhook every check of which passes, for Canaries
+// that need a gate but whose tests are not about it; it lives as long as
+// the test binary.
+var passingWebhook = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
 
 // gitRepo is a real repository on disk with a main branch.
 type gitRepo struct {

@@ -19,6 +19,11 @@ import (
 // reason when it was refused.
 const ConditionReady = "Ready"
 
+// ConditionMetrics is on a Canary whose analysis has metrics: True when
+// they can be measured, False with the reason (no Prometheus configured)
+// when every metric check would be an error that holds the analysis.
+const ConditionMetrics = "Metrics"
+
 // persist writes the decided status of canary, with Ready=True for commit,
 // then records the decision's messages.
 func (r *Reconciler) persist(ctx context.Context, canary *v1alpha1.Canary, decision planner.SyncDecision, commit string) error {
@@ -31,6 +36,7 @@ func (r *Reconciler) persist(ctx context.Context, canary *v1alpha1.Canary, decis
 			Type: ConditionReady, Status: metav1.ConditionTrue, Reason: "Synced",
 			Message: fmt.Sprintf("Applied commit %s", commit), ObservedGeneration: generation,
 		})
+		r.setMetricsCondition(canary, st, generation)
 	})
 	if err != nil {
 		return err
@@ -39,6 +45,31 @@ func (r *Reconciler) persist(ctx context.Context, canary *v1alpha1.Canary, decis
 		r.events.record(ctx, live, corev1.EventTypeNormal, "Synced", msg)
 	}
 	return nil
+}
+
+// setMetricsCondition sets ConditionMetrics on the status of a Canary
+// whose analysis has metrics, and removes it from one without. The first
+// time a Canary's metrics cannot be measured, it logs an error.
+func (r *Reconciler) setMetricsCondition(canary *v1alpha1.Canary, st *v1alpha1.CanaryStatus, generation int64) {
+	if len(canary.Spec.Analysis.Metrics) == 0 || canary.Spec.SkipAnalysis {
+		meta.RemoveStatusCondition(&st.Conditions, ConditionMetrics)
+		return
+	}
+	why := r.metricsUnavailable()
+	if why == "" {
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: ConditionMetrics, Status: metav1.ConditionTrue,
+			Reason: "Prometheus", Message: "The metrics of the analysis are measured in Prometheus.", ObservedGeneration: generation})
+		return
+	}
+	key := client.ObjectKeyFromObject(canary)
+	if !r.metricsWarned[key] {
+		r.metricsWarned[key] = true
+		r.opts.Log.Error(fmt.Sprintf("Metrics of %s.%s cannot be checked: %s; its analysis will hold, then roll back", canary.Name, canary.Namespace, why),
+			"canary", canary.Name+"."+canary.Namespace)
+	}
+	meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: ConditionMetrics, Status: metav1.ConditionFalse,
+		Reason: "NoPrometheus", Message: "The metrics of the analysis cannot be measured: " + why + "; every metric check is an error, which holds the analysis.",
+		ObservedGeneration: generation})
 }
 
 // writeStatus reads the live Canary, lets mutate change its status and

@@ -54,9 +54,10 @@ type Options struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// PrometheusURL is the base URL of the Prometheus HTTP API that the
-	// metric checks of every Canary query. Zero means metrics are not
-	// checked: each analysis step that asks for them says so in a Warning
-	// event and counts them as passed, so only webhooks gate the rollout.
+	// metric checks of every Canary query. Zero means metrics cannot be
+	// checked: each metric check is an error verdict that holds the step
+	// (fail closed) and analysis.maxErrors of them roll back; the Canary's
+	// Metrics condition and an error log say so.
 	PrometheusURL string
 	// Forge receives the commit statuses and the revert pull requests;
 	// nil means sluice writes nothing back to Git. Revert pull requests
@@ -104,6 +105,9 @@ type Reconciler struct {
 	// departed is the last message logged about each Canary that left
 	// Git while its target takes the traffic over (departure.go).
 	departed map[types.NamespacedName]string
+	// metricsWarned are the Canaries whose unmeasurable metrics were
+	// logged as an error.
+	metricsWarned map[types.NamespacedName]bool
 }
 
 // Scheme returns a scheme with the built-in Kubernetes types and the
@@ -131,7 +135,8 @@ func New(c client.Client, a *applier.Applier, events kubernetes.Interface, sourc
 	}
 	r := &Reconciler{client: c, applier: a, source: source, events: newEventRecorder(events, opts.Log), opts: opts,
 		webhooks: analysis.NewWebhooks(opts.Webhooks), schedule: schedule{next: map[types.NamespacedName]time.Time{}}, finals: map[string]bool{},
-		metrics: newMetrics(opts.Metrics), departed: map[types.NamespacedName]string{}}
+		metrics: newMetrics(opts.Metrics), departed: map[types.NamespacedName]string{},
+		metricsWarned: map[types.NamespacedName]bool{}}
 	if opts.PrometheusURL != "" {
 		r.checker, r.checkerErr = analysis.NewChecker(analysis.CheckerOptions{Address: opts.PrometheusURL})
 	}

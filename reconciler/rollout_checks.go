@@ -14,8 +14,9 @@ import (
 
 // runChecks runs the checks of one analysis step: the webhooks of the
 // types asked for, then the metrics. Without a Prometheus (no
-// Options.PrometheusURL) the metrics are not measured: a Warning event says
-// so and they count as passed, so that only the webhooks gate the step.
+// Options.PrometheusURL) the metrics cannot be measured: each is an error
+// verdict, which holds the step (fail closed), and a Warning event says
+// why; analysis.maxErrors such steps roll back.
 func (r *Reconciler) runChecks(ctx context.Context, live, canary *v1alpha1.Canary, obs planner.RolloutObservation, checks planner.RunChecks) *planner.StepChecks {
 	step := &planner.StepChecks{}
 	// The phase the webhooks are told is the Canary's as it stands.
@@ -36,10 +37,11 @@ func (r *Reconciler) runChecks(ctx context.Context, live, canary *v1alpha1.Canar
 // the planner's verdicts.
 func (r *Reconciler) checkMetrics(ctx context.Context, live, canary *v1alpha1.Canary) []planner.MetricVerdict {
 	if r.checker == nil {
-		r.events.record(ctx, live, corev1.EventTypeWarning, "Synced", r.metricsSkipped(canary))
+		why := r.metricsUnavailable()
+		r.events.record(ctx, live, corev1.EventTypeWarning, "Synced", fmt.Sprintf("Metrics of %s.%s cannot be checked: %s", canary.Name, canary.Namespace, why))
 		verdicts := make([]planner.MetricVerdict, len(canary.Spec.Analysis.Metrics))
 		for i, metric := range canary.Spec.Analysis.Metrics {
-			verdicts[i] = planner.MetricVerdict{Name: metric.Name, Verdict: planner.VerdictPass}
+			verdicts[i] = planner.MetricVerdict{Name: metric.Name, Verdict: planner.VerdictError, Message: "not checked: " + why}
 		}
 		return verdicts
 	}
@@ -52,13 +54,16 @@ func (r *Reconciler) checkMetrics(ctx context.Context, live, canary *v1alpha1.Ca
 	return verdicts
 }
 
-// metricsSkipped says why the metrics of canary were not measured.
-func (r *Reconciler) metricsSkipped(canary *v1alpha1.Canary) string {
-	why := "no Prometheus URL is configured (--prometheus-url)"
-	if r.checkerErr != nil {
-		why = r.checkerErr.Error()
+// metricsUnavailable says why no metric can be measured; empty when
+// they can.
+func (r *Reconciler) metricsUnavailable() string {
+	switch {
+	case r.checkerErr != nil:
+		return r.checkerErr.Error()
+	case r.checker == nil:
+		return "no Prometheus URL is configured (--prometheus-url)"
 	}
-	return fmt.Sprintf("Metrics of %s.%s not checked, counted as passed: %s", canary.Name, canary.Namespace, why)
+	return ""
 }
 
 // plannerVerdict is the planner's name of an analysis verdict.

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
@@ -356,10 +357,14 @@ func (h *harness) assertAllTrafficOnThePrimary() {
 	}
 }
 
-func TestWithoutPrometheusMetricsAreSkippedWithAWarningAndWebhooksGateTheRollout(t *testing.T) {
+// Regression: without --prometheus-url every metric check used to count
+// as passed, so the shipped install (which sets none) promoted a 3.0 that
+// answered 500s. A check that cannot be evaluated must hold, never pass.
+func TestWithoutPrometheusMetricChecksFailClosedAndRollBackAfterMaxErrors(t *testing.T) {
 	ns := playgroundtest.Namespace(t)
 	repo := newGitRepo(t)
-	canary := strings.NewReplacer("interval: 3s", "interval: 1s", "stepWeight: 5", "stepWeight: 50", "maxWeight: 15", "maxWeight: 50").
+	canary := strings.NewReplacer("interval: 3s", "interval: 1s", "stepWeight: 5", "stepWeight: 50", "maxWeight: 15", "maxWeight: 50",
+		"    threshold: 1\n", "    threshold: 1\n    maxErrors: 2\n").
 		Replace(seedCanaryYAML(acceptanceTest(t)))
 	repo.commit("detail 1.0", map[string]*string{
 		"kustomization.yaml": text(kustomization),
@@ -367,16 +372,35 @@ func TestWithoutPrometheusMetricsAreSkippedWithAWarningAndWebhooksGateTheRollout
 		"canary.yaml":        text(canary),
 		"settings.yaml":      text(settingsYAML("blue")),
 	})
-	h := newHarness(t, repo, ns, nil) // no PrometheusURL
+	var logs logLines
+	h := newHarness(t, repo, ns, func(o *reconciler.Options) { o.Log = slog.New(slog.NewJSONHandler(&logs, nil)) }) // no PrometheusURL
 	h.settle()
+	var cond *metav1.Condition
+	for _, c := range h.canary().Status.Conditions {
+		if c.Type == reconciler.ConditionMetrics {
+			cond = &c
+		}
+	}
+	if cond == nil || cond.Status != metav1.ConditionFalse || cond.Reason != "NoPrometheus" {
+		t.Errorf("Metrics condition = %+v, want False/NoPrometheus", cond)
+	}
+	if !strings.Contains(logs.String(), `"level":"ERROR","msg":"Metrics of detail.`+ns+` cannot be checked: no Prometheus URL is configured (--prometheus-url)`) {
+		t.Errorf("no error logged at the first sync about the metrics that cannot be checked:\n%s", logs.String())
+	}
 
 	repo.commit("detail 2.0", map[string]*string{"deployment.yaml": text(deploymentYAML("2.0"))})
-	h.rollUntil("promotion of 2.0", phaseIs(v1alpha1.PhaseSucceeded))
+	st := h.rollUntil("the rollback", phaseIs(v1alpha1.PhaseFailed))
+	if !strings.HasPrefix(st.FailureReason, "analysis errors reached 2: ") || !strings.Contains(st.FailureReason, "no Prometheus URL is configured") {
+		t.Errorf("failure reason %q, want the analysis errors and why", st.FailureReason)
+	}
+	if img := h.deployment("detail-primary").Spec.Template.Spec.Containers[0].Image; !strings.HasSuffix(img, ":1.0") {
+		t.Errorf("the primary runs %s, want 1.0: nothing unmeasured may be promoted", img)
+	}
 	id := "detail." + ns
 	h.assertEvents(map[string]string{
-		"Metrics of " + id + " not checked, counted as passed: no Prometheus URL is configured (--prometheus-url)": "Warning",
-		"Pre-rollout check acceptance-test passed": "Normal",
-		"Promotion completed! Scaling down " + id:  "Normal",
+		"Metrics of " + id + " cannot be checked: no Prometheus URL is configured (--prometheus-url)": "Warning",
+		"Pre-rollout check acceptance-test passed":                                                    "Normal",
+		"Canary failed! Scaling down " + id:                                                           "Warning",
 	})
 	h.assertAllTrafficOnThePrimary()
 }

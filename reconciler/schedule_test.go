@@ -29,7 +29,7 @@ func (s *countingSource) Poll(ctx context.Context) (gitsync.Checkout, bool, erro
 }
 
 // appYAML is a Deployment name at tag and its Canary, which steps every
-// interval through 5/10/15 with no metric or webhook.
+// interval through 5/10/15, gated by a webhook that passes.
 func appYAML(name, tag, interval string) string {
 	return `apiVersion: apps/v1
 kind: Deployment
@@ -48,7 +48,7 @@ metadata: {name: ` + name + `}
 spec:
   targetRef: {apiVersion: apps/v1, kind: Deployment, name: ` + name + `}
   service: {port: 3000, gatewayRefs: [{name: public, namespace: gateway}]}
-  analysis: {interval: ` + interval + `, threshold: 1, stepWeight: 5, maxWeight: 15}
+  analysis: {interval: ` + interval + `, threshold: 1, stepWeight: 5, maxWeight: 15, webhooks: [{name: gate, type: pre-rollout, url: "` + passingWebhook.URL + `"}]}
 `
 }
 

@@ -38,7 +38,7 @@ spec:
 `
 }
 
-const canaryYAML = `apiVersion: sluice.dev/v1alpha1
+var canaryYAML = `apiVersion: sluice.dev/v1alpha1
 kind: Canary
 metadata: {name: detail}
 spec:
@@ -47,7 +47,7 @@ spec:
   service:
     port: 3000
     gatewayRefs: [{name: public, namespace: gateway}]
-  analysis: {interval: 1m, threshold: 1, stepWeight: 5, maxWeight: 15}
+  analysis: {interval: 1m, threshold: 1, stepWeight: 5, maxWeight: 15, webhooks: [{name: gate, type: pre-rollout, url: "` + passingWebhook.URL + `"}]}
 `
 
 func settingsYAML(color string) string {

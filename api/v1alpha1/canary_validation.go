@@ -78,7 +78,9 @@ func (e *ValidationError) Unwrap() []error {
 //     PromQL reads it too (1m, 1m30s); a thresholdRange with min, max or both,
 //     min <= max;
 //   - webhooks: a unique name; a type in WebhookTypes; an absolute http or
-//     https URL; a timeout that is a Go duration > 0.
+//     https URL; a timeout that is a Go duration > 0;
+//   - unless skipAnalysis, at least one metric or webhook: an analysis that
+//     checks nothing would promote anything (fail closed).
 //
 // Validate does not change the Canary.
 func (c *Canary) Validate() error {
@@ -151,6 +153,10 @@ func (a *CanaryAnalysis) validate(path *field.Path, provider string, skipAnalysi
 	errs = append(errs, validateAtLeastOne(path.Child("threshold"), a.Threshold)...)
 	errs = append(errs, validateAtLeastOne(path.Child("maxErrors"), a.MaxErrors)...)
 	errs = append(errs, a.validateSchedule(path, provider, skipAnalysis)...)
+	if !skipAnalysis && len(a.Metrics) == 0 && len(a.Webhooks) == 0 {
+		errs = append(errs, field.Required(path.Child("metrics"),
+			"an analysis needs at least one metric or webhook to gate it; set spec.skipAnalysis: true to promote without any check"))
+	}
 	for i, match := range a.Match {
 		errs = append(errs, match.validate(path.Child("match").Index(i), provider)...)
 	}

@@ -58,6 +58,19 @@ func TestValidate(t *testing.T) {
 		want   []string // the field errors, in order; none means valid
 	}{
 		{name: "the seed canary is valid", change: func(c *Canary) {}},
+		{
+			name:   "an analysis with neither metrics nor webhooks checks nothing and is refused",
+			change: func(c *Canary) { c.Spec.Analysis.Metrics, c.Spec.Analysis.Webhooks = nil, nil },
+			want:   []string{"spec.analysis.metrics: Required value: an analysis needs at least one metric or webhook to gate it; set spec.skipAnalysis: true to promote without any check"},
+		},
+		{
+			name:   "skipAnalysis says so explicitly",
+			change: func(c *Canary) { c.Spec.Analysis.Metrics, c.Spec.Analysis.Webhooks, c.Spec.SkipAnalysis = nil, nil, true },
+		},
+		{
+			name:   "webhooks alone gate an analysis",
+			change: func(c *Canary) { c.Spec.Analysis.Metrics = nil },
+		},
 
 		// metadata and targetRef
 		{

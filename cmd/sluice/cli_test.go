@@ -72,7 +72,7 @@ metadata: {name: detail}
 spec:
   targetRef: {apiVersion: apps/v1, kind: Deployment, name: detail}
   service: {port: 3000, gatewayRefs: [{name: public, namespace: gateway}]}
-  analysis: {interval: 1m, stepWeight: 5, maxWeight: 15}
+  analysis: {interval: 1m, stepWeight: 5, maxWeight: 15, webhooks: [{name: gate, type: pre-rollout, url: "http://127.0.0.1:9/"}]}
 `,
 	}
 }

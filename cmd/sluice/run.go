@@ -27,8 +27,10 @@ server-side apply them. Every Canary target gets a primary from the first
 revision seen; a later revision of a target is rolled out progressively:
 the canary gets traffic in weight steps, each gated on the Canary's metrics
 (queried from --prometheus-url) and webhooks, then is promoted or rolled
-back. Without --prometheus-url metrics are not checked (a Warning event says
-so at every step) and only webhooks gate the rollout. Every flag can also be set with SLUICE_<FLAG>, e.g.
+back. Without --prometheus-url metrics cannot be checked: every metric check
+is an error that holds the analysis and, after analysis.maxErrors of them,
+rolls it back (a check that cannot be evaluated never passes). Every flag
+can also be set with SLUICE_<FLAG>, e.g.
 SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -90,6 +92,6 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 	election.register(cmd.Flags())
 	forgeOpts.register(cmd.Flags())
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", `address to serve Prometheus metrics (/metrics) and a health check (/healthz) on, e.g. ":8080"; empty serves none`)
-	cmd.Flags().StringVar(&prometheusURL, "prometheus-url", "", "base URL of the Prometheus HTTP API the metric checks query, e.g. http://prometheus.monitoring:9090; empty skips metric checks")
+	cmd.Flags().StringVar(&prometheusURL, "prometheus-url", "", "base URL of the Prometheus HTTP API the metric checks query, e.g. http://prometheus.monitoring:9090; without it every metric check is an error that holds the analysis")
 	return cmd
 }
