@@ -44,7 +44,7 @@ func TestPrimaryReadsTrackedConfigsFromTheirPrimaryCopies(t *testing.T) {
 	d.Spec.Template.Spec = *configUser()
 	tracked := []TrackedConfig{{Kind: "ConfigMap", Name: "detail-config"}, {Kind: "Secret", Name: "detail-token"}}
 
-	primary, err := Primary(d, "r", tracked)
+	primary, err := Primary(d, "r", "", tracked)
 	if err != nil {
 		t.Fatal(err)
 	}

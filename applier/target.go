@@ -17,6 +17,10 @@ import (
 // RevisionAnnotation records on the primary the target revision it runs.
 const RevisionAnnotation = "sluice.dev/revision"
 
+// CommitAnnotation records on the primary the commit its revision was
+// promoted (or first installed) from.
+const CommitAnnotation = "sluice.dev/commit"
+
 // PrimaryName is the name of the primary Deployment and Service of target.
 func PrimaryName(target string) string { return target + "-primary" }
 
@@ -27,12 +31,13 @@ func CanaryServiceName(target string) string { return target + "-canary" }
 // named <target>-primary, with every selector label value suffixed with
 // -primary (in the selector and the pod template) so that primary and canary
 // pods never match each other's selector, the target's replicas (1 when
-// unset), the revision recorded in RevisionAnnotation on the Deployment and
+// unset), the commit in CommitAnnotation (when not empty), the revision
+// recorded in RevisionAnnotation on the Deployment and
 // on its pod template (so that a change of config data alone rolls the
 // primary's pods), and every reference to a tracked config pointed at its
 // -primary copy (see PrimaryConfigs). A selector with matchExpressions is
 // refused: sluice cannot rewrite it safely.
-func Primary(target *appsv1.Deployment, revision string, tracked []TrackedConfig) (*appsv1.Deployment, error) {
+func Primary(target *appsv1.Deployment, revision, commit string, tracked []TrackedConfig) (*appsv1.Deployment, error) {
 	if target.Spec.Selector == nil || len(target.Spec.Selector.MatchLabels) == 0 {
 		return nil, fmt.Errorf("deployment %s/%s: spec.selector.matchLabels is empty", target.Namespace, target.Name)
 	}
@@ -48,6 +53,9 @@ func Primary(target *appsv1.Deployment, revision string, tracked []TrackedConfig
 			Annotations: map[string]string{RevisionAnnotation: revision},
 		},
 		Spec: *target.Spec.DeepCopy(),
+	}
+	if commit != "" {
+		primary.Annotations[CommitAnnotation] = commit
 	}
 	primary.Spec.Selector = &metav1.LabelSelector{MatchLabels: primaryLabels(target.Spec.Selector.MatchLabels, target.Spec.Selector.MatchLabels)}
 	primary.Spec.Template.Labels = primaryLabels(target.Spec.Template.Labels, target.Spec.Selector.MatchLabels)

@@ -19,7 +19,7 @@ func detail() *appsv1.Deployment {
 }
 
 func TestPrimaryRewritesSelectorLabelsAndKeepsTheRest(t *testing.T) {
-	primary, err := Primary(detail(), "abc123", nil)
+	primary, err := Primary(detail(), "abc123", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestPrimaryRefusesSelectorsItCannotRewrite(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := detail()
 			tt.mutate(d)
-			_, err := Primary(d, "r", nil)
+			_, err := Primary(d, "r", "", nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "deployment flagger/detail") {
 				t.Errorf("err = %v, want one naming deployment flagger/detail and %q", err, tt.want)
 			}

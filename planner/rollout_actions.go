@@ -8,7 +8,8 @@ import (
 // Action is one thing the reconciler carries out for a RolloutDecision, in
 // the order the decision lists them. The concrete types are ApplyCanary,
 // ScaleUpCanary, SetWeights, RunChecks, PromoteToPrimary, RestorePrimary,
-// ScaleDownCanary and CallWebhooks; a type switch over them is exhaustive.
+// RecordFailure, ScaleDownCanary and CallWebhooks; a type switch over them
+// is exhaustive.
 // Every action but CallWebhooks is idempotent: carrying it out twice (after
 // a restart that lost the status write) does no harm.
 type Action interface {
@@ -48,9 +49,17 @@ type RunChecks struct {
 
 // PromoteToPrimary copies the canary's pod template (and its tracked
 // ConfigMaps and Secrets) to <target>-primary, which then rolls out
-// Revision.
+// Revision, recording Commit as where it comes from.
 type PromoteToPrimary struct {
-	Revision string
+	Revision, Commit string
+}
+
+// RecordFailure records on <target>-primary that Revision, from Commit,
+// failed its analysis for Reason, so that the cluster remembers it when
+// the Canary's status is lost. It comes first in a rollback: intent is
+// recorded before the act.
+type RecordFailure struct {
+	Revision, Commit, Reason string
 }
 
 // RestorePrimary puts the primary back on Revision, rendered from Commit:
@@ -97,6 +106,11 @@ func (a PromoteToPrimary) String() string {
 }
 
 // String implements Action.
+func (a RecordFailure) String() string {
+	return fmt.Sprintf("RecordFailure revision %s commit %s reason %q", short(a.Revision), short(a.Commit), a.Reason)
+}
+
+// String implements Action.
 func (a RestorePrimary) String() string {
 	return fmt.Sprintf("RestorePrimary revision %s commit %s", short(a.Revision), short(a.Commit))
 }
@@ -113,5 +127,6 @@ func (SetWeights) action()       {}
 func (RunChecks) action()        {}
 func (PromoteToPrimary) action() {}
 func (RestorePrimary) action()   {}
+func (RecordFailure) action()    {}
 func (ScaleDownCanary) action()  {}
 func (CallWebhooks) action()     {}

@@ -7,7 +7,7 @@ import (
 // promoteCanary copies the canary to the primary: phase Promoting.
 func (r *rollout) promoteCanary() {
 	r.info("Copying %s template spec to %s", r.targetID, r.primaryID)
-	r.do(PromoteToPrimary{Revision: r.st.LastAppliedRevision})
+	r.do(PromoteToPrimary{Revision: r.st.LastAppliedRevision, Commit: r.st.LastAppliedCommit})
 	r.st.NotReadySince = nil
 	r.setPhase(v1alpha1.PhasePromoting)
 	r.report(r.st.LastAppliedCommit, CommitPending, "promoting: copying the canary to %s", r.primaryID)
@@ -52,6 +52,7 @@ func (r *rollout) finalise() {
 // down: phase Failed. reason is the commit status's description; the
 // caller says why in a message first.
 func (r *rollout) rollback(reason string) {
+	r.do(RecordFailure{Revision: r.st.LastAppliedRevision, Commit: r.st.LastAppliedCommit, Reason: reason})
 	if r.st.Phase == v1alpha1.PhasePromoting {
 		r.do(RestorePrimary{Revision: r.st.LastPromotedRevision, Commit: r.st.LastPromotedCommit})
 	}

@@ -182,6 +182,10 @@ func runRolloutCases(t *testing.T, tests []rolloutCase) {
 					t.Errorf("failedWeight %d, want the weight the rollout failed at, %d", got.Status.FailedWeight, tt.obs.Status.CanaryWeight)
 				}
 				want.Status.FailureReason, want.Status.FailedWeight = got.Status.FailureReason, got.Status.FailedWeight
+				// A rollback records the failure on the primary before it
+				// acts (intent first), with that same reason.
+				record := RecordFailure{Revision: tt.obs.Status.LastAppliedRevision, Commit: tt.obs.Status.LastAppliedCommit, Reason: got.Status.FailureReason}
+				want.Actions = append([]Action{record}, want.Actions...)
 			}
 			opts := cmp.Options{
 				cmpopts.IgnoreFields(RolloutDecision{}, "CommitStatuses"),
@@ -404,7 +408,7 @@ func TestDecideRolloutGates(t *testing.T) {
 			obs: observe(waitingPromotion, withHook("ship", v1alpha1.WebhookConfirmPromotion),
 				stepChecked(webhook("ship", v1alpha1.WebhookConfirmPromotion, true, ""))),
 			want: decided{
-				actions:  []Action{PromoteToPrimary{Revision: "rev2bbbbbb"}},
+				actions:  []Action{PromoteToPrimary{Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2"}},
 				messages: []Message{normal("Confirm-promotion check ship passed"), normal("Copying detail.flagger template spec to detail-primary.flagger")},
 				status: func(st *v1alpha1.CanaryStatus) {
 					moved(st, v1alpha1.PhasePromoting)
@@ -521,7 +525,7 @@ func TestDecideRolloutSteps(t *testing.T) {
 			name: "a step that passed at the last weight copies the canary to the primary",
 			obs:  observe(progressing(15, 3), stepChecked()),
 			want: decided{
-				actions:  []Action{PromoteToPrimary{Revision: "rev2bbbbbb"}},
+				actions:  []Action{PromoteToPrimary{Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2"}},
 				messages: []Message{normal("Copying detail.flagger template spec to detail-primary.flagger")},
 				status: func(st *v1alpha1.CanaryStatus) {
 					moved(st, v1alpha1.PhasePromoting)
@@ -543,7 +547,7 @@ func TestDecideRolloutSteps(t *testing.T) {
 			name: "the step after the last iteration promotes",
 			obs:  observe(progressing(0, 3), iterations, stepChecked()),
 			want: decided{
-				actions:  []Action{PromoteToPrimary{Revision: "rev2bbbbbb"}},
+				actions:  []Action{PromoteToPrimary{Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2"}},
 				messages: []Message{normal("Copying detail.flagger template spec to detail-primary.flagger")},
 				status: func(st *v1alpha1.CanaryStatus) {
 					moved(st, v1alpha1.PhasePromoting)
@@ -914,7 +918,7 @@ func TestDecideRolloutPromotion(t *testing.T) {
 			obs: observe(func() v1alpha1.CanaryStatus { st := progressing(0, 0); st.LastStepTime = at(0); return st }(),
 				withSpec(func(s *v1alpha1.CanarySpec) { s.SkipAnalysis = true })),
 			want: decided{
-				actions:  []Action{PromoteToPrimary{Revision: "rev2bbbbbb"}},
+				actions:  []Action{PromoteToPrimary{Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2"}},
 				messages: []Message{normal("Copying detail.flagger template spec to detail-primary.flagger")},
 				status:   func(st *v1alpha1.CanaryStatus) { moved(st, v1alpha1.PhasePromoting) },
 				requeue:  PollInterval,

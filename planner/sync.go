@@ -24,9 +24,26 @@ type SyncObservation struct {
 	// PrimaryReady reports whether <target>-primary has finished rolling out
 	// (only meaningful once it exists).
 	PrimaryReady bool
+	// Primary is what <target>-primary records of the Canary's history:
+	// the cluster's memory, which outlives the Canary's status.
+	Primary PrimaryRecord
 	// Now is the time of the decision.
 	Now time.Time
 }
+
+// PrimaryRecord is what a primary Deployment records in its annotations:
+// whether it exists, the revision and commit it runs, and the last
+// revision that failed its analysis.
+type PrimaryRecord struct {
+	Exists                                     bool
+	Revision, Commit                           string
+	FailedRevision, FailedCommit, FailedReason string
+}
+
+// unrecordedRevision stands for the revision of a primary that records
+// none (one sluice did not make): it equals no rendered revision, so
+// whatever Git asks for is analysed before it reaches that primary.
+const unrecordedRevision = "unrecorded"
 
 // SyncDecision is what to do with one Canary target.
 type SyncDecision struct {
@@ -76,6 +93,8 @@ func DecideSync(obs SyncObservation) SyncDecision {
 	}
 
 	switch {
+	case st.LastPromotedRevision == "" && obs.Primary.Exists && (st.Phase != v1alpha1.PhaseInitializing || obs.Primary.Revision != obs.Revision):
+		return adopt(obs)
 	case st.LastPromotedRevision == "":
 		if st.Phase != v1alpha1.PhaseInitializing || st.LastAppliedRevision != obs.Revision {
 			msgs = append(msgs, fmt.Sprintf("Installing %s: creating %s-primary from revision %s (commit %s)", id, obs.Name, short(obs.Revision), short(obs.Commit)))
@@ -124,6 +143,79 @@ func DecideSync(obs SyncObservation) SyncDecision {
 		setPhase(v1alpha1.PhaseWaiting)
 		return SyncDecision{Install: false, Status: st, Messages: msgs, CommitStatuses: statuses}
 	}
+}
+
+// adopt decides for a Canary whose status does not know its primary as
+// promoted while the primary exists: the status was lost (the Canary
+// deleted and re-applied from Git, a restore without status), or a newer
+// revision came while the first install was still rolling out. The
+// primary runs what it records, and nothing else reaches it without an
+// analysis:
+//   - while it is not ready, a first install goes on (Initializing) and a
+//     newer revision waits for it as pending;
+//   - once it is, the status takes what the primary records (the revision
+//     it runs, the last that failed) and the sync is decided again from
+//     there: the revision it runs is kept, the failed one stays failed,
+//     any other waits for its analysis.
+//
+// A primary that records no revision (not made by sluice) runs a revision
+// equal to none Git renders: whatever Git asks for is analysed.
+func adopt(obs SyncObservation) SyncDecision {
+	st := *obs.Status.DeepCopy()
+	id := obs.Name + "." + obs.Namespace
+	running := obs.Primary.Revision
+	if running == "" {
+		running = unrecordedRevision
+	}
+	if !obs.PrimaryReady {
+		var decision SyncDecision
+		if st.PendingRevision != obs.Revision {
+			decision.Messages = append(decision.Messages, fmt.Sprintf("New revision %s of %s detected in commit %s while %s-primary is not ready: it will be analysed once it is", short(obs.Revision), id, short(obs.Commit), obs.Name))
+			if st.PendingCommit != "" && st.PendingCommit != obs.Commit {
+				decision.CommitStatuses = append(decision.CommitStatuses, CommitStatus{Commit: st.PendingCommit, State: CommitError, Description: supersededBy(obs.Commit)})
+			}
+			decision.CommitStatuses = append(decision.CommitStatuses, CommitStatus{Commit: obs.Commit, State: CommitPending, Description: fmt.Sprintf("revision %s detected: the canary analysis starts once %s-primary is ready", short(obs.Revision), obs.Name)})
+		}
+		st.PendingRevision, st.PendingCommit = obs.Revision, obs.Commit
+		if st.Phase == "" {
+			st.Phase = v1alpha1.PhaseInitializing
+			t := metav1.NewTime(obs.Now)
+			st.LastTransitionTime = &t
+		}
+		decision.Status = st
+		return decision
+	}
+	var msgs []string
+	var statuses []CommitStatus
+	if st.Phase == v1alpha1.PhaseInitializing && st.LastAppliedRevision == running {
+		// The first install finished while a newer revision waited.
+		msgs = append(msgs, fmt.Sprintf("Initialization done! %s", id))
+		statuses = append(statuses, CommitStatus{Commit: st.LastAppliedCommit, State: CommitSuccess,
+			Description: fmt.Sprintf("installed as %s-primary.%s (first revision: no analysis)", obs.Name, obs.Namespace)})
+		st.LastPromotedRevision, st.LastPromotedCommit = running, st.LastAppliedCommit
+	} else {
+		msgs = append(msgs, fmt.Sprintf("Adopting %s-primary.%s: it runs revision %s (commit %s)", obs.Name, obs.Namespace, short(running), orElse(short(obs.Primary.Commit), "unknown")))
+		st.LastPromotedRevision, st.LastPromotedCommit = running, obs.Primary.Commit
+		st.LastAppliedRevision, st.LastAppliedCommit, st.LastAppliedCommitShort = running, obs.Primary.Commit, short(obs.Primary.Commit)
+	}
+	if st.LastFailedRevision == "" && obs.Primary.FailedRevision != "" {
+		st.LastFailedRevision, st.LastFailedCommit, st.FailureReason = obs.Primary.FailedRevision, obs.Primary.FailedCommit, obs.Primary.FailedReason
+	}
+	phase := v1alpha1.PhaseInitialized
+	if obs.Revision == st.LastFailedRevision {
+		phase = v1alpha1.PhaseFailed
+	}
+	if st.Phase != phase && (st.Phase == "" || st.Phase == v1alpha1.PhaseInitializing || phase == v1alpha1.PhaseFailed) {
+		st.Phase = phase
+		t := metav1.NewTime(obs.Now)
+		st.LastTransitionTime = &t
+	}
+	next := obs
+	next.Status = st
+	decision := DecideSync(next)
+	decision.Messages = append(msgs, decision.Messages...)
+	decision.CommitStatuses = append(statuses, decision.CommitStatuses...)
+	return decision
 }
 
 // RolloutOwns reports whether phase belongs to a rollout in flight, whose

@@ -31,6 +31,10 @@ func TestDecideSync(t *testing.T) {
 		st.Phase = phase
 		return st
 	}
+	installing := v1alpha1.CanaryStatus{
+		Phase: v1alpha1.PhaseInitializing, LastTransitionTime: &earlier,
+		LastAppliedRevision: "rev1aaaaaa", LastAppliedCommit: "c1c1c1c1c1", LastAppliedCommitShort: "c1c1c1c",
+	}
 	failed := *progressing.DeepCopy()
 	failed.Phase, failed.CanaryWeight, failed.LastFailedRevision = v1alpha1.PhaseFailed, 0, "rev2bbbbbb"
 
@@ -79,6 +83,66 @@ func TestDecideSync(t *testing.T) {
 			name: "the same pending revision seen again says nothing new",
 			obs:  SyncObservation{Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2", PrimaryReady: true, Status: waiting},
 			want: SyncDecision{Install: false, Status: waiting},
+		},
+		{
+			name: "a Canary that lost its status adopts its primary, and the revision that failed stays failed",
+			obs: SyncObservation{Revision: "rev3cccccc", Commit: "c4c4c4c4c4", PrimaryReady: true,
+				Primary: PrimaryRecord{Exists: true, Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2", FailedRevision: "rev3cccccc", FailedCommit: "c3c3c3c3c3", FailedReason: "success rate 23.03% < 99%"}},
+			want: SyncDecision{Install: false, Status: v1alpha1.CanaryStatus{
+				Phase: v1alpha1.PhaseFailed, LastTransitionTime: &at,
+				LastAppliedRevision: "rev2bbbbbb", LastAppliedCommit: "c2c2c2c2c2", LastAppliedCommitShort: "c2c2c2c",
+				LastPromotedRevision: "rev2bbbbbb", LastPromotedCommit: "c2c2c2c2c2",
+				LastFailedRevision: "rev3cccccc", LastFailedCommit: "c3c3c3c3c3", FailureReason: "success rate 23.03% < 99%",
+			}, Messages: []string{"Adopting detail-primary.flagger: it runs revision rev2bbb (commit c2c2c2c)"}},
+		},
+		{
+			name: "a Canary that lost its status while Git asks for another revision waits for its analysis",
+			obs: SyncObservation{Revision: "rev4dddddd", Commit: "c4c4c4c4c4", PrimaryReady: true,
+				Primary: PrimaryRecord{Exists: true, Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2"}},
+			want: SyncDecision{Install: false, Status: v1alpha1.CanaryStatus{
+				Phase: v1alpha1.PhaseWaiting, LastTransitionTime: &at,
+				LastAppliedRevision: "rev2bbbbbb", LastAppliedCommit: "c2c2c2c2c2", LastAppliedCommitShort: "c2c2c2c",
+				LastPromotedRevision: "rev2bbbbbb", LastPromotedCommit: "c2c2c2c2c2",
+				PendingRevision: "rev4dddddd", PendingCommit: "c4c4c4c4c4",
+			}, Messages: []string{"Adopting detail-primary.flagger: it runs revision rev2bbb (commit c2c2c2c)", "New revision rev4ddd of detail.flagger detected in commit c4c4c4c: waiting for rollout"},
+				CommitStatuses: []CommitStatus{{Commit: "c4c4c4c4c4", State: CommitPending, Description: "revision rev4ddd detected: the canary analysis starts shortly"}}},
+		},
+		{
+			name: "a primary sluice did not make runs no revision Git renders: Git's is analysed",
+			obs:  SyncObservation{Revision: "rev1aaaaaa", Commit: "c1c1c1c1c1", PrimaryReady: true, Primary: PrimaryRecord{Exists: true}},
+			want: SyncDecision{Install: false, Status: v1alpha1.CanaryStatus{
+				Phase: v1alpha1.PhaseWaiting, LastTransitionTime: &at,
+				LastAppliedRevision: "unrecorded", LastPromotedRevision: "unrecorded",
+				PendingRevision: "rev1aaaaaa", PendingCommit: "c1c1c1c1c1",
+			}, Messages: []string{"Adopting detail-primary.flagger: it runs revision unrecor (commit unknown)", "New revision rev1aaa of detail.flagger detected in commit c1c1c1c: waiting for rollout"},
+				CommitStatuses: []CommitStatus{{Commit: "c1c1c1c1c1", State: CommitPending, Description: "revision rev1aaa detected: the canary analysis starts shortly"}}},
+		},
+		{
+			name: "a newer revision while the first install is not ready waits for it, never reaching the primary",
+			obs: SyncObservation{Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2", PrimaryReady: false, Status: installing,
+				Primary: PrimaryRecord{Exists: true, Revision: "rev1aaaaaa", Commit: "c1c1c1c1c1"}},
+			want: SyncDecision{Install: false, Status: func() v1alpha1.CanaryStatus {
+				st := *installing.DeepCopy()
+				st.PendingRevision, st.PendingCommit = "rev2bbbbbb", "c2c2c2c2c2"
+				return st
+			}(), Messages: []string{"New revision rev2bbb of detail.flagger detected in commit c2c2c2c while detail-primary is not ready: it will be analysed once it is"},
+				CommitStatuses: []CommitStatus{{Commit: "c2c2c2c2c2", State: CommitPending, Description: "revision rev2bbb detected: the canary analysis starts once detail-primary is ready"}}},
+		},
+		{
+			name: "once the first install is ready, it is done and the newer revision waits for its analysis",
+			obs: SyncObservation{Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2", PrimaryReady: true, Status: func() v1alpha1.CanaryStatus {
+				st := *installing.DeepCopy()
+				st.PendingRevision, st.PendingCommit = "rev2bbbbbb", "c2c2c2c2c2"
+				return st
+			}(), Primary: PrimaryRecord{Exists: true, Revision: "rev1aaaaaa", Commit: "c1c1c1c1c1"}},
+			want: SyncDecision{Install: false, Status: func() v1alpha1.CanaryStatus {
+				st := *installing.DeepCopy()
+				st.Phase, st.LastTransitionTime = v1alpha1.PhaseWaiting, &at
+				st.LastPromotedRevision, st.LastPromotedCommit = "rev1aaaaaa", "c1c1c1c1c1"
+				st.PendingRevision, st.PendingCommit = "rev2bbbbbb", "c2c2c2c2c2"
+				return st
+			}(), Messages: []string{"Initialization done! detail.flagger"},
+				CommitStatuses: []CommitStatus{{Commit: "c1c1c1c1c1", State: CommitSuccess, Description: "installed as detail-primary.flagger (first revision: no analysis)"}}},
 		},
 		{
 			name: "a newer revision while one waits supersedes it, and its commit hears so",

@@ -64,7 +64,7 @@ func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecisi
 		for _, svc := range services {
 			typed = append(typed, svc)
 		}
-		primary, err := primaryObjects(target)
+		primary, err := primaryObjects(target, primaryCommit(decisions[i].Status))
 		if err != nil {
 			return state{}, fmt.Errorf("canary %s/%s: %w", canary.Namespace, canary.Name, err)
 		}
@@ -113,6 +113,15 @@ func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecisi
 	out.inventory = applier.InventoryOf(slices.Concat(out.objects, untouched, slices.Concat(slices.Collect(maps.Values(out.deferred))...)))
 	out.inventory = out.inventory.Union(routing)
 	return out, nil
+}
+
+// primaryCommit is the commit a primary installed by a sync records: the
+// one its revision was promoted from, or the first install's.
+func primaryCommit(st v1alpha1.CanaryStatus) string {
+	if st.LastPromotedCommit != "" {
+		return st.LastPromotedCommit
+	}
+	return st.LastAppliedCommit
 }
 
 // switchedByRouter reports whether the apex Service of canary belongs to

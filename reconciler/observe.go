@@ -17,8 +17,9 @@ import (
 	"github.com/sluicehq/sluice/planner"
 )
 
-// observe reads, for each Canary of the rendering, its live status and the
-// readiness of its primary.
+// observe reads, for each Canary of the rendering, its live status, the
+// readiness of its primary and what the primary records (the revision it
+// runs, the last that failed), which outlives the status.
 func (r *Reconciler) observe(ctx context.Context, rendering *manifests.Rendering, commit string) ([]planner.SyncObservation, error) {
 	observations := make([]planner.SyncObservation, len(rendering.Canaries))
 	for i, canary := range rendering.Canaries {
@@ -29,7 +30,12 @@ func (r *Reconciler) observe(ctx context.Context, rendering *manifests.Rendering
 		if err != nil && !apierrors.IsNotFound(err) && !meta.IsNoMatchError(err) {
 			return nil, fmt.Errorf("canary %s/%s: read: %w", canary.Namespace, canary.Name, err)
 		}
-		ready, err := r.primaryReady(ctx, canary.Namespace, rendering.Targets[i].Deployment.Name)
+		target := rendering.Targets[i].Deployment.Name
+		ready, err := r.primaryReady(ctx, canary.Namespace, target)
+		if err != nil {
+			return nil, err
+		}
+		record, err := r.applier.ReadPrimaryRecord(ctx, client.ObjectKey{Namespace: canary.Namespace, Name: applier.PrimaryName(target)})
 		if err != nil {
 			return nil, err
 		}
@@ -38,6 +44,7 @@ func (r *Reconciler) observe(ctx context.Context, rendering *manifests.Rendering
 			Status:   live.Status,
 			Revision: rendering.Targets[i].Revision, Commit: commit,
 			PrimaryReady: ready,
+			Primary:      planner.PrimaryRecord(record),
 			Now:          r.opts.Now(),
 		}
 	}

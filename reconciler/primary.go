@@ -8,15 +8,16 @@ import (
 )
 
 // primaryObjects returns what makes target's primary at its rendered
-// revision: the -primary copies of the ConfigMaps and Secrets it tracks,
-// then the primary Deployment that reads them. Applied in this order, the
-// primary's new pods find their config.
-func primaryObjects(target manifests.Target) ([]*unstructured.Unstructured, error) {
+// revision, from commit: the -primary copies of the ConfigMaps and Secrets
+// it tracks, then the primary Deployment that reads them and records the
+// revision and commit. Applied in this order, the primary's new pods find
+// their config.
+func primaryObjects(target manifests.Target, commit string) ([]*unstructured.Unstructured, error) {
 	copies, err := applier.PrimaryConfigs(target.ConfigObjects)
 	if err != nil {
 		return nil, err
 	}
-	primary, err := applier.Primary(target.Deployment, target.Revision, trackedConfigs(target))
+	primary, err := applier.Primary(target.Deployment, target.Revision, commit, trackedConfigs(target))
 	if err != nil {
 		return nil, err
 	}

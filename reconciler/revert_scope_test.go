@@ -16,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -100,9 +101,17 @@ func appObjects(app string) []client.Object {
 	return []client.Object{
 		named(&appsv1.Deployment{}, app), named(&appsv1.Deployment{}, app+"-primary"),
 		named(&corev1.Service{}, app), named(&corev1.Service{}, app+"-primary"), named(&corev1.Service{}, app+"-canary"),
-		named(&gatewayv1.HTTPRoute{}, app), named(&v1alpha1.Canary{}, app),
+		named(httpRoute(), app), named(&v1alpha1.Canary{}, app),
 		named(&corev1.ConfigMap{}, app+"-config"), named(&corev1.ConfigMap{}, app+"-config-primary"),
 	}
+}
+
+// httpRoute is an empty HTTPRoute, which the test client's scheme does not
+// know as a type.
+func httpRoute() *unstructured.Unstructured {
+	route := &unstructured.Unstructured{}
+	route.SetGroupVersionKind(gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute"))
+	return route
 }
 
 // snapshot records the identity and spec generation of an app's objects
@@ -114,6 +123,9 @@ func (h *harness) snapshot(apps ...string) map[string]string {
 	for _, app := range apps {
 		for _, obj := range appObjects(app) {
 			kind := fmt.Sprintf("%T", obj)
+			if u, ok := obj.(*unstructured.Unstructured); ok {
+				kind = "*v1." + u.GetKind()
+			}
 			key := kind + "/" + obj.GetName()
 			err := h.client.Get(context.Background(), client.ObjectKey{Namespace: h.ns, Name: obj.GetName()}, obj)
 			switch {
@@ -129,6 +141,9 @@ func (h *harness) snapshot(apps ...string) map[string]string {
 				state += fmt.Sprint(o.Spec.Selector, o.Spec.Ports)
 			case *corev1.ConfigMap:
 				state += fmt.Sprint(o.Data)
+			case *unstructured.Unstructured:
+				spec, _, _ := unstructured.NestedFieldNoCopy(o.Object, "spec")
+				state += fmt.Sprint(spec)
 			}
 			out[key] = state
 		}

@@ -67,6 +67,8 @@ func (r *Reconciler) act(ctx context.Context, live, canary *v1alpha1.Canary, tar
 		return changes, &target, err
 	case planner.RestorePrimary:
 		return r.restorePrimary(ctx, canary, a)
+	case planner.RecordFailure:
+		changes, err = r.applier.RecordFailure(ctx, client.ObjectKey{Namespace: canary.Namespace, Name: applier.PrimaryName(target.Deployment.Name)}, a.Revision, a.Commit, a.Reason)
 	case planner.CallWebhooks:
 		r.callWebhooks(ctx, live, canary, target, a.Type)
 	default:
@@ -138,7 +140,7 @@ func (r *Reconciler) promoteToPrimary(ctx context.Context, target manifests.Targ
 	if a.Revision != target.Revision {
 		return nil, fmt.Errorf("the rendering has revision %s, not %s", short(target.Revision), short(a.Revision))
 	}
-	objs, err := primaryObjects(target)
+	objs, err := primaryObjects(target, a.Commit)
 	if err != nil {
 		return nil, err
 	}
