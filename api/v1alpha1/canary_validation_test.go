@@ -64,8 +64,10 @@ func TestValidate(t *testing.T) {
 			want:   []string{"spec.analysis.metrics: Required value: an analysis needs at least one metric or webhook to gate it; set spec.skipAnalysis: true to promote without any check"},
 		},
 		{
-			name:   "skipAnalysis says so explicitly",
-			change: func(c *Canary) { c.Spec.Analysis.Metrics, c.Spec.Analysis.Webhooks, c.Spec.SkipAnalysis = nil, nil, true },
+			name: "skipAnalysis says so explicitly",
+			change: func(c *Canary) {
+				c.Spec.Analysis.Metrics, c.Spec.Analysis.Webhooks, c.Spec.SkipAnalysis = nil, nil, true
+			},
 		},
 		{
 			name:   "webhooks alone gate an analysis",
