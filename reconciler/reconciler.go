@@ -9,6 +9,7 @@ package reconciler
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,11 +74,25 @@ type Options struct {
 	// Webhooks tunes the webhook calls (retries, transport); the zero value
 	// is analysis's defaults.
 	Webhooks analysis.WebhooksOptions
+	// GitTimeout bounds each call to the Git remote: a poll (ls-remote and
+	// fetch), the fetches and push of a revert, the checkout of a commit
+	// to restore. Zero means DefaultGitTimeout. A call that takes longer
+	// fails with an error that names the remote and the timeout.
+	GitTimeout time.Duration
+	// ForgeTimeout bounds each call to the forge (a commit status, a pull
+	// request), retries included. Zero means DefaultForgeTimeout.
+	ForgeTimeout time.Duration
 	// Metrics registers sluice's Prometheus metrics (metrics.go): each
 	// Canary's status, weights, failed checks, measured metric values and
 	// finished rollouts, and the Git polls and syncs. Nil registers none.
 	Metrics prometheus.Registerer
 }
+
+// The default deadlines of Options.
+const (
+	DefaultGitTimeout   = 2 * time.Minute
+	DefaultForgeTimeout = time.Minute
+)
 
 // Reconciler keeps a cluster converged to a Git branch.
 type Reconciler struct {
@@ -108,6 +123,11 @@ type Reconciler struct {
 	// metricsWarned are the Canaries whose unmeasurable metrics were
 	// logged as an error.
 	metricsWarned map[types.NamespacedName]bool
+	// heartbeat is when Run last finished a turn of its loop (a poll and
+	// sync, or the due rollout steps), in Unix nanoseconds; synced is
+	// when a poll and sync last succeeded. Health reads them from another
+	// goroutine.
+	heartbeat, synced atomic.Int64
 }
 
 // Scheme returns a scheme with the built-in Kubernetes types and the
@@ -126,6 +146,12 @@ func Scheme() *runtime.Scheme {
 func New(c client.Client, a *applier.Applier, events kubernetes.Interface, source Source, opts Options) *Reconciler {
 	if opts.Interval == 0 {
 		opts.Interval = 30 * time.Second
+	}
+	if opts.GitTimeout == 0 {
+		opts.GitTimeout = DefaultGitTimeout
+	}
+	if opts.ForgeTimeout == 0 {
+		opts.ForgeTimeout = DefaultForgeTimeout
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)

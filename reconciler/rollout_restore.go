@@ -28,9 +28,11 @@ func (r *Reconciler) restorePrimary(ctx context.Context, canary *v1alpha1.Canary
 	if !ok {
 		return nil, nil, fmt.Errorf("%w: the source cannot check out commit %s", ErrCannotRestorePrimary, short(a.Commit))
 	}
-	co, err := source.Checkout(ctx, a.Commit)
+	gitCtx, cancel := context.WithTimeout(ctx, r.opts.GitTimeout)
+	co, err := source.Checkout(gitCtx, a.Commit)
+	cancel()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, r.gitTimedOut(ctx, err)
 	}
 	rendering, err := manifests.Render(co.Dir, r.opts.Path, r.opts.Render)
 	if err != nil {

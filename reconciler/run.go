@@ -32,6 +32,7 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		r.heartbeat.Store(time.Now().UnixNano())
 		wait := nextPoll.Sub(r.opts.Now())
 		if step := r.untilNextStep(); step > 0 {
 			wait = min(wait, step)
@@ -71,12 +72,15 @@ func (r *Reconciler) poll(ctx context.Context, failures *int) time.Duration {
 	}
 }
 
-// runOnce polls the source and syncs its head.
+// runOnce polls the source, within Options.GitTimeout, and syncs its
+// head.
 func (r *Reconciler) runOnce(ctx context.Context) (Result, error) {
-	co, changed, err := r.source.Poll(ctx)
+	pollCtx, cancel := context.WithTimeout(ctx, r.opts.GitTimeout)
+	co, changed, err := r.source.Poll(pollCtx)
+	cancel()
 	if err != nil {
 		r.metrics.observePoll(pollFailed)
-		return Result{}, err
+		return Result{}, r.gitTimedOut(ctx, err)
 	}
 	if changed {
 		r.metrics.observePoll(pollChanged)
@@ -87,5 +91,51 @@ func (r *Reconciler) runOnce(ctx context.Context) (Result, error) {
 	start := time.Now()
 	result, err := r.Sync(ctx, co)
 	r.metrics.observeSync(time.Since(start), err, time.Now())
+	if err == nil {
+		r.synced.Store(time.Now().UnixNano())
+	}
 	return result, err
+}
+
+// gitTimedOut rewords an error of a Git call that ran out of
+// Options.GitTimeout (while ctx itself goes on) so that it names the
+// remote and the deadline; other errors are returned as they are. A
+// *gitsync.Error stays one.
+func (r *Reconciler) gitTimedOut(ctx context.Context, err error) error {
+	if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var gitErr *gitsync.Error
+	if errors.As(err, &gitErr) {
+		timedOut := *gitErr
+		timedOut.Err = fmt.Errorf("no answer from %s within %s (--git-timeout): %w", r.source.URL(), r.opts.GitTimeout, context.DeadlineExceeded)
+		return &timedOut
+	}
+	return fmt.Errorf("git: no answer from %s within %s (--git-timeout): %w", r.source.URL(), r.opts.GitTimeout, err)
+}
+
+// Health tells whether Run is alive: nil while it finished a turn of its
+// loop within maxStall of now (before the first turn, within maxStall of
+// the first call), an error saying how long it has been stuck otherwise.
+// A loop stuck on a call without a deadline fails it, so that the
+// liveness probe restarts sluice. It is safe to call from any goroutine.
+func (r *Reconciler) Health(now time.Time, maxStall time.Duration) error {
+	last := r.heartbeat.Load()
+	if last == 0 {
+		r.heartbeat.CompareAndSwap(0, now.UnixNano())
+		return nil
+	}
+	if stalled := now.Sub(time.Unix(0, last)); stalled > maxStall {
+		return fmt.Errorf("the sync loop has not finished a turn for %s (more than %s)", stalled.Round(time.Second), maxStall)
+	}
+	return nil
+}
+
+// Ready tells whether a poll and sync have succeeded yet: nil once one
+// has, an error before. It is safe to call from any goroutine.
+func (r *Reconciler) Ready() error {
+	if r.synced.Load() == 0 {
+		return errors.New("no sync has succeeded yet")
+	}
+	return nil
 }

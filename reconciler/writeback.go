@@ -58,24 +58,26 @@ func (r *Reconciler) deliver(ctx context.Context, canary *v1alpha1.Canary, undel
 	for _, st := range fresh {
 		queue = append(queue, v1alpha1.CommitStatusRecord{Commit: st.Commit, State: string(st.State), Description: st.Description})
 	}
-	context := StatusContext(canary.Namespace, canary.Name)
+	statusContext := StatusContext(canary.Namespace, canary.Name)
 	for len(queue) > 0 {
 		st := queue[0]
-		key := context + "@" + st.Commit
+		key := statusContext + "@" + st.Commit
 		if st.State == string(planner.CommitPending) && r.finals[key] {
 			queue = queue[1:]
 			continue
 		}
-		err := r.opts.Forge.SetStatus(ctx, forge.Status{
-			SHA: st.Commit, Context: context, State: forge.State(st.State), Description: st.Description,
-			TargetURL: r.statusTargetURL(canary, st.Commit),
+		err := r.withForge(ctx, func(ctx context.Context) error {
+			return r.opts.Forge.SetStatus(ctx, forge.Status{
+				SHA: st.Commit, Context: statusContext, State: forge.State(st.State), Description: st.Description,
+				TargetURL: r.statusTargetURL(canary, st.Commit),
+			})
 		})
 		if err != nil {
-			r.opts.Log.Error(fmt.Sprintf("Commit status %s on %s not written, kept for the next sync", context, short(st.Commit)),
+			r.opts.Log.Error(fmt.Sprintf("Commit status %s on %s not written, kept for the next sync", statusContext, short(st.Commit)),
 				"error", err.Error(), "state", st.State, "undelivered", len(queue))
 			break
 		}
-		r.opts.Log.Info(fmt.Sprintf("Commit status %s on %s: %s — %s", context, short(st.Commit), st.State, st.Description),
+		r.opts.Log.Info(fmt.Sprintf("Commit status %s on %s: %s — %s", statusContext, short(st.Commit), st.State, st.Description),
 			"commit", st.Commit, "state", st.State)
 		if st.State != string(planner.CommitPending) {
 			r.finals[key] = true
@@ -89,6 +91,18 @@ func (r *Reconciler) deliver(ctx context.Context, canary *v1alpha1.Canary, undel
 		return nil
 	}
 	return queue
+}
+
+// withForge runs one forge call within Options.ForgeTimeout; a call that
+// runs out of it fails with an error that says so.
+func (r *Reconciler) withForge(ctx context.Context, call func(context.Context) error) error {
+	callCtx, cancel := context.WithTimeout(ctx, r.opts.ForgeTimeout)
+	defer cancel()
+	err := call(callCtx)
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("forge: no answer within %s (--forge-timeout): %w", r.opts.ForgeTimeout, err)
+	}
+	return err
 }
 
 // statusTargetURL is the details link of a commit status: Options.StatusURL
@@ -149,13 +163,15 @@ func (r *Reconciler) openRevert(ctx context.Context, live *v1alpha1.Canary, targ
 	if !ok {
 		return r.settleRevert(ctx, live, planner.RevertNotPossible, fmt.Sprintf("revert of %s: the source cannot push a branch", open.Bad))
 	}
-	draft, err := source.PrepareRevert(ctx, gitsync.RevertRequest{
+	gitCtx, cancel := context.WithTimeout(ctx, r.opts.GitTimeout)
+	defer cancel()
+	draft, err := source.PrepareRevert(gitCtx, gitsync.RevertRequest{
 		Good: open.Good, Bad: open.Bad, Paths: target.SourceFiles, Branch: open.Branch,
 		Message: fmt.Sprintf("Revert %s to %s\n\nThe canary of commit %s failed: %s.\nThis reverts, in the files of %s, the changes from %s to %s that change %s alone.",
 			id, short(open.Good), short(open.Bad), open.Reason, id, short(open.Good), short(open.Bad), id),
 	})
 	if err != nil {
-		return fmt.Errorf("canary %s/%s: prepare revert branch %s: %w", live.Namespace, live.Name, open.Branch, err)
+		return fmt.Errorf("canary %s/%s: prepare revert branch %s: %w", live.Namespace, live.Name, open.Branch, r.gitTimedOut(ctx, err))
 	}
 	defer draft.Close()
 	render := func(dir string) (*manifests.Rendering, error) {
@@ -169,16 +185,22 @@ func (r *Reconciler) openRevert(ctx context.Context, live *v1alpha1.Canary, targ
 	if !decision.Open {
 		return r.settleRevert(ctx, live, decision.Reason, decision.Message)
 	}
-	pushed, err := draft.Push(ctx, plan.choice)
+	pushCtx, cancelPush := context.WithTimeout(ctx, r.opts.GitTimeout)
+	defer cancelPush()
+	pushed, err := draft.Push(pushCtx, plan.choice)
 	switch {
 	case errors.Is(err, gitsync.ErrNothingToRevert):
 		return r.settleRevert(ctx, live, planner.RevertNothingToRevert, fmt.Sprintf("revert of %s not opened: %s already has the content of %s", open.Bad, source.Branch(), short(open.Good)))
 	case err != nil:
-		return fmt.Errorf("canary %s/%s: push revert branch %s: %w", live.Namespace, live.Name, open.Branch, err)
+		return fmt.Errorf("canary %s/%s: push revert branch %s: %w", live.Namespace, live.Name, open.Branch, r.gitTimedOut(ctx, err))
 	}
-	pr, err := r.opts.Forge.OpenPullRequest(ctx, forge.NewPullRequest{
-		Title: open.Title, Head: pushed.Branch, Base: source.Branch(),
-		Body: revertBody(live, open, pushed, plan.proof, decision.Restores, r.opts.CommitURL),
+	var pr *forge.PullRequest
+	err = r.withForge(ctx, func(ctx context.Context) (err error) {
+		pr, err = r.opts.Forge.OpenPullRequest(ctx, forge.NewPullRequest{
+			Title: open.Title, Head: pushed.Branch, Base: source.Branch(),
+			Body: revertBody(live, open, pushed, plan.proof, decision.Restores, r.opts.CommitURL),
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("canary %s/%s: open revert pull request: %w", live.Namespace, live.Name, err)
@@ -217,13 +239,17 @@ func (r *Reconciler) settleRevert(ctx context.Context, live *v1alpha1.Canary, re
 // comment saying why, unless it is closed already (merged: that is how Git
 // came back), and forgets it.
 func (r *Reconciler) closeRevert(ctx context.Context, live *v1alpha1.Canary, close planner.CloseRevert) error {
-	pr, err := r.opts.Forge.PullRequest(ctx, close.Number)
+	var pr *forge.PullRequest
+	err := r.withForge(ctx, func(ctx context.Context) (err error) {
+		pr, err = r.opts.Forge.PullRequest(ctx, close.Number)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("canary %s/%s: read revert pull request #%d: %w", live.Namespace, live.Name, close.Number, err)
 	}
 	event := fmt.Sprintf("Revert pull request #%d was merged", close.Number)
 	if pr.State == "open" {
-		if err := r.opts.Forge.ClosePullRequest(ctx, close.Number, close.Comment); err != nil {
+		if err := r.withForge(ctx, func(ctx context.Context) error { return r.opts.Forge.ClosePullRequest(ctx, close.Number, close.Comment) }); err != nil {
 			return fmt.Errorf("canary %s/%s: close revert pull request #%d: %w", live.Namespace, live.Name, close.Number, err)
 		}
 		event = fmt.Sprintf("Revert pull request #%d closed: %s", close.Number, close.Comment)

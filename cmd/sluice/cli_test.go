@@ -161,8 +161,10 @@ func TestRunConvergesTheClusterAndPlanPreviewsTheNextCommit(t *testing.T) {
 			t.Errorf("/metrics has no line %q:\n%s", want, metrics)
 		}
 	}
-	if got := httpGet(t, "http://"+metricsAddr+"/healthz"); got != "ok\n" {
-		t.Errorf("/healthz = %q, want ok", got)
+	for _, probe := range []string{"/healthz", "/readyz"} {
+		if got := httpGet(t, "http://"+metricsAddr+probe); got != "ok\n" {
+			t.Errorf("%s = %q, want ok", probe, got)
+		}
 	}
 
 	// A new image: plan says a rollout would start; run records it pending.

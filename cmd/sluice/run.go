@@ -17,6 +17,7 @@ func newRunCommand() *cobra.Command {
 	var interval time.Duration
 	var prometheusURL string
 	var metricsAddr string
+	var gitTimeout, forgeTimeout, healthzStall time.Duration
 	var election leaderElectionFlags
 	var forgeOpts forgeFlags
 	cmd := &cobra.Command{
@@ -52,10 +53,12 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 			if err != nil {
 				return err
 			}
-			opts := reconciler.Options{Interval: interval, Log: log, PrometheusURL: prometheusURL, Forge: fg, CommitURL: commitURL, StatusURL: forgeOpts.statusURL}
+			opts := reconciler.Options{Interval: interval, Log: log, PrometheusURL: prometheusURL, Forge: fg, CommitURL: commitURL, StatusURL: forgeOpts.statusURL,
+				GitTimeout: gitTimeout, ForgeTimeout: forgeTimeout}
+			p := &probes{}
 			if metricsAddr != "" {
 				ctx, stop := context.WithCancel(cmd.Context())
-				reg, _, stopped, err := metricsServer(ctx, metricsAddr, log)
+				reg, _, stopped, err := metricsServer(ctx, metricsAddr, log, p)
 				if err != nil {
 					stop()
 					return err
@@ -68,6 +71,12 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 			if err != nil {
 				return err
 			}
+			maxStall := healthzStall
+			if maxStall == 0 {
+				maxStall = max(5*interval, 2*gitTimeout+interval)
+			}
+			p.health = func() error { return rec.Health(time.Now(), maxStall) }
+			p.ready = rec.Ready
 			if err := reconciler.EnsureCRD(cmd.Context(), c); err != nil {
 				return err
 			}
@@ -91,7 +100,10 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 	cmd.Flags().DurationVar(&interval, "interval", 30*time.Second, "how often to poll the branch (and correct drift)")
 	election.register(cmd.Flags())
 	forgeOpts.register(cmd.Flags())
-	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", `address to serve Prometheus metrics (/metrics) and a health check (/healthz) on, e.g. ":8080"; empty serves none`)
+	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", `address to serve Prometheus metrics (/metrics), liveness (/healthz) and readiness (/readyz) on, e.g. ":8080"; empty serves none`)
+	cmd.Flags().DurationVar(&gitTimeout, "git-timeout", reconciler.DefaultGitTimeout, "deadline of each call to the Git remote (a poll, a revert's fetch or push)")
+	cmd.Flags().DurationVar(&forgeTimeout, "forge-timeout", reconciler.DefaultForgeTimeout, "deadline of each call to the forge (a commit status, a pull request), retries included")
+	cmd.Flags().DurationVar(&healthzStall, "healthz-stall", 0, "/healthz fails when the sync loop has not finished a turn for this long (default: 5 × --interval, at least 2 × --git-timeout + --interval)")
 	cmd.Flags().StringVar(&prometheusURL, "prometheus-url", "", "base URL of the Prometheus HTTP API the metric checks query, e.g. http://prometheus.monitoring:9090; without it every metric check is an error that holds the analysis")
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -33,6 +34,7 @@ type syncFlags struct {
 	prune                          bool
 	kubeAPIQPS                     float32
 	kubeAPIBurst                   int
+	kubeAPITimeout                 time.Duration
 }
 
 func (f *syncFlags) register(fs *pflag.FlagSet) {
@@ -55,6 +57,7 @@ func (f *syncFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.prune, "prune", false, "delete objects sluice applied that left Git")
 	fs.Float32Var(&f.kubeAPIQPS, "kube-api-qps", 100, "client-side limit of API requests per second (each object costs about 2 per sync)")
 	fs.IntVar(&f.kubeAPIBurst, "kube-api-burst", 300, "burst of API requests above --kube-api-qps")
+	fs.DurationVar(&f.kubeAPITimeout, "kube-api-timeout", 30*time.Second, "deadline of each request to the Kubernetes API server")
 }
 
 // envDefaults lets every flag of cmd be set by an environment variable
@@ -114,7 +117,7 @@ func (f *syncFlags) restConfig() (*rest.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	config.QPS, config.Burst = f.kubeAPIQPS, f.kubeAPIBurst
+	config.QPS, config.Burst, config.Timeout = f.kubeAPIQPS, f.kubeAPIBurst, f.kubeAPITimeout
 	return config, nil
 }
 
