@@ -249,7 +249,9 @@ func (r *Reconciler) closeRevert(ctx context.Context, live *v1alpha1.Canary, clo
 	}
 	event := fmt.Sprintf("Revert pull request #%d was merged", close.Number)
 	if pr.State == "open" {
-		if err := r.withForge(ctx, func(ctx context.Context) error { return r.opts.Forge.ClosePullRequest(ctx, close.Number, close.Comment) }); err != nil {
+		if err := r.withForge(ctx, func(ctx context.Context) error {
+			return r.opts.Forge.ClosePullRequest(ctx, close.Number, close.Comment)
+		}); err != nil {
 			return fmt.Errorf("canary %s/%s: close revert pull request #%d: %w", live.Namespace, live.Name, close.Number, err)
 		}
 		event = fmt.Sprintf("Revert pull request #%d closed: %s", close.Number, close.Comment)
