@@ -34,8 +34,22 @@ type RolloutObservation struct {
 
 	// Weights are the route weights read back from the router; nil when
 	// they were not read. Weights that differ from the status during the
-	// analysis are set back to the status's.
+	// analysis are set back to the status's, and to all-primary once no
+	// analysis runs.
 	Weights *Weights
+
+	// PrimaryRevision is the revision <target>-primary records it runs;
+	// empty when unknown. A primary that does not run what the status
+	// says is put back (a promotion or a rollback cut short by a crash).
+	PrimaryRevision string
+	// PrimaryFailedRevision is the failed revision <target>-primary
+	// records; empty when none or unknown. A failure the status has and
+	// the primary does not is recorded again.
+	PrimaryFailedRevision string
+	// CanaryReplicas is the replica count of the canary Deployment's spec;
+	// nil when unknown. A canary with replicas once no analysis runs is
+	// scaled down.
+	CanaryReplicas *int32
 
 	// Checks are the results of the checks a RunChecks action asked for;
 	// nil when none ran for this call.

@@ -15,8 +15,16 @@ func (r *rollout) promoteCanary() {
 }
 
 // promote waits for the primary to run the promoted revision, then routes
-// all traffic to it: phase Finalising.
+// all traffic to it: phase Finalising. A primary that does not record the
+// revision yet gets the copy again: the phase was saved before the copy,
+// which a crash may have cut short, and the copy is idempotent.
 func (r *rollout) promote() {
+	if r.obs.PrimaryRevision != "" && r.obs.PrimaryRevision != r.st.LastAppliedRevision {
+		r.info("Copying %s template spec to %s", r.targetID, r.primaryID)
+		r.do(PromoteToPrimary{Revision: r.st.LastAppliedRevision, Commit: r.st.LastAppliedCommit})
+		r.requeue = r.poll()
+		return
+	}
 	if !r.ready(false) {
 		return
 	}

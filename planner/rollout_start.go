@@ -11,10 +11,40 @@ func (r *rollout) idle() {
 	switch r.obs.Revision {
 	case r.st.LastPromotedRevision:
 		r.withdraw()
+		r.repair()
 	case r.st.LastFailedRevision:
 		r.stayFailed()
+		r.repair()
 	default:
 		r.start()
+	}
+}
+
+// repair puts back what no analysis in flight may leave: all the traffic
+// on the primary, the canary scaled down, and the primary on the last
+// promoted revision. A rollback or a promotion saves its phase before it
+// acts, so a crash between the two, or a hand edit, leaves the cluster
+// behind the status; this finishes the job from what the status says.
+func (r *rollout) repair() {
+	if w := r.obs.Weights; w != nil && (w.Primary != 100 || w.Canary != 0) {
+		r.info("Routing all traffic to primary")
+		r.do(SetWeights{Primary: 100})
+	}
+	if n := r.obs.CanaryReplicas; n != nil && *n > 0 {
+		r.info("Scaling down %s: no analysis runs", r.targetID)
+		r.do(ScaleDownCanary{})
+	}
+	if r.st.Phase == v1alpha1.PhaseFailed && r.st.LastFailedRevision != "" && r.obs.PrimaryRevision != "" &&
+		r.obs.PrimaryFailedRevision != r.st.LastFailedRevision {
+		r.do(RecordFailure{Revision: r.st.LastFailedRevision, Commit: r.st.LastFailedCommit, Reason: r.st.FailureReason})
+	}
+	if rev := r.obs.PrimaryRevision; rev != "" && rev != r.st.LastPromotedRevision &&
+		r.st.LastPromotedCommit != "" && r.st.LastPromotedRevision != unrecordedRevision {
+		r.info("Restoring %s to revision %s: it runs %s", r.primaryID, short(r.st.LastPromotedRevision), short(rev))
+		r.do(RestorePrimary{Revision: r.st.LastPromotedRevision, Commit: r.st.LastPromotedCommit})
+	}
+	if len(r.actions) > 0 && r.requeue == 0 {
+		r.requeue = r.poll()
 	}
 }
 

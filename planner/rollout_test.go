@@ -144,6 +144,8 @@ func primaryNotReady(obs *RolloutObservation) {
 func normal(text string) Message  { return Message{Text: text} }
 func warning(text string) Message { return Message{Warning: true, Text: text} }
 
+func info(text string) Message { return Message{Text: text} }
+
 // decided is what a table case expects of a decision, the commit statuses
 // and conditions aside (TestDecideRolloutCommitStatuses and
 // TestDecideRolloutKeepsThePromotedCondition check them).
@@ -1085,4 +1087,70 @@ func TestPostRolloutMessages(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("PostRolloutMessages (-want +got):\n%s", diff)
 	}
+}
+
+// The status is saved before a promotion's copy and before a rollback's
+// acts; after a crash in between, the next decision finishes the job from
+// the status (the crash-consistency cases).
+func TestDecideRolloutFinishesWhatTheSavedStateSays(t *testing.T) {
+	replicas := func(n int32) func(*RolloutObservation) {
+		return func(obs *RolloutObservation) { obs.CanaryReplicas = &n }
+	}
+	primaryRuns := func(rev string) func(*RolloutObservation) {
+		return func(obs *RolloutObservation) { obs.PrimaryRevision, obs.PrimaryFailedRevision = rev, "rev2bbbbbb" }
+	}
+	failedRev2 := func() v1alpha1.CanaryStatus {
+		st := progressing(10, 2)
+		failed(&st)
+		st.LastTransitionTime = at(-time.Minute)
+		return st
+	}()
+	runRolloutCases(t, []rolloutCase{
+		{
+			name: "a promotion whose copy a crash cut short copies again",
+			obs:  observe(in(v1alpha1.PhasePromoting, progressing(15, 3)), primaryRuns("rev1aaaaaa")),
+			want: decided{
+				actions:  []Action{PromoteToPrimary{Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2"}},
+				messages: []Message{info("Copying detail.flagger template spec to detail-primary.flagger")},
+				requeue:  PollInterval,
+			},
+		},
+		{
+			name: "a rollback saved before a crash routes everything to the primary and scales the canary down",
+			obs: observe(failedRev2, primaryRuns("rev1aaaaaa"), replicas(2),
+				func(obs *RolloutObservation) { obs.Weights = &Weights{Primary: 90, Canary: 10} }),
+			want: decided{
+				actions:  []Action{SetWeights{Primary: 100}, ScaleDownCanary{}},
+				messages: []Message{info("Routing all traffic to primary"), info("Scaling down detail.flagger: no analysis runs")},
+				requeue:  PollInterval,
+			},
+		},
+		{
+			name: "a rollback from Promoting cut short before the restore restores the primary",
+			obs:  observe(failedRev2, primaryRuns("rev2bbbbbb"), replicas(0)),
+			want: decided{
+				actions:  []Action{RestorePrimary{Revision: "rev1aaaaaa", Commit: "c1c1c1c1c1"}},
+				messages: []Message{info("Restoring detail-primary.flagger to revision rev1aaa: it runs rev2bbb")},
+				requeue:  PollInterval,
+			},
+		},
+		{
+			name: "a failure the primary does not record is recorded again",
+			obs: observe(func() v1alpha1.CanaryStatus {
+				st := failedRev2
+				st.FailureReason = "success rate 23.03% < 99%"
+				return st
+			}(),
+				primaryRuns("rev1aaaaaa"), replicas(0), func(obs *RolloutObservation) { obs.PrimaryFailedRevision = "" }),
+			want: decided{
+				actions: []Action{RecordFailure{Revision: "rev2bbbbbb", Commit: "c2c2c2c2c2", Reason: "success rate 23.03% < 99%"}},
+				requeue: PollInterval,
+			},
+		},
+		{
+			name: "a settled Canary whose cluster agrees changes nothing",
+			obs:  observe(failedRev2, primaryRuns("rev1aaaaaa"), replicas(0)),
+			want: decided{},
+		},
+	})
 }

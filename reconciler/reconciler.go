@@ -82,6 +82,11 @@ type Options struct {
 	// ForgeTimeout bounds each call to the forge (a commit status, a pull
 	// request), retries included. Zero means DefaultForgeTimeout.
 	ForgeTimeout time.Duration
+	// Fault, when set, is called at the named points of a rollout step and
+	// of a sync (see the fault* constants); an error it returns aborts the
+	// step there, as a crash would, before anything after the point is
+	// written. For tests that prove crash consistency; nil in production.
+	Fault func(point string) error
 	// Metrics registers sluice's Prometheus metrics (metrics.go): each
 	// Canary's status, weights, failed checks, measured metric values and
 	// finished rollouts, and the Git polls and syncs. Nil registers none.

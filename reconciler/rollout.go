@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -17,8 +18,9 @@ import (
 )
 
 // rollouts takes the next rollout step of every Canary that the sync did
-// not install and whose revision was pending before this sync, or whose
-// rollout is in flight. A revision that this sync found pending starts at
+// not install, but those whose revision this sync found pending: one in
+// flight goes on, a settled one is repaired where the cluster differs
+// from its state (planner: repair). A revision that this sync found pending starts at
 // the next step, which it plans at once: a sync records what Git asks
 // for before anything rolls out. Each Canary's next step goes on the
 // schedule (see Step); rollouts returns the soonest. The error of one
@@ -33,12 +35,13 @@ func (r *Reconciler) rollouts(ctx context.Context, rendering *manifests.Renderin
 			continue
 		}
 		before := observations[i].Status.Phase
-		if before != v1alpha1.PhaseWaiting && !planner.RolloutOwns(before) {
-			if decisions[i].Status.Phase == v1alpha1.PhaseWaiting {
-				r.schedule.plan(key, r.opts.Now(), settleInterval)
-			}
+		if before != v1alpha1.PhaseWaiting && !planner.RolloutOwns(before) && decisions[i].Status.Phase == v1alpha1.PhaseWaiting {
+			r.schedule.plan(key, r.opts.Now(), settleInterval)
 			continue
 		}
+		// A settled Canary takes a step too: it repairs what the cluster
+		// does not have as its state says (a route, a canary left scaled
+		// up, a primary cut short by a crash), and does nothing else.
 		after, err := r.rollout(ctx, canary, rendering.Targets[i], commit)
 		errs = append(errs, err)
 		r.schedule.plan(key, r.opts.Now(), after)
@@ -66,6 +69,24 @@ func (r *Reconciler) rollout(ctx context.Context, canary *v1alpha1.Canary, targe
 		decision = planner.DecideRollout(obs)
 	}
 
+	// Persist first when the decision promotes or rolls back: its phase
+	// (and its commit statuses, as undelivered) are saved before the
+	// primary, the route or the canary is touched, so that a crash between
+	// the two is finished from the saved state (planner: promote, repair).
+	intent := savesIntent(decision)
+	if intent {
+		decision.Status.UndeliveredStatuses = appendUndelivered(live.Status.UndeliveredStatuses, decision.CommitStatuses)
+		if err := r.fault(faultBeforeIntent); err != nil {
+			return 0, err
+		}
+		if err := r.persistRollout(ctx, canary, decision); err != nil {
+			return 0, err
+		}
+		if err := r.fault(faultAfterIntent); err != nil {
+			return 0, err
+		}
+	}
+
 	// Act: the actions in order; the first failure stops the step. The
 	// status records the configs a replaced primary reads.
 	primary, err := r.carryOut(ctx, live, canary, target, decision.Actions)
@@ -75,13 +96,43 @@ func (r *Reconciler) rollout(ctx context.Context, canary *v1alpha1.Canary, targe
 	if primary != nil {
 		decision.Status.TrackedConfigs = trackedHashes(*primary)
 	}
+	if err := r.fault(faultAfterActs); err != nil {
+		return 0, err
+	}
 
 	// Write back the commit statuses; those the forge did not take are
 	// persisted with the status, to go first next time.
-	decision.Status.UndeliveredStatuses = r.deliver(ctx, canary, live.Status.UndeliveredStatuses, decision.CommitStatuses)
+	if intent {
+		decision.Status.UndeliveredStatuses = r.deliver(ctx, canary, decision.Status.UndeliveredStatuses, nil)
+		decision.Messages = nil // recorded with the intent
+	} else {
+		decision.Status.UndeliveredStatuses = r.deliver(ctx, canary, live.Status.UndeliveredStatuses, decision.CommitStatuses)
+	}
 
 	// Persist: the status, then its messages.
 	return decision.RequeueAfter, r.persistRollout(ctx, canary, decision)
+}
+
+// savesIntent reports whether a decision must be persisted before it is
+// carried out: one that copies the canary to the primary or rolls back.
+func savesIntent(decision planner.RolloutDecision) bool {
+	for _, action := range decision.Actions {
+		switch action.(type) {
+		case planner.PromoteToPrimary, planner.RecordFailure:
+			return true
+		}
+	}
+	return false
+}
+
+// appendUndelivered queues fresh commit statuses after the undelivered
+// ones, as deliver does.
+func appendUndelivered(undelivered []v1alpha1.CommitStatusRecord, fresh []planner.CommitStatus) []v1alpha1.CommitStatusRecord {
+	queue := slices.Clone(undelivered)
+	for _, st := range fresh {
+		queue = append(queue, v1alpha1.CommitStatusRecord{Commit: st.Commit, State: string(st.State), Description: st.Description})
+	}
+	return queue
 }
 
 // observeRollout reads what DecideRollout needs about canary: its live
@@ -104,6 +155,18 @@ func (r *Reconciler) observeRollout(ctx context.Context, canary *v1alpha1.Canary
 		return nil, obs, err
 	}
 	if obs.PrimaryReady, obs.PrimaryNotReady, err = r.ready(ctx, canary.Namespace, applier.PrimaryName(name)); err != nil {
+		return nil, obs, err
+	}
+	record, err := r.applier.ReadPrimaryRecord(ctx, client.ObjectKey{Namespace: canary.Namespace, Name: applier.PrimaryName(name)})
+	if err != nil {
+		return nil, obs, err
+	}
+	obs.PrimaryRevision, obs.PrimaryFailedRevision = record.Revision, record.FailedRevision
+	replicas, err := r.applier.Replicas(ctx, client.ObjectKey{Namespace: canary.Namespace, Name: name})
+	switch {
+	case err == nil:
+		obs.CanaryReplicas = &replicas
+	case !apierrors.IsNotFound(errors.Unwrap(err)):
 		return nil, obs, err
 	}
 	obs.Weights, err = r.weights(ctx, canary)

@@ -100,6 +100,9 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 		return result, r.refuse(ctx, co.Commit, err)
 	}
 	result.Settling = result.Settling || handingOver
+	if err := r.fault(faultAfterApply); err != nil {
+		return result, err
+	}
 
 	// Persist: the commit statuses to the forge (those it did not take go
 	// into the status), the statuses and their messages.

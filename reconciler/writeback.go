@@ -194,6 +194,9 @@ func (r *Reconciler) openRevert(ctx context.Context, live *v1alpha1.Canary, targ
 	case err != nil:
 		return fmt.Errorf("canary %s/%s: push revert branch %s: %w", live.Namespace, live.Name, open.Branch, r.gitTimedOut(ctx, err))
 	}
+	if err := r.fault(faultAfterPush); err != nil {
+		return err
+	}
 	var pr *forge.PullRequest
 	err = r.withForge(ctx, func(ctx context.Context) (err error) {
 		pr, err = r.opts.Forge.OpenPullRequest(ctx, forge.NewPullRequest{
@@ -204,6 +207,9 @@ func (r *Reconciler) openRevert(ctx context.Context, live *v1alpha1.Canary, targ
 	})
 	if err != nil {
 		return fmt.Errorf("canary %s/%s: open revert pull request: %w", live.Namespace, live.Name, err)
+	}
+	if err := r.fault(faultAfterOpen); err != nil {
+		return err
 	}
 	updated, err := r.writeStatus(ctx, client.ObjectKeyFromObject(live), func(st *v1alpha1.CanaryStatus, generation int64) {
 		st.RevertPullRequest = pr.Number
