@@ -46,6 +46,10 @@ type RolloutObservation struct {
 	// records; empty when none or unknown. A failure the status has and
 	// the primary does not is recorded again.
 	PrimaryFailedRevision string
+	// PrimaryMissing is true when <target>-primary does not exist (deleted
+	// by hand): once no analysis runs, it is made again from the last
+	// promoted commit.
+	PrimaryMissing bool
 	// CanaryReplicas is the replica count of the canary Deployment's spec;
 	// nil when unknown. A canary with replicas once no analysis runs is
 	// scaled down.

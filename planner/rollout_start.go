@@ -38,8 +38,13 @@ func (r *rollout) repair() {
 		r.obs.PrimaryFailedRevision != r.st.LastFailedRevision {
 		r.do(RecordFailure{Revision: r.st.LastFailedRevision, Commit: r.st.LastFailedCommit, Reason: r.st.FailureReason})
 	}
-	if rev := r.obs.PrimaryRevision; rev != "" && rev != r.st.LastPromotedRevision &&
-		r.st.LastPromotedCommit != "" && r.st.LastPromotedRevision != unrecordedRevision {
+	restorable := r.st.LastPromotedCommit != "" && r.st.LastPromotedRevision != unrecordedRevision
+	switch rev := r.obs.PrimaryRevision; {
+	case !restorable:
+	case r.obs.PrimaryMissing:
+		r.warn("%s is missing: making it again from revision %s (commit %s)", r.primaryID, short(r.st.LastPromotedRevision), short(r.st.LastPromotedCommit))
+		r.do(RestorePrimary{Revision: r.st.LastPromotedRevision, Commit: r.st.LastPromotedCommit})
+	case rev != "" && rev != r.st.LastPromotedRevision:
 		r.info("Restoring %s to revision %s: it runs %s", r.primaryID, short(r.st.LastPromotedRevision), short(rev))
 		r.do(RestorePrimary{Revision: r.st.LastPromotedRevision, Commit: r.st.LastPromotedCommit})
 	}

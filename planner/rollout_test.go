@@ -1148,6 +1148,17 @@ func TestDecideRolloutFinishesWhatTheSavedStateSays(t *testing.T) {
 			},
 		},
 		{
+			name: "a primary deleted by hand is made again from the last promoted commit",
+			obs: observe(failedRev2, replicas(0), func(obs *RolloutObservation) {
+				obs.PrimaryMissing, obs.PrimaryReady = true, false
+			}),
+			want: decided{
+				actions:  []Action{RestorePrimary{Revision: "rev1aaaaaa", Commit: "c1c1c1c1c1"}},
+				messages: []Message{warning("detail-primary.flagger is missing: making it again from revision rev1aaa (commit c1c1c1c)")},
+				requeue:  PollInterval,
+			},
+		},
+		{
 			name: "a settled Canary whose cluster agrees changes nothing",
 			obs:  observe(failedRev2, primaryRuns("rev1aaaaaa"), replicas(0)),
 			want: decided{},

@@ -161,7 +161,7 @@ func (r *Reconciler) observeRollout(ctx context.Context, canary *v1alpha1.Canary
 	if err != nil {
 		return nil, obs, err
 	}
-	obs.PrimaryRevision, obs.PrimaryFailedRevision = record.Revision, record.FailedRevision
+	obs.PrimaryRevision, obs.PrimaryFailedRevision, obs.PrimaryMissing = record.Revision, record.FailedRevision, !record.Exists
 	replicas, err := r.applier.Replicas(ctx, client.ObjectKey{Namespace: canary.Namespace, Name: name})
 	switch {
 	case err == nil:

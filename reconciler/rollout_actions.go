@@ -59,7 +59,12 @@ func (r *Reconciler) act(ctx context.Context, live, canary *v1alpha1.Canary, tar
 	case planner.ScaleUpCanary:
 		changes, err = r.scaleUpCanary(ctx, target)
 	case planner.ScaleDownCanary:
+		// A canary deleted by hand counts as scaled down: a rollback
+		// must not wait forever for a Deployment that is not there.
 		changes, err = r.applier.Scale(ctx, key, 0)
+		if apierrors.IsNotFound(errors.Unwrap(err)) {
+			changes, err = nil, nil
+		}
 	case planner.SetWeights:
 		changes, err = r.setWeights(ctx, canary, a)
 	case planner.PromoteToPrimary:

@@ -62,6 +62,7 @@ func (r *Reconciler) poll(ctx context.Context, failures *int) time.Duration {
 		return wait
 	case err != nil:
 		*failures = 0
+		r.opts.Log.Error("Sync failed, retrying at the next interval", "error", err.Error())
 		return r.opts.Interval
 	case result.Settling:
 		*failures = 0
@@ -91,9 +92,6 @@ func (r *Reconciler) runOnce(ctx context.Context) (Result, error) {
 	start := time.Now()
 	result, err := r.Sync(ctx, co)
 	r.metrics.observeSync(time.Since(start), err, time.Now())
-	if err == nil {
-		r.synced.Store(time.Now().UnixNano())
-	}
 	return result, err
 }
 
@@ -131,11 +129,13 @@ func (r *Reconciler) Health(now time.Time, maxStall time.Duration) error {
 	return nil
 }
 
-// Ready tells whether a poll and sync have succeeded yet: nil once one
-// has, an error before. It is safe to call from any goroutine.
+// Ready tells whether a commit has been applied yet (rendered, applied
+// and its Canaries' statuses saved, whatever became of routing or
+// rollouts): nil once one has, an error before. It is safe to call from
+// any goroutine.
 func (r *Reconciler) Ready() error {
 	if r.synced.Load() == 0 {
-		return errors.New("no sync has succeeded yet")
+		return errors.New("no commit has been applied yet")
 	}
 	return nil
 }

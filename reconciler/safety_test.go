@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
@@ -113,5 +114,56 @@ func TestACommitDuringTheFirstInstallIsAnalysedNotInstalled(t *testing.T) {
 	var d = h.deployment("detail-primary")
 	if d.Annotations[applier.CommitAnnotation] == "" || d.Annotations[applier.FailedRevisionAnnotation] != st.LastFailedRevision {
 		t.Errorf("primary annotations %v, want the commit it runs and the failed revision", d.Annotations)
+	}
+}
+
+// Regression: a target deleted by hand mid-rollout made the rollback's
+// scale-down fail on not-found every step, forever; a primary deleted by
+// hand left the traffic going to nothing until Git changed.
+func TestHandDeletedDeploymentsDoNotWedgeARollbackAndAPrimaryIsMadeAgain(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	g := newGate(t)
+	repo := newGitRepo(t)
+	files := detailWithGate("1.0", g.url)
+	*files["canary.yaml"] = strings.Replace(*files["canary.yaml"], "spec:\n", "spec:\n  progressDeadlineSeconds: 3\n", 1)
+	repo.commit("detail 1.0", files)
+	h := newHarness(t, repo, ns, nil)
+	h.settle()
+	repo.commit("detail 2.0", map[string]*string{"deployment.yaml": text(deploymentYAML("2.0"))})
+	h.rollUntil("weight 5", func(st v1alpha1.CanaryStatus) bool { return st.CanaryWeight == 5 })
+
+	if err := h.client.Delete(context.Background(), h.deployment("detail")); err != nil {
+		t.Fatal(err)
+	}
+	st := h.rollUntil("the rollback", phaseIs(v1alpha1.PhaseFailed))
+	if !strings.Contains(st.FailureReason, "progress deadline exceeded") {
+		t.Errorf("failure reason %q, want the progress deadline", st.FailureReason)
+	}
+	router, err := h.a.Router("gatewayapi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if primary, canary, err := router.Weights(context.Background(), h.canary()); err != nil || primary != 100 || canary != 0 {
+		t.Errorf("route weights %d/%d (%v) after the rollback, want 100/0", primary, canary, err)
+	}
+
+	if err := h.client.Delete(context.Background(), h.deployment("detail-primary")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		h.mustSync()
+		var d appsv1.Deployment
+		err := h.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "detail-primary"}, &d)
+		if err == nil {
+			if img := d.Spec.Template.Spec.Containers[0].Image; !strings.HasSuffix(img, ":1.0") {
+				t.Errorf("the primary was made again with %s, want the last promoted 1.0", img)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the deleted primary was not made again within 30s: %v", err)
+		}
+		time.Sleep(300 * time.Millisecond)
 	}
 }

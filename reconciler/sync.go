@@ -113,6 +113,8 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 		}
 	}
 
+	r.synced.Store(time.Now().UnixNano())
+
 	// Route: each Canary's routing objects match its spec, keeping the
 	// split they route now.
 	if err := r.reconcileRoutes(ctx, rendering); err != nil {
