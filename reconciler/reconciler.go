@@ -9,6 +9,7 @@ package reconciler
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -82,6 +83,10 @@ type Options struct {
 	// ForgeTimeout bounds each call to the forge (a commit status, a pull
 	// request), retries included. Zero means DefaultForgeTimeout.
 	ForgeTimeout time.Duration
+	// Workers bounds the rollout steps Run takes at once, each Canary's
+	// on a goroutine of its own so that one that waits delays no other.
+	// Zero means DefaultWorkers.
+	Workers int
 	// Fault, when set, is called at the named points of a rollout step and
 	// of a sync (see the fault* constants); an error it returns aborts the
 	// step there, as a crash would, before anything after the point is
@@ -128,6 +133,11 @@ type Reconciler struct {
 	// metricsWarned are the Canaries whose unmeasurable metrics were
 	// logged as an error.
 	metricsWarned map[types.NamespacedName]bool
+	// async takes Run's rollout steps on goroutines (stepper.go); nil when
+	// Sync and Step are called directly, which step synchronously.
+	async *stepper
+	// finalsMu guards finals, which concurrent steps share.
+	finalsMu sync.Mutex
 	// heartbeat is when Run last finished a turn of its loop (a poll and
 	// sync, or the due rollout steps), in Unix nanoseconds; synced is
 	// when a poll and sync last succeeded. Health reads them from another

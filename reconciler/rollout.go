@@ -42,6 +42,14 @@ func (r *Reconciler) rollouts(ctx context.Context, rendering *manifests.Renderin
 		// A settled Canary takes a step too: it repairs what the cluster
 		// does not have as its state says (a route, a canary left scaled
 		// up, a primary cut short by a crash), and does nothing else.
+		if r.async != nil {
+			// Run takes the step on a goroutine of its own, at once,
+			// unless one is in flight (it plans the next itself).
+			if !r.async.inflight[key] {
+				r.schedule.plan(key, r.opts.Now(), time.Nanosecond)
+			}
+			continue
+		}
 		after, err := r.rollout(ctx, canary, rendering.Targets[i], commit)
 		errs = append(errs, err)
 		r.schedule.plan(key, r.opts.Now(), after)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
 	"github.com/sluicehq/sluice/applier"
@@ -22,6 +23,9 @@ import (
 func (r *Reconciler) reconcileRoutes(ctx context.Context, rendering *manifests.Rendering) error {
 	var errs []error
 	for _, canary := range rendering.Canaries {
+		if r.busy(client.ObjectKeyFromObject(canary)) {
+			continue // its step sets the routes it needs
+		}
 		changes, err := r.reconcileRoute(ctx, canary)
 		logChanges(r, changes)
 		if err != nil {

@@ -16,30 +16,38 @@ const settleInterval = 2 * time.Second
 // Run polls the branch every Options.Interval and syncs each new head; it
 // also re-syncs the same head at every interval, so that drift in the
 // cluster is corrected. Between polls, each Canary's rollout takes its
-// steps on its own cadence (see Step). A failed poll changes nothing in the
+// steps on its own cadence (see Step), each step on a goroutine of its
+// own (at most Options.Workers at once), so a step that waits delays
+// neither the polls nor the other Canaries (stepper.go). A failed poll changes nothing in the
 // cluster and is retried with exponential backoff; a refused commit is
 // retried at the next interval (a new commit may fix it). Run returns when
 // ctx ends.
 func (r *Reconciler) Run(ctx context.Context) error {
+	r.async = newStepper(r.opts.Workers)
+	defer func() { r.waitSteps(); r.async = nil }()
 	failures := 0
 	nextPoll := r.opts.Now()
 	for {
+		r.drain()
 		if now := r.opts.Now(); !now.Before(nextPoll) {
 			nextPoll = now.Add(r.poll(ctx, &failures))
-		} else if _, err := r.Step(ctx); err != nil && ctx.Err() == nil {
-			r.opts.Log.Error("Rollout step failed", "error", err.Error())
 		}
+		r.launchDue(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
 		r.heartbeat.Store(time.Now().UnixNano())
 		wait := nextPoll.Sub(r.opts.Now())
-		if step := r.untilNextStep(); step > 0 {
+		// With every worker busy, a due step waits for one to end, not
+		// for a timer.
+		if step := r.untilNextStep(); step > 0 && len(r.async.workers) < cap(r.async.workers) {
 			wait = min(wait, step)
 		}
 		select {
 		case <-ctx.Done():
 			return nil
+		case res := <-r.async.done:
+			r.collect(res)
 		case <-time.After(wait):
 		}
 	}

@@ -69,6 +69,11 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 	// configs of this rendering.
 	decisions := make([]planner.SyncDecision, len(observations))
 	for i, obs := range observations {
+		if r.busy(client.ObjectKeyFromObject(rendering.Canaries[i])) {
+			// A step of its rollout is in flight: it owns the status.
+			decisions[i] = planner.SyncDecision{Status: obs.Status}
+			continue
+		}
 		decisions[i] = planner.DecideSync(obs)
 		if decisions[i].Install {
 			decisions[i].Status.TrackedConfigs = trackedHashes(rendering.Targets[i])
@@ -107,6 +112,9 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 	// Persist: the commit statuses to the forge (those it did not take go
 	// into the status), the statuses and their messages.
 	for i, canary := range rendering.Canaries {
+		if r.busy(client.ObjectKeyFromObject(canary)) {
+			continue
+		}
 		decisions[i].Status.UndeliveredStatuses = r.deliver(ctx, canary, observations[i].Status.UndeliveredStatuses, decisions[i].CommitStatuses)
 		if err := r.persist(ctx, canary, decisions[i], co.Commit); err != nil {
 			return result, err

@@ -62,7 +62,7 @@ func (r *Reconciler) deliver(ctx context.Context, canary *v1alpha1.Canary, undel
 	for len(queue) > 0 {
 		st := queue[0]
 		key := statusContext + "@" + st.Commit
-		if st.State == string(planner.CommitPending) && r.finals[key] {
+		if st.State == string(planner.CommitPending) && r.final(key) {
 			queue = queue[1:]
 			continue
 		}
@@ -80,7 +80,7 @@ func (r *Reconciler) deliver(ctx context.Context, canary *v1alpha1.Canary, undel
 		r.opts.Log.Info(fmt.Sprintf("Commit status %s on %s: %s — %s", statusContext, short(st.Commit), st.State, st.Description),
 			"commit", st.Commit, "state", st.State)
 		if st.State != string(planner.CommitPending) {
-			r.finals[key] = true
+			r.setFinal(key)
 		}
 		queue = queue[1:]
 	}
@@ -91,6 +91,20 @@ func (r *Reconciler) deliver(ctx context.Context, canary *v1alpha1.Canary, undel
 		return nil
 	}
 	return queue
+}
+
+// final reports whether a final status was written for context@commit.
+func (r *Reconciler) final(key string) bool {
+	r.finalsMu.Lock()
+	defer r.finalsMu.Unlock()
+	return r.finals[key]
+}
+
+// setFinal records that a final status was written for context@commit.
+func (r *Reconciler) setFinal(key string) {
+	r.finalsMu.Lock()
+	defer r.finalsMu.Unlock()
+	r.finals[key] = true
 }
 
 // withForge runs one forge call within Options.ForgeTimeout; a call that
@@ -124,6 +138,9 @@ func (r *Reconciler) writeBack(ctx context.Context, rendering *manifests.Renderi
 	}
 	var errs []error
 	for i, canary := range rendering.Canaries {
+		if r.busy(client.ObjectKeyFromObject(canary)) {
+			continue // its step writes it back when it ends
+		}
 		errs = append(errs, r.writeBackOne(ctx, canary, rendering.Targets[i], commit))
 	}
 	return errors.Join(errs...)
