@@ -27,8 +27,9 @@ import (
 // A variable that does not exist, including a NAME missing from
 // templateVariables, is an *UnknownVariableError naming the metric and the
 // variable; an unknown provider is an *UnknownProviderError. A template
-// that does not parse, an unknown mesh and a metric that is neither built in
-// nor has a query are errors too. Every error starts with "metric NAME:".
+// that does not parse, that uses range, or that renders more than
+// MaxQueryBytes, an unknown mesh and a metric that is neither built in nor
+// has a query are errors too. Every error starts with "metric NAME:".
 func RenderQuery(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric, mesh Mesh) (string, error) {
 	text, err := queryTemplate(canary, metric, mesh)
 	if err != nil {
@@ -46,11 +47,29 @@ func RenderQuery(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric, mesh Mes
 	if err != nil {
 		return "", fmt.Errorf("metric %s: query template: %w", metric.Name, err)
 	}
-	var query strings.Builder
-	if err := tmpl.Execute(&query, nil); err != nil {
+	query := &boundedWriter{limit: MaxQueryBytes}
+	if err := tmpl.Execute(query, nil); err != nil {
 		return "", fmt.Errorf("metric %s: render query template: %w", metric.Name, err)
 	}
 	return strings.TrimSpace(query.String()), nil
+}
+
+// MaxQueryBytes bounds a rendered query: a template that writes more (a
+// templateVariable repeated by nested templates, say) is an error.
+const MaxQueryBytes = 64 << 10
+
+// boundedWriter collects at most limit bytes and fails past them, which
+// stops the template's execution.
+type boundedWriter struct {
+	strings.Builder
+	limit int
+}
+
+func (w *boundedWriter) Write(p []byte) (int, error) {
+	if w.Len()+len(p) > w.limit {
+		return 0, fmt.Errorf("the query is longer than %d bytes", w.limit)
+	}
+	return w.Builder.Write(p)
 }
 
 // queryTemplate returns the template of the metric's query: its own, or the

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"strings"
 	"errors"
 	"flag"
 	"os"
@@ -239,5 +240,28 @@ func TestMeshForProvider(t *testing.T) {
 	var unknown *UnknownProviderError
 	if _, err := MeshForProvider("nginx"); !errors.As(err, &unknown) || unknown.Provider != "nginx" {
 		t.Errorf("MeshForProvider(nginx) error = %v, want an *UnknownProviderError", err)
+	}
+}
+
+func TestRenderQueryRefusesTemplatesThatCouldRunForeverOrGrowWithoutBound(t *testing.T) {
+	huge := strings.Repeat("x", 1000)
+	tests := []struct {
+		name, query, want string
+		variables        map[string]string
+	}{
+		{name: "a range over a number that loops without writing", query: "{{ range 1000000000000 }}{{ end }}",
+			want: "metric m: range is not allowed in a query template"},
+		{name: "a range that writes", query: "{{ range 100000 }}{{ namespace }}{{ end }}",
+			want: "metric m: range is not allowed in a query template"},
+		{name: "output past the limit", query: strings.Repeat("{{ variables.big }}", 100), variables: map[string]string{"big": huge},
+			want: "the query is longer than 65536 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := RenderQuery(seedCanary(v1alpha1.ProviderIstio), v1alpha1.CanaryMetric{Name: "m", Query: tt.query, TemplateVariables: tt.variables}, "")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("RenderQuery(%.40q) = %v, want an error with %q", tt.query, err, tt.want)
+			}
+		})
 	}
 }

@@ -60,7 +60,9 @@ func checkVariables(node parse.Node, metric v1alpha1.CanaryMetric) error {
 	case *parse.IfNode:
 		return checkBranch(&n.BranchNode, metric)
 	case *parse.RangeNode:
-		return checkBranch(&n.BranchNode, metric)
+		// A range over a number loops that many times, writing or not: a
+		// query template from Git could keep sluice busy forever.
+		return fmt.Errorf("metric %s: range is not allowed in a query template", metric.Name)
 	case *parse.WithNode:
 		return checkBranch(&n.BranchNode, metric)
 	case *parse.PipeNode:
