@@ -1,11 +1,11 @@
 package analysis
 
 import (
-	"strings"
 	"errors"
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -247,7 +247,7 @@ func TestRenderQueryRefusesTemplatesThatCouldRunForeverOrGrowWithoutBound(t *tes
 	huge := strings.Repeat("x", 1000)
 	tests := []struct {
 		name, query, want string
-		variables        map[string]string
+		variables         map[string]string
 	}{
 		{name: "a range over a number that loops without writing", query: "{{ range 1000000000000 }}{{ end }}",
 			want: "metric m: range is not allowed in a query template"},
