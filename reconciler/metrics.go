@@ -29,6 +29,7 @@ type metrics struct {
 	canaryMetric       *prometheus.GaugeVec
 	rollouts           *prometheus.CounterVec
 	polls              *prometheus.CounterVec
+	forgeRefusals      prometheus.Counter
 	syncDuration       prometheus.Histogram
 	lastSync           prometheus.Gauge
 
@@ -76,6 +77,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "sluice_git_polls_total",
 			Help: "Polls of the Git branch, by result: unchanged, changed (a new head was synced) or error.",
 		}, []string{"result"}),
+		forgeRefusals: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sluice_forge_refusals_total",
+			Help: "Times the forge (or the Git remote, for a revert push) refused sluice's credentials; write-back then waits, backing off.",
+		}),
 		syncDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "sluice_sync_duration_seconds",
 			Help:    "Time a sync of one commit took: render, observe, plan, apply, persist, write back.",
@@ -89,7 +94,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.canaryStatus, m.canaryWeight, m.canaryFailedChecks, m.canaryUndelivered,
-			m.canaryMetric, m.rollouts, m.polls, m.syncDuration, m.lastSync)
+			m.canaryMetric, m.rollouts, m.polls, m.forgeRefusals, m.syncDuration, m.lastSync)
 	}
 	return m
 }
@@ -143,6 +148,10 @@ func (m *metrics) forgetCanariesBut(keep map[types.NamespacedName]bool) {
 		delete(m.known, key)
 	}
 }
+
+// observeForgeRefusal counts a refusal of sluice's credentials. The reason
+// is not a label: it could be anything the forge says.
+func (m *metrics) observeForgeRefusal(string) { m.forgeRefusals.Inc() }
 
 // observePoll counts a poll by its result.
 func (m *metrics) observePoll(result string) {

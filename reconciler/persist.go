@@ -37,6 +37,7 @@ func (r *Reconciler) persist(ctx context.Context, canary *v1alpha1.Canary, decis
 			Message: fmt.Sprintf("Applied commit %s", commit), ObservedGeneration: generation,
 		})
 		r.setMetricsCondition(canary, st, generation)
+		r.setForgeCondition(st, generation)
 	})
 	if err != nil {
 		return err

@@ -83,6 +83,10 @@ type Options struct {
 	// ForgeTimeout bounds each call to the forge (a commit status, a pull
 	// request), retries included. Zero means DefaultForgeTimeout.
 	ForgeTimeout time.Duration
+	// ForgeRetryAfter is how long write-back waits after the forge refused
+	// sluice's credentials that many times in a row; nil means
+	// planner.ForgeRetryAfter (10s doubling to 10 minutes).
+	ForgeRetryAfter func(failures int) time.Duration
 	// Workers bounds the rollout steps Run takes at once, each Canary's
 	// on a goroutine of its own so that one that waits delays no other.
 	// Zero means DefaultWorkers.
@@ -138,6 +142,8 @@ type Reconciler struct {
 	async *stepper
 	// finalsMu guards finals, which concurrent steps share.
 	finalsMu sync.Mutex
+	// forgeGate holds write-back while the forge refuses the credentials.
+	forgeGate forgeGate
 	// heartbeat is when Run last finished a turn of its loop (a poll and
 	// sync, or the due rollout steps), in Unix nanoseconds; synced is
 	// when a poll and sync last succeeded. Health reads them from another

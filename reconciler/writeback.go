@@ -59,7 +59,7 @@ func (r *Reconciler) deliver(ctx context.Context, canary *v1alpha1.Canary, undel
 		queue = append(queue, v1alpha1.CommitStatusRecord{Commit: st.Commit, State: string(st.State), Description: st.Description})
 	}
 	statusContext := StatusContext(canary.Namespace, canary.Name)
-	for len(queue) > 0 {
+	for len(queue) > 0 && r.forgeGate.open(r.opts.Now()) {
 		st := queue[0]
 		key := statusContext + "@" + st.Commit
 		if st.State == string(planner.CommitPending) && r.final(key) {
@@ -72,6 +72,7 @@ func (r *Reconciler) deliver(ctx context.Context, canary *v1alpha1.Canary, undel
 				TargetURL: r.statusTargetURL(canary, st.Commit),
 			})
 		})
+		r.observeForge(err)
 		if err != nil {
 			r.opts.Log.Error(fmt.Sprintf("Commit status %s on %s not written, kept for the next sync", statusContext, short(st.Commit)),
 				"error", err.Error(), "state", st.State, "undelivered", len(queue))
@@ -147,6 +148,9 @@ func (r *Reconciler) writeBack(ctx context.Context, rendering *manifests.Renderi
 }
 
 func (r *Reconciler) writeBackOne(ctx context.Context, canary *v1alpha1.Canary, target manifests.Target, commit string) error {
+	if !r.forgeGate.open(r.opts.Now()) {
+		return nil // the forge refused the credentials lately: wait
+	}
 	var live v1alpha1.Canary
 	if err := r.client.Get(ctx, client.ObjectKeyFromObject(canary), &live); err != nil {
 		return fmt.Errorf("canary %s/%s: read: %w", canary.Namespace, canary.Name, err)
@@ -155,13 +159,17 @@ func (r *Reconciler) writeBackOne(ctx context.Context, canary *v1alpha1.Canary, 
 		Name: canary.Name, Namespace: canary.Namespace, Status: live.Status,
 		Revision: target.Revision, Commit: commit,
 	})
+	var err error
 	switch {
 	case decision.Open != nil:
-		return r.openRevert(ctx, &live, target, *decision.Open)
+		err = r.openRevert(ctx, &live, target, *decision.Open)
 	case decision.Close != nil:
-		return r.closeRevert(ctx, &live, *decision.Close)
+		err = r.closeRevert(ctx, &live, *decision.Close)
 	}
-	return nil
+	if r.observeForge(err) {
+		return fmt.Errorf("canary %s/%s: write-back held: %w", canary.Namespace, canary.Name, err)
+	}
+	return err
 }
 
 // openRevert chooses the revert of the failed commit, proves it, pushes

@@ -125,7 +125,7 @@ func (f *forgeRepo) pulls() []*github.PullRequest {
 
 // forgeHarness is a sluice that reads Git from the emulator over smart
 // HTTP with a token, and writes back to its REST API.
-func forgeHarness(t *testing.T, repo *forgeRepo, ns string, logs *logLines) *harness {
+func forgeHarness(t *testing.T, repo *forgeRepo, ns string, logs *logLines, mutate ...func(*reconciler.Options)) *harness {
 	t.Helper()
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(tokenFile, []byte(forgeToken+"\n"), 0o600); err != nil {
@@ -145,6 +145,9 @@ func forgeHarness(t *testing.T, repo *forgeRepo, ns string, logs *logLines) *har
 		o.PrometheusURL = playgroundtest.Playground().Prometheus.URL
 		o.Forge = gh
 		o.Log = slog.New(slog.NewJSONHandler(logs, nil))
+		for _, m := range mutate {
+			m(o)
+		}
 	})
 }
 
@@ -422,4 +425,57 @@ func failWithTheImageLineChangedSince(t *testing.T, ns string, also map[string]s
 	h.mustSync()
 	h.mustSync()
 	return h, repo, failed
+}
+
+// Regression: a revoked token made sluice retry write-back at every sync,
+// forever, with nothing on the Canary to say why.
+func TestARefusedTokenHoldsWriteBackWithABackoffAndSaysSo(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	repo := newForgeRepo(t)
+	repo.push("detail 1.0", seedFiles(t, "1.0"))
+	var logs logLines
+	h := forgeHarness(t, repo, ns, &logs, func(o *reconciler.Options) {
+		o.ForgeRetryAfter = func(int) time.Duration { return 3 * time.Second }
+	})
+	h.settle()
+
+	repo.srv.FailNext("POST", "/repos/shop/fleet/statuses/", 1, 401)
+	commit := repo.push("detail 2.0", map[string]string{"detail/deployment.yaml": deploymentYAML("2.0")})
+	before := len(repo.srv.Requests())
+	refusedAt := time.Now()
+	for range 5 {
+		h.mustSync()
+	}
+	statusPosts := 0
+	for _, r := range repo.srv.Requests()[before:] {
+		if r.Method == "POST" && strings.HasPrefix(r.Path, "/repos/shop/fleet/statuses/") {
+			statusPosts++
+		}
+	}
+	if time.Since(refusedAt) < 3*time.Second && statusPosts != 1 {
+		t.Errorf("%d commit statuses posted during the backoff after a 401, want 1 (the refused one)", statusPosts)
+	}
+	var cond *metav1.Condition
+	for _, c := range h.canary().Status.Conditions {
+		if c.Type == "Forge" {
+			cond = &c
+		}
+	}
+	if cond == nil || cond.Status != metav1.ConditionFalse || cond.Reason != "Refused" || !strings.Contains(cond.Message, "HTTP 401") {
+		t.Errorf("Forge condition = %+v, want False/Refused naming HTTP 401", cond)
+	}
+	if n := len(h.canary().Status.UndeliveredStatuses); n == 0 {
+		t.Error("no status waits while the forge refuses the token")
+	}
+
+	// Once the backoff has passed, the statuses go out, in order.
+	time.Sleep(time.Until(refusedAt.Add(4 * time.Second)))
+	h.mustSync()
+	st := h.canary().Status
+	if len(st.UndeliveredStatuses) != 0 || !slices.ContainsFunc(st.Conditions, func(c metav1.Condition) bool { return c.Type == "Forge" && c.Status == metav1.ConditionTrue }) {
+		t.Errorf("after the backoff: undelivered %v, conditions %+v; want none and Forge True", st.UndeliveredStatuses, st.Conditions)
+	}
+	if got := repo.statuses(ns, commit); len(got) == 0 || !strings.HasPrefix(got[0], "pending: revision ") {
+		t.Errorf("statuses of the 2.0 commit = %q, want the pending detection first", got)
+	}
 }
