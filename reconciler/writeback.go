@@ -101,10 +101,18 @@ func (r *Reconciler) final(key string) bool {
 	return r.finals[key]
 }
 
+// maxFinals bounds the final statuses remembered: past it the memory
+// starts again, so a pending status for a commit finalised long ago could
+// be written once more (the planner no longer reports pendings for those).
+const maxFinals = 10000
+
 // setFinal records that a final status was written for context@commit.
 func (r *Reconciler) setFinal(key string) {
 	r.finalsMu.Lock()
 	defer r.finalsMu.Unlock()
+	if len(r.finals) >= maxFinals {
+		clear(r.finals)
+	}
 	r.finals[key] = true
 }
 
