@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,10 +30,7 @@ import (
 // resume are the figures of docs/reliability.md.
 func TestASluiceKilledMidRolloutAndMidPromotionFinishesAfterARestart(t *testing.T) {
 	ns := playgroundtest.Namespace(t)
-	binary := filepath.Join(t.TempDir(), "sluice")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	binary := buildSluice(t)
 	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
 	defer gate.Close()
 	files := func(tag string) map[string]string {
@@ -124,4 +124,134 @@ func TestASluiceKilledMidRolloutAndMidPromotionFinishesAfterARestart(t *testing.
 	if t.Failed() {
 		t.Logf("sluice's log:\n%s", logs.String())
 	}
+}
+
+// silentServer accepts connections and never answers: a stalled Git
+// remote or API server.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		var held []net.Conn
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	return l.Addr().String()
+}
+
+// probe returns the status code of GET url, or 0 when it cannot connect.
+func probe(url string) int {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// buildSluice builds the binary of this package.
+func buildSluice(t *testing.T) string {
+	t.Helper()
+	binary := filepath.Join(t.TempDir(), "sluice")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return binary
+}
+
+// The real process against stalled dependencies: a Git remote that never
+// answers is a timeout that names it while the loop (and /healthz) goes
+// on; an API server that never answers, with no deadline, freezes the
+// loop, and /healthz says so for the kubelet to restart sluice.
+func TestTheSluiceProcessDetectsAStalledGitServerAndAStuckLoop(t *testing.T) {
+	binary := buildSluice(t)
+	ns := playgroundtest.Namespace(t)
+
+	t.Run("git", func(t *testing.T) {
+		metrics := freeAddr(t)
+		var logs syncWriter
+		cmd := exec.Command(binary, "run", "--repo", "http://"+silentServer(t)+"/fleet.git", "--kubeconfig", playgroundtest.Kubeconfig(),
+			"--namespace", ns, "--inventory-namespace", ns, "--owner", "stall-test", "--interval", "1s", "--git-timeout", "1s", "--metrics-addr", metrics)
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+		for !strings.Contains(logs.String(), "within 1s (--git-timeout)") {
+			if time.Since(start) > 30*time.Second {
+				t.Fatalf("no Git timeout logged within 30s:\n%s", logs.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Logf("the process logged the stalled Git server %s after it started (--git-timeout 1s)", time.Since(start).Round(10*time.Millisecond))
+		if code := probe("http://" + metrics + "/healthz"); code != http.StatusOK {
+			t.Errorf("/healthz = %d while Git stalls, want 200: the loop goes on", code)
+		}
+		if code := probe("http://" + metrics + "/readyz"); code != http.StatusServiceUnavailable {
+			t.Errorf("/readyz = %d before any commit was applied, want 503", code)
+		}
+	})
+
+	t.Run("api server", func(t *testing.T) {
+		kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+		config := "apiVersion: v1\nkind: Config\nclusters: [{name: stalled, cluster: {server: \"http://" + silentServer(t) + "\"}}]\n" +
+			"contexts: [{name: stalled, context: {cluster: stalled, user: nobody}}]\ncurrent-context: stalled\nusers: [{name: nobody, user: {}}]\n"
+		if err := os.WriteFile(kubeconfig, []byte(config), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		metrics := freeAddr(t)
+		var logs syncWriter
+		cmd := exec.Command(binary, "run", "--repo", "http://"+silentServer(t)+"/fleet.git", "--kubeconfig", kubeconfig,
+			"--kube-api-timeout", "0", "--healthz-stall", "2s", "--metrics-addr", metrics)
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+		for probe("http://"+metrics+"/healthz") != http.StatusOK {
+			if time.Since(start) > 30*time.Second {
+				t.Fatalf("/healthz never answered ok:\n%s", logs.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		for probe("http://"+metrics+"/healthz") != http.StatusServiceUnavailable {
+			if time.Since(start) > 30*time.Second {
+				t.Fatalf("/healthz still ok 30s into a stuck loop:\n%s", logs.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Logf("/healthz failed %s after the start of a loop stuck on the API server (--healthz-stall 2s)", time.Since(start).Round(10*time.Millisecond))
+	})
+}
+
+// syncWriter is a buffer safe for a process's two output streams.
+type syncWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
