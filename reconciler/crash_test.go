@@ -158,3 +158,97 @@ func TestACrashAtAnyPointOfAPromotionOrARollbackIsFinishedAfterARestart(t *testi
 		}
 	}
 }
+
+// A crash between pushing the revert branch and opening its pull request,
+// or between opening it and saving its number, never yields a second pull
+// request: the restarted sluice finds the branch, and the open pull
+// request of the branch.
+func TestACrashDuringTheRevertWriteBackOpensOnePullRequest(t *testing.T) {
+	for _, point := range []string{
+		"write-back: after pushing the revert branch, before opening its pull request",
+		"write-back: after opening the revert pull request, before saving it",
+	} {
+		t.Run(point, func(t *testing.T) {
+			if !slices.Contains(reconciler.FaultPoints(), point) {
+				t.Fatalf("%q is not a fault point of the reconciler", point)
+			}
+			ns := playgroundtest.Namespace(t)
+			exporter := startRequestsExporter(t, ns, "detail")
+			repo := newForgeRepo(t)
+			repo.push("detail 1.0", seedFiles(t, "1.0"))
+			var logs logLines
+			crash := &crasher{point: point}
+			crash.armed.Store(true)
+			h := forgeHarness(t, repo, ns, &logs, func(o *reconciler.Options) { o.Fault = crash.fault })
+			h.settle()
+			repo.push("detail 2.0", map[string]string{"detail/deployment.yaml": deploymentYAML("2.0")})
+			h.rollUntil("weight 5", func(st v1alpha1.CanaryStatus) bool { return st.CanaryWeight == 5 })
+			exporter.setSuccessRate(0.2)
+			deadline := time.Now().Add(time.Minute)
+			for crash.fired.Load() == 0 {
+				if time.Now().After(deadline) {
+					t.Fatalf("the fault at %q never fired; status %+v", point, h.canary().Status)
+				}
+				_, _ = h.sync()
+				time.Sleep(300 * time.Millisecond)
+			}
+
+			restarted := forgeHarness(t, repo, ns, &logs)
+			st := restarted.rollUntil("the revert pull request saved", func(st v1alpha1.CanaryStatus) bool { return st.RevertPullRequest != 0 })
+			restarted.mustSync()
+			restarted.mustSync()
+			reverts := 0
+			for _, pr := range repo.pulls() {
+				if strings.HasPrefix(pr.GetHead().GetRef(), "sluice/revert-detail-") {
+					reverts++
+				}
+			}
+			if reverts != 1 {
+				t.Errorf("%d revert pull requests after a crash at %q, want 1", reverts, point)
+			}
+			if st.Phase != v1alpha1.PhaseFailed {
+				t.Errorf("phase %s, want Failed", st.Phase)
+			}
+		})
+	}
+}
+
+// A crash after a sync applied a commit but before it saved the Canaries'
+// statuses — at the first install, and when a new revision is detected —
+// is finished by the next sync: the install completes, the new revision
+// is recorded pending and analysed, never installed.
+func TestACrashBetweenASyncsApplyAndItsStatusesIsFinished(t *testing.T) {
+	const point = "sync: after applying, before saving the statuses"
+	if !slices.Contains(reconciler.FaultPoints(), point) {
+		t.Fatalf("%q is not a fault point of the reconciler", point)
+	}
+	ns := playgroundtest.Namespace(t)
+	g := newGate(t)
+	repo := newGitRepo(t)
+	repo.commit("detail 1.0", detailWithGate("1.0", g.url))
+	crash := &crasher{point: point}
+	crash.armed.Store(true)
+	h := newHarness(t, repo, ns, func(o *reconciler.Options) { o.Fault = crash.fault })
+	if _, err := h.sync(); !errors.Is(err, errCrash) {
+		t.Fatalf("first sync = %v, want the crash", err)
+	}
+	restarted := newHarness(t, repo, ns, nil)
+	restarted.settle()
+	if st := restarted.canary().Status; st.Phase != v1alpha1.PhaseInitialized || st.LastPromotedRevision == "" {
+		t.Fatalf("after a crash at the install: %+v, want Initialized", st)
+	}
+
+	g.fail("detail", true)
+	repo.commit("detail 2.0", map[string]*string{"deployment.yaml": text(deploymentYAML("2.0"))})
+	crash.armed.Store(true)
+	if _, err := h.sync(); !errors.Is(err, errCrash) {
+		t.Fatalf("sync of 2.0 = %v, want the crash", err)
+	}
+	if img := restarted.primaryImage(); !strings.HasSuffix(img, ":1.0") {
+		t.Fatalf("the primary runs %s after the crash, want 1.0", img)
+	}
+	st := restarted.rollUntil("2.0's failure", phaseIs(v1alpha1.PhaseFailed))
+	if img := restarted.primaryImage(); !strings.HasSuffix(img, ":1.0") || st.LastFailedRevision == st.LastPromotedRevision {
+		t.Errorf("after 2.0 failed the primary runs %s, want 1.0", img)
+	}
+}

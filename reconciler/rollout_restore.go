@@ -15,6 +15,7 @@ import (
 // gitsync.Repository can.
 type checkouter interface {
 	Checkout(ctx context.Context, ref string) (gitsync.Checkout, error)
+	Release(co gitsync.Checkout)
 }
 
 // restorePrimary puts the primary back on the last promoted revision after
@@ -35,6 +36,7 @@ func (r *Reconciler) restorePrimary(ctx context.Context, canary *v1alpha1.Canary
 		return nil, nil, r.gitTimedOut(ctx, err)
 	}
 	rendering, err := manifests.Render(co.Dir, r.opts.Path, r.opts.Render)
+	source.Release(co) // the rendering is all that is needed of it
 	if err != nil {
 		return nil, nil, fmt.Errorf("render commit %s: %w", short(a.Commit), err)
 	}
