@@ -147,8 +147,22 @@ func (r *rollout) analysing() bool {
 	return r.st.Phase == v1alpha1.PhaseProgressing || r.st.Phase == v1alpha1.PhaseWaitingPromotion
 }
 
-// do adds actions to the decision.
-func (r *rollout) do(actions ...Action) { r.actions = append(r.actions, actions...) }
+// do adds actions to the decision. A split for a router without weights
+// (provider kubernetes, blue/green) becomes all the traffic on the side
+// with the larger weight, the primary on a tie: the router then switches,
+// and the decision says what it will route.
+func (r *rollout) do(actions ...Action) {
+	for _, action := range actions {
+		if w, ok := action.(SetWeights); ok && r.obs.Spec.Provider == v1alpha1.ProviderKubernetes {
+			if w.Canary > w.Primary {
+				action = SetWeights{Canary: 100}
+			} else {
+				action = SetWeights{Primary: 100}
+			}
+		}
+		r.actions = append(r.actions, action)
+	}
+}
 
 // setPhase moves to phase, stamping the transition and the Promoted
 // condition; staying in the same phase changes nothing.

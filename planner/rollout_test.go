@@ -1165,3 +1165,35 @@ func TestDecideRolloutFinishesWhatTheSavedStateSays(t *testing.T) {
 		},
 	})
 }
+
+// The blue/green switch is the planner's decision: with provider
+// kubernetes a split routes everything to the side with the larger weight,
+// the primary on a tie (it used to be made in the reconciler).
+func TestASplitForBlueGreenSwitchesAllTheTrafficAtOnce(t *testing.T) {
+	r := newRollout(observe(progressing(0, 1), withSpec(func(spec *v1alpha1.CanarySpec) { spec.Provider = v1alpha1.ProviderKubernetes })))
+	r.do(SetWeights{Primary: 40, Canary: 60}, SetWeights{Primary: 50, Canary: 50}, SetWeights{Primary: 90, Canary: 10}, ScaleUpCanary{})
+	want := []Action{SetWeights{Canary: 100}, SetWeights{Primary: 100}, SetWeights{Primary: 100}, ScaleUpCanary{}}
+	if diff := cmp.Diff(want, r.actions); diff != "" {
+		t.Errorf("blue/green actions (-want +got):\n%s", diff)
+	}
+	weighted := newRollout(observe(progressing(0, 1)))
+	weighted.do(SetWeights{Primary: 40, Canary: 60})
+	if diff := cmp.Diff([]Action{SetWeights{Primary: 40, Canary: 60}}, weighted.actions); diff != "" {
+		t.Errorf("gatewayapi actions (-want +got):\n%s", diff)
+	}
+}
+
+func TestDeliverableNeverSendsAStatusBackwards(t *testing.T) {
+	for _, tt := range []struct {
+		state CommitState
+		final bool
+		want  bool
+	}{
+		{CommitPending, false, true}, {CommitPending, true, false},
+		{CommitSuccess, true, true}, {CommitFailure, false, true}, {CommitError, true, true},
+	} {
+		if got := Deliverable(tt.state, tt.final); got != tt.want {
+			t.Errorf("Deliverable(%s, final written %v) = %v, want %v", tt.state, tt.final, got, tt.want)
+		}
+	}
+}

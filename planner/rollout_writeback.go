@@ -61,3 +61,18 @@ func (r *rollout) progress() string {
 	}
 	return fmt.Sprintf("canary weight %d%% — step %d/%d", r.st.CanaryWeight, step, len(r.steps))
 }
+
+// MaxUndelivered bounds the commit statuses kept for a forge that does not
+// take them: the oldest go first.
+const MaxUndelivered = 50
+
+// Deliverable reports whether a queued commit status is still to be
+// written: a pending status for a commit whose final status (success,
+// failure, error) was written is not, since a status never goes
+// backwards.
+func Deliverable(state CommitState, finalWritten bool) bool {
+	return state != CommitPending || !finalWritten
+}
+
+// IsFinal reports whether a status state ends a commit's story.
+func IsFinal(state CommitState) bool { return state != CommitPending }

@@ -120,20 +120,12 @@ func (r *Reconciler) scaleUpCanary(ctx context.Context, target manifests.Target)
 	return r.applier.Scale(ctx, key, replicas)
 }
 
-// setWeights routes the split through the Canary's router; blue/green
-// (provider kubernetes) sends everything to the side with the larger
-// weight, the primary on a tie.
+// setWeights routes the split through the Canary's router. The planner
+// already made a blue/green split all-or-nothing.
 func (r *Reconciler) setWeights(ctx context.Context, canary *v1alpha1.Canary, w planner.SetWeights) (applier.Changes, error) {
 	router, err := r.applier.Router(canary.Spec.Provider)
 	if err != nil {
 		return nil, err
-	}
-	if canary.Spec.Provider == providerKubernetes {
-		if w.Canary > w.Primary {
-			w = planner.SetWeights{Canary: 100}
-		} else {
-			w = planner.SetWeights{Primary: 100}
-		}
 	}
 	return router.SetWeights(ctx, canary, w.Primary, w.Canary)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
@@ -165,5 +166,27 @@ func TestHandDeletedDeploymentsDoNotWedgeARollbackAndAPrimaryIsMadeAgain(t *test
 			t.Fatalf("the deleted primary was not made again within 30s: %v", err)
 		}
 		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// A primary edited by hand (kubectl set image) goes back to the revision
+// it should run at the next sync.
+func TestAPrimaryEditedByHandGoesBackToItsRevision(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	repo := newGitRepo(t)
+	repo.commit("detail 1.0", detailWithGate("1.0", passingWebhook.URL))
+	h := newHarness(t, repo, ns, nil)
+	h.settle()
+	primary := h.deployment("detail-primary")
+	patch := []byte(`{"spec":{"template":{"spec":{"containers":[{"name":"detail","image":"example.com/hotfix:9.9"}]}}}}`)
+	if err := h.client.Patch(context.Background(), primary, client.RawPatch(types.StrategicMergePatchType, patch), client.FieldOwner("kubectl")); err != nil {
+		t.Fatal(err)
+	}
+	if img := h.primaryImage(); img != "example.com/hotfix:9.9" {
+		t.Fatalf("the hand edit did not take: %s", img)
+	}
+	h.mustSync()
+	if img := h.primaryImage(); !strings.HasSuffix(img, ":1.0") {
+		t.Errorf("the primary runs %s after a sync, want Git's 1.0 back", img)
 	}
 }

@@ -40,10 +40,6 @@ type reverter interface {
 // sluice/<namespace>/<name>.
 func StatusContext(namespace, name string) string { return "sluice/" + namespace + "/" + name }
 
-// maxUndelivered bounds the commit statuses kept for a forge that does not
-// answer: the oldest go first.
-const maxUndelivered = 50
-
 // deliver writes a Canary's undelivered commit statuses, then its fresh
 // ones, in order, and returns those the forge did not take: the caller
 // persists them in the status, so that they are written, still in order,
@@ -62,7 +58,7 @@ func (r *Reconciler) deliver(ctx context.Context, canary *v1alpha1.Canary, undel
 	for len(queue) > 0 && r.forgeGate.open(r.opts.Now()) {
 		st := queue[0]
 		key := statusContext + "@" + st.Commit
-		if st.State == string(planner.CommitPending) && r.final(key) {
+		if !planner.Deliverable(planner.CommitState(st.State), r.final(key)) {
 			queue = queue[1:]
 			continue
 		}
@@ -80,13 +76,13 @@ func (r *Reconciler) deliver(ctx context.Context, canary *v1alpha1.Canary, undel
 		}
 		r.opts.Log.Info(fmt.Sprintf("Commit status %s on %s: %s — %s", statusContext, short(st.Commit), st.State, st.Description),
 			"commit", st.Commit, "state", st.State)
-		if st.State != string(planner.CommitPending) {
+		if planner.IsFinal(planner.CommitState(st.State)) {
 			r.setFinal(key)
 		}
 		queue = queue[1:]
 	}
-	if len(queue) > maxUndelivered {
-		queue = queue[len(queue)-maxUndelivered:]
+	if len(queue) > planner.MaxUndelivered {
+		queue = queue[len(queue)-planner.MaxUndelivered:]
 	}
 	if len(queue) == 0 {
 		return nil
