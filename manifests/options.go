@@ -33,6 +33,14 @@ type Options struct {
 	// and the kinds that a CustomResourceDefinition in the same rendering
 	// declares with scope Cluster. Any other kind is taken as namespaced.
 	ClusterScopedKinds []schema.GroupKind
+
+	// MaxFileBytes bounds each file a rendering reads; zero means
+	// DefaultMaxFileBytes. MaxTotalBytes bounds them all together; zero
+	// means DefaultMaxTotalBytes. MaxAliasNodes bounds the nodes YAML
+	// aliases add to one file once expanded; zero means
+	// DefaultMaxAliasNodes. A file past a bound is refused with an
+	// *InvalidError naming it and the bound, before kustomize parses it.
+	MaxFileBytes, MaxTotalBytes, MaxAliasNodes int64
 }
 
 // namespace returns the namespace of objects rendered without one.

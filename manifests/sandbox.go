@@ -44,6 +44,8 @@ type sandbox struct {
 	// refused is the first access refused; it fails the build even when
 	// kustomize would have carried on.
 	refused *InvalidError
+	// totalBytes counts the bytes of the files read, for MaxTotalBytes.
+	totalBytes int64
 }
 
 // override is content served in place of a file.

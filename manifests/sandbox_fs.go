@@ -145,8 +145,18 @@ func (s *sandbox) ReadFile(name string) ([]byte, error) {
 	}
 	content, ok := s.overrides[real]
 	if !ok {
+		size, err := fileSize(real)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.checkSize(s.rel(real), size); err != nil {
+			return nil, err
+		}
 		data, err := os.ReadFile(real)
 		if err != nil {
+			return nil, err
+		}
+		if err := s.checkAliases(s.rel(real), data); err != nil {
 			return nil, err
 		}
 		content = override{data: data}

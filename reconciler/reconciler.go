@@ -144,6 +144,8 @@ type Reconciler struct {
 	finalsMu sync.Mutex
 	// forgeGate holds write-back while the forge refuses the credentials.
 	forgeGate forgeGate
+	// lastRefusal is the head last refused for its manifests.
+	lastRefusal refusedHead
 	// heartbeat is when Run last finished a turn of its loop (a poll and
 	// sync, or the due rollout steps), in Unix nanoseconds; synced is
 	// when a poll and sync last succeeded. Health reads them from another

@@ -16,12 +16,34 @@ import (
 // ownerLabel marks the objects sluice applied (set by the applier).
 const ownerLabel = "sluice.dev/name"
 
+// RefusedError is a commit that Sync refused as a whole: nothing of it was
+// applied. Its message reads "commit 1a2b3c4 refused: <why>".
+type RefusedError struct {
+	// Commit is the full SHA.
+	Commit string
+	// Err says why.
+	Err error
+}
+
+func (e *RefusedError) Error() string { return fmt.Sprintf("commit %s refused: %v", short(e.Commit), e.Err) }
+
+// Unwrap returns why.
+func (e *RefusedError) Unwrap() error { return e.Err }
+
+// refusedHead remembers the last commit refused for its manifests, so that a
+// head that stays refused is rendered and reported once, not at every
+// poll.
+type refusedHead struct {
+	commit string
+	err    error
+}
+
 // refuse reports a commit that cannot be applied: a log line, and
 // Ready=False with the reason on every Canary sluice manages (with a Warning
-// Event), so that `kubectl get canaries` shows it. It returns err, wrapped
-// with the commit.
-func (r *Reconciler) refuse(ctx context.Context, commit string, err error) error {
-	err = fmt.Errorf("commit %s refused: %w", short(commit), err)
+// Event), so that `kubectl get canaries` shows it. It returns a
+// *RefusedError.
+func (r *Reconciler) refuse(ctx context.Context, commit string, cause error) error {
+	err := &RefusedError{Commit: commit, Err: cause}
 	r.opts.Log.Error(err.Error(), "commit", commit)
 	var canaries v1alpha1.CanaryList
 	opts := []client.ListOption{client.HasLabels{ownerLabel}}

@@ -70,7 +70,10 @@ func (r *Reconciler) poll(ctx context.Context, failures *int) time.Duration {
 		return wait
 	case err != nil:
 		*failures = 0
-		r.opts.Log.Error("Sync failed, retrying at the next interval", "error", err.Error())
+		var refused *RefusedError
+		if !errors.As(err, &refused) { // a refusal is reported by refuse, once
+			r.opts.Log.Error("Sync failed, retrying at the next interval", "error", err.Error())
+		}
 		return r.opts.Interval
 	case result.Settling:
 		*failures = 0

@@ -43,14 +43,24 @@ type Result struct {
 func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, error) {
 	result := Result{Commit: co.Commit}
 
-	// Render: the whole commit, or nothing.
+	// Render: the whole commit, or nothing. A head refused for its
+	// manifests is rendered and reported once, until it changes.
+	if r.lastRefusal.commit == co.Commit {
+		return result, r.lastRefusal.err
+	}
 	rendering, err := manifests.Render(co.Dir, r.opts.Path, r.opts.Render)
 	if err == nil {
 		err = r.checkScope(rendering)
 	}
 	if err != nil {
-		return result, r.refuse(ctx, co.Commit, err)
+		refused := r.refuse(ctx, co.Commit, err)
+		var invalid *manifests.InvalidError
+		if errors.As(err, &invalid) {
+			r.lastRefusal = refusedHead{commit: co.Commit, err: refused}
+		}
+		return result, refused
 	}
+	r.lastRefusal = refusedHead{}
 
 	// Canaries that left Git keep no metrics.
 	inGit := make(map[types.NamespacedName]bool, len(rendering.Canaries))

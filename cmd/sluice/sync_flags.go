@@ -35,6 +35,8 @@ type syncFlags struct {
 	kubeAPIQPS                     float32
 	kubeAPIBurst                   int
 	kubeAPITimeout                 time.Duration
+	maxFileBytes, maxRenderBytes   int64
+	maxAliasNodes                  int64
 }
 
 func (f *syncFlags) register(fs *pflag.FlagSet) {
@@ -57,6 +59,9 @@ func (f *syncFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.prune, "prune", false, "delete objects sluice applied that left Git")
 	fs.Float32Var(&f.kubeAPIQPS, "kube-api-qps", 100, "client-side limit of API requests per second (each object costs about 2 per sync)")
 	fs.IntVar(&f.kubeAPIBurst, "kube-api-burst", 300, "burst of API requests above --kube-api-qps")
+	fs.Int64Var(&f.maxFileBytes, "max-file-size", manifests.DefaultMaxFileBytes, "bytes of the largest file a rendering may read; a larger one refuses the commit")
+	fs.Int64Var(&f.maxRenderBytes, "max-render-size", manifests.DefaultMaxTotalBytes, "bytes of all the files one rendering may read together")
+	fs.Int64Var(&f.maxAliasNodes, "max-yaml-alias-nodes", manifests.DefaultMaxAliasNodes, "nodes YAML aliases may add to one file once expanded (a 'billion laughs' adds 10^9)")
 	fs.DurationVar(&f.kubeAPITimeout, "kube-api-timeout", 30*time.Second, "deadline of each request to the Kubernetes API server")
 }
 
@@ -148,6 +153,7 @@ func (f *syncFlags) reconciler(source reconciler.Source, opts reconciler.Options
 	opts.Namespace = f.namespace
 	opts.Render = manifests.Options{
 		DefaultNamespace: f.defaultNamespace, AllowRemoteBases: f.allowRemoteBases, AllowExecPlugins: f.allowPlugins,
+		MaxFileBytes: f.maxFileBytes, MaxTotalBytes: f.maxRenderBytes, MaxAliasNodes: f.maxAliasNodes,
 	}
 	return reconciler.New(c, a, events, source, opts), c, nil
 }

@@ -1,0 +1,99 @@
+package manifests
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// billionLaughs is a few hundred bytes of YAML whose aliases expand to
+// about 10^9 nodes.
+const billionLaughs = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: lol}
+data:
+  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+  g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+  h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+  i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+`
+
+// bigConfigMap is a ConfigMap of about n bytes.
+func bigConfigMap(n int) string {
+	return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n  blob: " + strings.Repeat("x", n) + "\n"
+}
+
+func TestRenderRefusesInputPastItsBoundsNamingTheFile(t *testing.T) {
+	cases := []struct {
+		name  string
+		files map[string]string
+		opts  Options
+		want  InvalidError
+	}{
+		{name: "a billion laughs",
+			files: map[string]string{"kustomization.yaml": "resources: [apps/lol.yaml]\n", "apps/lol.yaml": billionLaughs},
+			want:  InvalidError{Object: "file apps/lol.yaml", Reason: "YAML aliases expand to more than 1000000 nodes (--max-yaml-alias-nodes): refused before parsing"}},
+		{name: "a file over the size limit",
+			files: map[string]string{"kustomization.yaml": "resources: [big.yaml]\n", "big.yaml": bigConfigMap(2000)},
+			opts:  Options{MaxFileBytes: 1000},
+			want:  InvalidError{Object: "file big.yaml", Reason: "is 2068 bytes, more than the limit of 1000 (--max-file-size)"}},
+		{name: "files over the total",
+			files: map[string]string{"kustomization.yaml": "resources: [a.yaml, b.yaml]\n", "a.yaml": bigConfigMap(600), "b.yaml": strings.Replace(bigConfigMap(600), "name: big", "name: big2", 1)},
+			opts:  Options{MaxTotalBytes: 1000},
+			want:  InvalidError{Object: "file b.yaml", Reason: "brings the files read to 1365 bytes, more than the limit of 1000 (--max-render-size)"}},
+		{name: "a plain directory with a bomb",
+			files: map[string]string{"lol.yaml": billionLaughs},
+			want:  InvalidError{Object: "file lol.yaml", Reason: "YAML aliases expand to more than 1000000 nodes (--max-yaml-alias-nodes): refused before parsing"}},
+	}
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Render(writeRepo(t, tt.files, nil), ".", tt.opts)
+			var invalid *InvalidError
+			if !errors.As(err, &invalid) {
+				t.Fatalf("Render = %v, want an *InvalidError", err)
+			}
+			if got := fmt.Sprint(*invalid); invalid.Object != tt.want.Object || invalid.Reason != tt.want.Reason {
+				t.Errorf("refusal = %s, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAliasesWithinTheBudgetRender(t *testing.T) {
+	files := map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: small, labels: &l {a: b}, annotations: *l}\ndata: {x: \"1\"}\n"}
+	r, err := Render(writeRepo(t, files, nil), ".", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Objects) != 1 || r.Objects[0].GetAnnotations()["a"] != "b" {
+		t.Errorf("objects %v, want the alias expanded", r.Objects)
+	}
+}
+
+// BenchmarkRenderRefusesABillionLaughs measures what refusing an alias
+// bomb costs (see docs/reliability.md).
+func BenchmarkRenderRefusesABillionLaughs(b *testing.B) {
+	root := writeRepo(b, map[string]string{"kustomization.yaml": "resources: [lol.yaml]\n", "lol.yaml": billionLaughs}, nil)
+	for b.Loop() {
+		if _, err := Render(root, ".", Options{}); err == nil {
+			b.Fatal("rendered a billion laughs")
+		}
+	}
+}
+
+// BenchmarkRenderRefusesA50MBManifest measures what refusing a 50 MB file
+// costs: it is refused from its size, unread.
+func BenchmarkRenderRefusesA50MBManifest(b *testing.B) {
+	root := writeRepo(b, map[string]string{"kustomization.yaml": "resources: [big.yaml]\n", "big.yaml": bigConfigMap(50 << 20)}, nil)
+	for b.Loop() {
+		if _, err := Render(root, ".", Options{}); err == nil {
+			b.Fatal("rendered a 50 MB manifest")
+		}
+	}
+}

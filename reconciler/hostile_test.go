@@ -1,0 +1,64 @@
+package reconciler_test
+
+import (
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice/playground/playgroundtest"
+	"github.com/sluicehq/sluice/reconciler"
+)
+
+// aliasBomb is a few hundred bytes of YAML whose aliases expand to about
+// 10^9 nodes ("billion laughs").
+const aliasBomb = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: lol}
+data:
+  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+  g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+  h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+  i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+`
+
+// Regression: an alias bomb in the synced path drove sluice to 23 GiB and
+// the log never named the file; a refused head was re-rendered and its
+// error logged at every poll.
+func TestAnAliasBombIsRefusedOnceNamingTheFileAndTheLastGoodStateStays(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	repo := newGitRepo(t)
+	seedApp(repo)
+	var logs logLines
+	h := newHarness(t, repo, ns, func(o *reconciler.Options) { o.Log = slog.New(slog.NewJSONHandler(&logs, nil)) })
+	h.settle()
+
+	repo.commit("lol", map[string]*string{"kustomization.yaml": text("resources: [deployment.yaml, canary.yaml, settings.yaml, lol.yaml]\n"), "lol.yaml": text(aliasBomb)})
+	for range 5 {
+		_, err := h.sync()
+		var refused *reconciler.RefusedError
+		if !errors.As(err, &refused) || !strings.Contains(err.Error(), "file lol.yaml: YAML aliases expand to more than 1000000 nodes") {
+			t.Fatalf("sync of the bomb = %v, want a refusal naming lol.yaml", err)
+		}
+	}
+	if n := strings.Count(logs.String(), `"level":"ERROR","msg":"commit `); n != 1 || !strings.Contains(logs.String(), "refused: file lol.yaml") {
+		t.Errorf("the refusal was logged as an error %d times over 5 syncs, want once, naming lol.yaml", n)
+	}
+	warned := 0
+	for _, msg := range h.canaryEvents() {
+		if strings.Contains(msg, "file lol.yaml") {
+			warned++
+		}
+	}
+	if warned != 1 {
+		t.Errorf("%d Warning events about the refusal over 5 syncs, want 1", warned)
+	}
+	if st := h.canary().Status; st.Phase != "Initialized" {
+		t.Errorf("phase %s after the refusal, want Initialized: the last good state stays", st.Phase)
+	}
+}
