@@ -25,7 +25,9 @@ type RefusedError struct {
 	Err error
 }
 
-func (e *RefusedError) Error() string { return fmt.Sprintf("commit %s refused: %v", short(e.Commit), e.Err) }
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("commit %s refused: %v", short(e.Commit), e.Err)
+}
 
 // Unwrap returns why.
 func (e *RefusedError) Unwrap() error { return e.Err }
