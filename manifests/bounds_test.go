@@ -97,3 +97,34 @@ func BenchmarkRenderRefusesA50MBManifest(b *testing.B) {
 		}
 	}
 }
+
+// Regression: a secretGenerator literal mistyped with a colon put the
+// password into the render error, which goes to the log, the Ready
+// condition and Warning Events.
+func TestRenderErrorsNeverQuoteSecretValues(t *testing.T) {
+	const sentinel = "hunter2-s3ntinel"
+	cases := map[string]map[string]string{
+		"a secretGenerator literal with a colon": {
+			"kustomization.yaml": "secretGenerator:\n- name: db\n  literals: [\"DB_PASSWORD: " + sentinel + "\"]\n",
+		},
+		"a Secret that does not parse": {
+			"kustomization.yaml": "resources: [secret.yaml]\n",
+			"secret.yaml":        "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData:\n  password: " + sentinel + "\n   bad: [\n",
+		},
+		"a kustomization that does not parse around a literal": {
+			"kustomization.yaml": "secretGenerator:\n- name: db\n  literals: [DB_PASSWORD=" + sentinel + "\n  - : :\n",
+		},
+	}
+	for name, files := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Render(writeRepo(t, files, nil), ".", Options{})
+			if err == nil {
+				t.Fatal("rendered; the case needs a refusal")
+			}
+			if strings.Contains(err.Error(), sentinel) || strings.Contains(fmt.Sprint(errors.Unwrap(err)), sentinel) {
+				t.Errorf("the error quotes the secret: %v", err)
+			}
+			t.Logf("refusal: %v", err)
+		})
+	}
+}

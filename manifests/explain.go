@@ -1,6 +1,7 @@
 package manifests
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,17 +18,21 @@ import (
 // checkout root.
 func (s *sandbox) explain(err error, dir string) error {
 	if s.malformed != nil {
-		s.malformed.Err = err
+		s.malformed.Err = errors.New(s.scrub(err.Error()))
 		return s.malformed
 	}
 	if file, parseErr := s.firstMalformedYAML(); parseErr != nil {
-		return &InvalidError{Object: "file " + file, Reason: "YAML does not parse: " + s.scrub(parseErr.Error()), Err: err}
+		reason := "YAML does not parse: " + s.scrub(parseErr.Error())
+		if data, readErr := os.ReadFile(filepath.Join(s.root, filepath.FromSlash(s.reads[file]))); readErr != nil || holdsSecrets(data) {
+			reason = "YAML does not parse (the parser's details are withheld: the file may hold a Secret)"
+		}
+		return &InvalidError{Object: "file " + file, Reason: reason, Err: errors.New(reason)}
 	}
 	reason := "build failed: " + s.scrub(err.Error())
 	if kusttypes.IsErrOnlyBuiltinPluginsAllowed(err) {
 		reason += " (Options.AllowExecPlugins is false)"
 	}
-	return &InvalidError{Object: s.built(dir), Reason: reason, Err: err}
+	return &InvalidError{Object: s.built(dir), Reason: reason, Err: errors.New(reason)}
 }
 
 // built names what was built at dir: "kustomization deploy/kustomization.yaml",
@@ -72,8 +77,11 @@ func (s *sandbox) firstMalformedYAML() (string, error) {
 	return "", nil
 }
 
-// scrub makes the checkout's absolute paths in a message relative.
+// scrub makes the checkout's absolute paths in a message relative, and
+// removes every secret value of the build from it (see redactSecrets):
+// the message goes to logs, Events and conditions.
 func (s *sandbox) scrub(message string) string {
 	message = strings.ReplaceAll(message, s.root+string(filepath.Separator), "")
-	return strings.ReplaceAll(message, s.root, ".")
+	message = strings.ReplaceAll(message, s.root, ".")
+	return s.redactSecrets(message)
 }

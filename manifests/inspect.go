@@ -1,6 +1,7 @@
 package manifests
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -50,7 +51,11 @@ func (s *sandbox) inspect(file string, content override) error {
 	}
 	if err := k.spec.Unmarshal(content.data); err != nil {
 		if s.malformed == nil {
-			s.malformed = &InvalidError{Object: "file " + k.file, Reason: "is not a valid kustomization: " + err.Error(), Err: err}
+			reason := "is not a valid kustomization: " + err.Error()
+			if holdsSecrets(content.data) {
+				reason = "is not a valid kustomization (the parser's details are withheld: it may hold secretGenerator literals)"
+			}
+			s.malformed = &InvalidError{Object: "file " + k.file, Reason: reason, Err: errors.New(reason)}
 		}
 		return nil
 	}
