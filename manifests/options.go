@@ -41,6 +41,13 @@ type Options struct {
 	// DefaultMaxAliasNodes. A file past a bound is refused with an
 	// *InvalidError naming it and the bound, before kustomize parses it.
 	MaxFileBytes, MaxTotalBytes, MaxAliasNodes int64
+
+	// SecretKey, when set, keys the hash of every Secret's data that goes
+	// into a revision and ConfigRef.DataHash (HMAC-SHA256), so that the
+	// hashes shown in a Canary's status cannot be used to guess a secret
+	// offline. The same key must be used for every rendering of one
+	// installation: another key gives other revisions. Nil hashes plainly.
+	SecretKey []byte
 }
 
 // namespace returns the namespace of objects rendered without one.

@@ -100,7 +100,7 @@ func renderWith(root, path string, opts Options, aggregate bool) (*Rendering, er
 	if err != nil {
 		return nil, err
 	}
-	found, err := targets(plain, canaries, newSources(box))
+	found, err := targets(plain, canaries, newSources(box), opts.SecretKey)
 	if err != nil {
 		return nil, err
 	}

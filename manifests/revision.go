@@ -2,6 +2,7 @@ package manifests
 
 import (
 	"cmp"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -115,12 +116,25 @@ func configIndex(objects []object) map[configKey]object {
 }
 
 // dataHash returns the DataHash of a rendered ConfigMap or Secret.
-func dataHash(u *unstructured.Unstructured) (string, error) {
+//
+// With a key, a Secret's hash is an HMAC-SHA256 under the key instead: a
+// plain hash of a low-entropy secret, shown in a Canary's status, could be
+// guessed offline.
+func dataHash(u *unstructured.Unstructured, key []byte) (string, error) {
 	data := map[string]any{}
 	for _, field := range []string{"data", "binaryData", "stringData"} {
 		if value, ok := u.Object[field]; ok {
 			data[field] = value
 		}
+	}
+	if len(key) > 0 && u.GetKind() == "Secret" {
+		encoded, err := json.Marshal(data)
+		if err != nil {
+			return "", err
+		}
+		mac := hmac.New(sha256.New, key)
+		mac.Write(encoded)
+		return hex.EncodeToString(mac.Sum(nil)), nil
 	}
 	return hashJSON(data)
 }

@@ -94,7 +94,7 @@ func (t *targeting) find(c canary) (object, *appsv1.Deployment, error) {
 
 // targets returns the Target of each Canary, in the same order, finding
 // Deployments and ConfigMaps/Secrets among the plain objects.
-func targets(plain []object, canaries []canary, src *sources) ([]Target, error) {
+func targets(plain []object, canaries []canary, src *sources, secretKey []byte) ([]Target, error) {
 	targeting := newTargeting(plain)
 	configs := configIndex(plain)
 	out := make([]Target, 0, len(canaries))
@@ -103,7 +103,7 @@ func targets(plain []object, canaries []canary, src *sources) ([]Target, error) 
 		if err != nil {
 			return nil, err
 		}
-		target, err := newTarget(c, obj, deployment, configs, src)
+		target, err := newTarget(c, obj, deployment, configs, src, secretKey)
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +114,7 @@ func targets(plain []object, canaries []canary, src *sources) ([]Target, error) 
 
 // newTarget computes the configs, revision and source files of the
 // Deployment obj targeted by c.
-func newTarget(c canary, obj object, deployment *appsv1.Deployment, configs map[configKey]object, src *sources) (Target, error) {
+func newTarget(c canary, obj object, deployment *appsv1.Deployment, configs map[configKey]object, src *sources, secretKey []byte) (Target, error) {
 	files := map[string]bool{}
 	src.of(obj, files)
 	src.of(c.object, files)
@@ -125,7 +125,7 @@ func newTarget(c canary, obj object, deployment *appsv1.Deployment, configs map[
 		if !ok {
 			continue
 		}
-		hash, err := dataHash(config.Unstructured)
+		hash, err := dataHash(config.Unstructured, secretKey)
 		if err != nil {
 			return Target{}, fmt.Errorf("%s: hash data: %w", describe(strings.ToLower(ref.Kind), config), err)
 		}

@@ -1,10 +1,17 @@
 package reconciler_test
 
 import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluicehq/sluice/playground/playgroundtest"
 	"github.com/sluicehq/sluice/reconciler"
@@ -60,5 +67,40 @@ func TestAnAliasBombIsRefusedOnceNamingTheFileAndTheLastGoodStateStays(t *testin
 	}
 	if st := h.canary().Status; st.Phase != "Initialized" {
 		t.Errorf("phase %s after the refusal, want Initialized: the last good state stays", st.Phase)
+	}
+}
+
+// Regression: status.trackedConfigs held a plain SHA-256 of Secret data,
+// which anyone who can read Canaries could use to guess a low-entropy
+// secret offline. It is an HMAC under a key of the installation, kept in a
+// Secret sluice owns.
+func TestTheTrackedHashOfASecretIsKeyed(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	repo := newGitRepo(t)
+	deployment := strings.Replace(deploymentYAML("1.0"), "        ports: [{containerPort: 3000}]\n",
+		"        ports: [{containerPort: 3000}]\n        envFrom: [{secretRef: {name: db}}]\n", 1)
+	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {password: hunter2}\n"
+	repo.commit("detail with a secret", map[string]*string{
+		"kustomization.yaml": text("resources: [deployment.yaml, canary.yaml, settings.yaml, secret.yaml]\n"),
+		"deployment.yaml":    text(deployment),
+		"canary.yaml":        text(canaryYAML),
+		"settings.yaml":      text(settingsYAML("blue")),
+		"secret.yaml":        text(secret),
+	})
+	h := newHarness(t, repo, ns, nil)
+	h.settle()
+	got := h.canary().Status.TrackedConfigs["secret/db"]
+	plain := sha256.Sum256([]byte(`{"stringData":{"password":"hunter2"}}`))
+	if got == "" || got == hex.EncodeToString(plain[:]) {
+		t.Fatalf("trackedConfigs[secret/db] = %q, want a keyed hash, not the plain SHA-256 %x", got, plain)
+	}
+	var key corev1.Secret
+	if err := h.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "sluice-hash-key"}, &key); err != nil {
+		t.Fatalf("the installation's hash key: %v", err)
+	}
+	mac := hmac.New(sha256.New, key.Data["key"])
+	mac.Write([]byte(`{"stringData":{"password":"hunter2"}}`))
+	if want := hex.EncodeToString(mac.Sum(nil)); got != want {
+		t.Errorf("trackedConfigs[secret/db] = %s, want the HMAC under the key of sluice-hash-key, %s", got, want)
 	}
 }

@@ -67,7 +67,13 @@ func (p Plan) Changed() bool {
 // render → observe → plan → dry-run.
 func (r *Reconciler) Plan(ctx context.Context, co gitsync.Checkout) (Plan, error) {
 	plan := Plan{Commit: co.Commit}
-	rendering, err := manifests.Render(co.Dir, r.opts.Path, r.opts.Render)
+	opts := r.opts.Render
+	if opts.SecretKey == nil {
+		// The key run uses, if it made one: the same revisions. A
+		// cluster sluice cannot read (plan before any run) has none.
+		opts.SecretKey, _ = r.applier.HashKey(ctx, false)
+	}
+	rendering, err := manifests.Render(co.Dir, r.opts.Path, opts)
 	if err == nil {
 		err = r.checkScope(rendering)
 	}

@@ -43,6 +43,16 @@ type Result struct {
 func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, error) {
 	result := Result{Commit: co.Commit}
 
+	// The installation's key for hashing Secret data (status hashes must
+	// not let anyone guess a secret offline).
+	if r.opts.Render.SecretKey == nil {
+		key, err := r.applier.HashKey(ctx, true)
+		if err != nil {
+			return result, err
+		}
+		r.opts.Render.SecretKey = key
+	}
+
 	// Render: the whole commit, or nothing. A head refused for its
 	// manifests is rendered and reported once, until it changes.
 	if r.lastRefusal.commit == co.Commit {
