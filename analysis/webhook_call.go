@@ -96,7 +96,8 @@ func (w *Webhooks) post(ctx context.Context, hook v1alpha1.CanaryWebhook, payloa
 			return result
 		case err == nil:
 			result.StatusCode = status
-			return result.failed(answered(status, redact(answer, payload.Metadata)))
+			result.Answer = excerpt(redact(answer, payload.Metadata))
+			return result.failed(fmt.Sprintf("answered %d %s", status, http.StatusText(status)))
 		case ctx.Err() != nil:
 			return result.failed(fmt.Sprintf("canceled: %v", context.Cause(ctx)))
 		case callCtx.Err() != nil:
@@ -182,17 +183,13 @@ func describe(rawURL string, err error) string {
 	return fmt.Sprintf("POST %s: %v", where, err)
 }
 
-// answered writes a non-2xx answer with the start of its body.
-func answered(status int, body string) string {
-	text := fmt.Sprintf("answered %d %s", status, http.StatusText(status))
+// excerpt is the start of an answer, at most maxExcerpt bytes.
+func excerpt(body string) string {
 	body = strings.TrimSpace(body)
 	if len(body) > maxExcerpt {
 		body = strings.ToValidUTF8(body[:maxExcerpt], "") + "…"
 	}
-	if body != "" {
-		text += ": " + body
-	}
-	return text
+	return body
 }
 
 // minRedacted is the length from which a metadata value is redacted: a

@@ -67,9 +67,9 @@ func TestWebhooksCall(t *testing.T) {
 				Message: "Confirm-promotion check acceptance-test passed"},
 		},
 		{
-			name: "a 500 fails with the start of the answer", hookType: v1alpha1.WebhookPreRollout, respond: answer(500, "command curl failed: exit status 22\n"),
+			name: "a 500 fails, the start of the answer apart from the message", hookType: v1alpha1.WebhookPreRollout, respond: answer(500, "command curl failed: exit status 22\n"),
 			want: WebhookResult{Name: "acceptance-test", Type: "pre-rollout", Role: RoleCheck, StatusCode: 500, Attempts: 1,
-				Message: "Pre-rollout check acceptance-test failed: answered 500 Internal Server Error: command curl failed: exit status 22"},
+				Message: "Pre-rollout check acceptance-test failed: answered 500 Internal Server Error", Answer: "command curl failed: exit status 22"},
 		},
 		{
 			name: "a gate that answers 403 fails and is not retried", hookType: v1alpha1.WebhookConfirmRollout, respond: answer(403, ""),
@@ -97,7 +97,7 @@ func TestWebhooksCall(t *testing.T) {
 		{
 			name: "a long answer is cut", hookType: v1alpha1.WebhookPostRollout, respond: answer(400, strings.Repeat("x", 300)),
 			want: WebhookResult{Name: "acceptance-test", Type: "post-rollout", Role: RoleNotification, StatusCode: 400, Attempts: 1,
-				Message: "Post-rollout check acceptance-test failed: answered 400 Bad Request: " + strings.Repeat("x", 256) + "…"},
+				Message: "Post-rollout check acceptance-test failed: answered 400 Bad Request", Answer: strings.Repeat("x", 256) + "…"},
 		},
 	}
 	for _, tt := range tests {
@@ -105,7 +105,7 @@ func TestWebhooksCall(t *testing.T) {
 			t.Parallel()
 			server := newHookServer(t, tt.respond)
 			hook := v1alpha1.CanaryWebhook{Name: "acceptance-test", Type: tt.hookType, URL: server.URL + "/", Timeout: tt.timeout}
-			got := NewWebhooks(WebhooksOptions{RetryDelay: time.Millisecond}).Call(t.Context(), seedCanary(""), hook, v1alpha1.PhaseProgressing, "rev2")
+			got := mustWebhooks(t, WebhooksOptions{RetryDelay: time.Millisecond}).Call(t.Context(), seedCanary(""), hook, v1alpha1.PhaseProgressing, "rev2")
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Call (-want +got):\n%s", diff)
 			}
@@ -123,7 +123,7 @@ func TestWebhooksCallPostsTheLoadTesterPayload(t *testing.T) {
 	server := newHookServer(t, answer(200, ""))
 	hook := v1alpha1.CanaryWebhook{Name: "acceptance-test", Type: v1alpha1.WebhookPreRollout, URL: server.URL,
 		Metadata: map[string]string{"type": "bash", "cmd": "curl -sf http://detail-canary.flagger:3000/catalogDetail"}}
-	NewWebhooks(WebhooksOptions{}).Call(t.Context(), seedCanary(""), hook, v1alpha1.PhaseProgressing, "5f6c7d8e")
+	mustWebhooks(t, WebhooksOptions{}).Call(t.Context(), seedCanary(""), hook, v1alpha1.PhaseProgressing, "5f6c7d8e")
 	want := `{"name":"detail","namespace":"flagger","phase":"Progressing","checksum":"5f6c7d8e",` +
 		`"metadata":{"cmd":"curl -sf http://detail-canary.flagger:3000/catalogDetail","type":"bash"}}`
 	if diff := cmp.Diff(want, <-server.bodies); diff != "" {
@@ -137,7 +137,7 @@ func TestWebhooksCallPostsTheLoadTesterPayload(t *testing.T) {
 func TestWebhooksCallWithoutMetadataOmitsIt(t *testing.T) {
 	server := newHookServer(t, answer(200, ""))
 	hook := v1alpha1.CanaryWebhook{Name: "gate", Type: v1alpha1.WebhookConfirmRollout, URL: server.URL}
-	NewWebhooks(WebhooksOptions{}).Call(t.Context(), seedCanary(""), hook, v1alpha1.PhaseWaiting, "")
+	mustWebhooks(t, WebhooksOptions{}).Call(t.Context(), seedCanary(""), hook, v1alpha1.PhaseWaiting, "")
 	want := `{"name":"detail","namespace":"flagger","phase":"Waiting","checksum":""}`
 	if diff := cmp.Diff(want, <-server.bodies); diff != "" {
 		t.Errorf("payload (-want +got):\n%s", diff)
@@ -149,7 +149,7 @@ func TestWebhooksCallEventAddsTheEvent(t *testing.T) {
 	hook := v1alpha1.CanaryWebhook{Name: "slack", Type: v1alpha1.WebhookEvent, URL: server.URL,
 		Metadata: map[string]string{"channel": "deploys", "eventType": "cannot override"}}
 	event := Event{Type: "Normal", Message: "Advance detail.flagger canary weight 5", Time: time.UnixMilli(1764072000123)}
-	got := NewWebhooks(WebhooksOptions{}).CallEvent(t.Context(), seedCanary(""), hook, v1alpha1.PhaseProgressing, "rev2", event)
+	got := mustWebhooks(t, WebhooksOptions{}).CallEvent(t.Context(), seedCanary(""), hook, v1alpha1.PhaseProgressing, "rev2", event)
 	want := `{"name":"detail","namespace":"flagger","phase":"Progressing","checksum":"rev2","metadata":` +
 		`{"channel":"deploys","eventMessage":"Advance detail.flagger canary weight 5","eventType":"Normal","timestamp":"1764072000123"}}`
 	if diff := cmp.Diff(want, <-server.bodies); diff != "" {
@@ -176,7 +176,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestWebhooksCallRetriesAnUnreachableWebhookABoundedNumberOfTimes(t *testing.T) {
 	address := closedAddress(t)
 	transport := &countingTransport{}
-	hooks := NewWebhooks(WebhooksOptions{Transport: transport, RetryDelay: 10 * time.Millisecond})
+	hooks := mustWebhooks(t, WebhooksOptions{Transport: transport, RetryDelay: 10 * time.Millisecond})
 	hook := v1alpha1.CanaryWebhook{Name: "load-test", URL: "http://" + address + "/run?token=s3cr3t"}
 	got := hooks.Call(t.Context(), seedCanary(""), hook, v1alpha1.PhaseProgressing, "rev2")
 	want := WebhookResult{Name: "load-test", Type: "rollout", Role: RoleCheck, Attempts: 3,
@@ -190,7 +190,7 @@ func TestWebhooksCallRetriesAnUnreachableWebhookABoundedNumberOfTimes(t *testing
 }
 
 func TestWebhooksCallRetriesWithinTheTimeout(t *testing.T) {
-	hooks := NewWebhooks(WebhooksOptions{Attempts: 100, RetryDelay: 50 * time.Millisecond})
+	hooks := mustWebhooks(t, WebhooksOptions{Attempts: 100, RetryDelay: 50 * time.Millisecond})
 	hook := v1alpha1.CanaryWebhook{Name: "load-test", URL: "http://" + closedAddress(t), Timeout: "300ms"}
 	start := time.Now()
 	got := hooks.Call(t.Context(), seedCanary(""), hook, v1alpha1.PhaseProgressing, "rev2")
@@ -210,7 +210,7 @@ func TestWebhooksCallDoesNotRetryAConnectionLostAfterTheRequest(t *testing.T) {
 		}
 	})
 	hook := v1alpha1.CanaryWebhook{Name: "load-test", Type: v1alpha1.WebhookRollout, URL: server.URL}
-	got := NewWebhooks(WebhooksOptions{RetryDelay: time.Millisecond}).Call(t.Context(), seedCanary(""), hook, v1alpha1.PhaseProgressing, "rev2")
+	got := mustWebhooks(t, WebhooksOptions{RetryDelay: time.Millisecond}).Call(t.Context(), seedCanary(""), hook, v1alpha1.PhaseProgressing, "rev2")
 	if got.Passed || got.Attempts != 1 || !strings.HasPrefix(got.Message, "Rollout check load-test failed: POST "+server.URL+": ") {
 		t.Errorf("Call = %+v, want one failed attempt", got)
 	}
@@ -230,14 +230,17 @@ func TestWebhooksCallNeverShowsMetadataValues(t *testing.T) {
 	hook := v1alpha1.CanaryWebhook{Name: "smoke", Type: v1alpha1.WebhookPreRollout, URL: server.URL, Metadata: map[string]string{
 		"type": "bash", "cmd": "curl -H 'Authorization: Bearer s3cr3t-token' http://detail-canary", "token": "s3cr3t-token", "n": "1",
 	}}
-	got := NewWebhooks(WebhooksOptions{}).Call(t.Context(), seedCanary(""), hook, v1alpha1.PhaseProgressing, "rev2")
-	if strings.Contains(got.Message, "s3cr3t") || strings.Contains(got.Message, "curl") {
-		t.Errorf("the message shows a metadata value: %s", got.Message)
+	got := mustWebhooks(t, WebhooksOptions{}).Call(t.Context(), seedCanary(""), hook, v1alpha1.PhaseProgressing, "rev2")
+	if strings.Contains(got.Message+got.Answer, "s3cr3t") || strings.Contains(got.Message+got.Answer, "curl") {
+		t.Errorf("the result shows a metadata value: %s / %s", got.Message, got.Answer)
 	}
-	want := `Pre-rollout check smoke failed: answered 400 Bad Request: command failed: {"name":"detail","namespace":"flagger",` +
-		`"phase":"Progressing","checksum":"rev2","metadata":{"cmd":"***","n":"1","token":"***","type":"***"}}`
-	if got.Message != want {
+	if want := "Pre-rollout check smoke failed: answered 400 Bad Request"; got.Message != want {
 		t.Errorf("message = %s\nwant      %s", got.Message, want)
+	}
+	want := `command failed: {"name":"detail","namespace":"flagger",` +
+		`"phase":"Progressing","checksum":"rev2","metadata":{"cmd":"***","n":"1","token":"***","type":"***"}}`
+	if got.Answer != want {
+		t.Errorf("answer = %s\nwant     %s", got.Answer, want)
 	}
 }
 
@@ -269,10 +272,69 @@ func TestWebhooksCallFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := NewWebhooks(WebhooksOptions{}).Call(tt.ctx, seedCanary(""), tt.hook, v1alpha1.PhaseProgressing, "")
+			got := mustWebhooks(t, WebhooksOptions{}).Call(tt.ctx, seedCanary(""), tt.hook, v1alpha1.PhaseProgressing, "")
 			if got.Passed || got.Message != tt.want {
 				t.Errorf("Call = %+v\nwant the message %s", got, tt.want)
 			}
 		})
+	}
+}
+
+func mustWebhooks(t *testing.T, opts WebhooksOptions) *Webhooks {
+	t.Helper()
+	w, err := NewWebhooks(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// A webhook URL comes from Git: it must not be turned against the
+// cluster's own metadata service, nor redirect sluice elsewhere.
+func TestWebhooksRefuseLinkLocalAddressesOtherHostsRedirectsAndWhatTheAllowListLeavesOut(t *testing.T) {
+	other := newHookServer(t, answer(200, ""))
+	redirecting := newHookServer(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/", http.StatusTemporaryRedirect)
+	})
+	local := newHookServer(t, answer(200, ""))
+	port := local.URL[strings.LastIndex(local.URL, ":"):]
+	tests := []struct {
+		name  string
+		allow []string
+		url   string
+		want  string // in the message; empty: passes
+	}{
+		{name: "the cloud metadata address", url: "http://169.254.169.254/latest/meta-data/", want: "is link-local (cloud metadata lives there): refused"},
+		{name: "the IPv6 metadata address", url: "http://[fd00:ec2::254]/", want: "is link-local"},
+		{name: "a redirect to another host", url: redirecting.URL + "/", want: "redirect to another host refused"},
+		{name: "a host the allow-list leaves out", allow: []string{"10.0.0.0/8"}, url: local.URL + "/", want: "is not in the webhook allow-list"},
+		{name: "an address the allow-list names", allow: []string{"127.0.0.0/8"}, url: local.URL + "/"},
+		{name: "a host name the allow-list names", allow: []string{"localhost"}, url: "http://localhost" + port + "/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hooks := mustWebhooks(t, WebhooksOptions{Allow: tt.allow, Attempts: 1})
+			hook := v1alpha1.CanaryWebhook{Name: "gate", Type: v1alpha1.WebhookPreRollout, URL: tt.url, Timeout: "2s"}
+			got := hooks.Call(t.Context(), seedCanary(""), hook, v1alpha1.PhaseProgressing, "rev2")
+			switch {
+			case tt.want == "" && !got.Passed:
+				t.Errorf("Call = %+v, want a pass", got)
+			case tt.want != "" && (got.Passed || !strings.Contains(got.Message, tt.want)):
+				t.Errorf("Call = %+v, want a failure saying %q", got, tt.want)
+			}
+		})
+	}
+	if n := other.requests.Load(); n != 0 {
+		t.Errorf("the host redirected to received %d requests, want none", n)
+	}
+	// Listed explicitly, a link-local address is dialled (what answers
+	// there depends on the machine; the policy does not refuse it).
+	hook := v1alpha1.CanaryWebhook{Name: "gate", Type: v1alpha1.WebhookPreRollout, URL: "http://169.254.169.254:1/", Timeout: "1s"}
+	got := mustWebhooks(t, WebhooksOptions{Allow: []string{"169.254.169.254/32"}, Attempts: 1}).Call(t.Context(), seedCanary(""), hook, v1alpha1.PhaseProgressing, "rev2")
+	if strings.Contains(got.Message, "refused;") || strings.Contains(got.Message, "allow-list") {
+		t.Errorf("an address the allow-list names was refused: %s", got.Message)
+	}
+	if _, err := NewWebhooks(WebhooksOptions{Allow: []string{"10.0.0.0/33"}}); err == nil {
+		t.Error("an allow-list with a bad CIDR was accepted")
 	}
 }

@@ -28,6 +28,13 @@ type WebhooksOptions struct {
 	// RetryDelay is the pause between two attempts. Zero means
 	// DefaultWebhookRetryDelay.
 	RetryDelay time.Duration
+	// Allow lists the host names and networks (CIDRs, or single IPs)
+	// webhooks may reach. Empty allows every address but link-local ones
+	// (169.254.0.0/16, fe80::/10, fd00:ec2::254: cloud metadata), which
+	// only a listed network allows. It applies when Transport is nil.
+	// Redirects are followed only to the webhook's own host, whatever the
+	// transport.
+	Allow []string
 }
 
 // Webhooks calls the webhooks of Canaries in Flagger's load tester protocol.
@@ -39,16 +46,25 @@ type Webhooks struct {
 	retryDelay time.Duration
 }
 
-// NewWebhooks returns a Webhooks configured by opts.
-func NewWebhooks(opts WebhooksOptions) *Webhooks {
-	w := &Webhooks{client: &http.Client{Transport: opts.Transport}, attempts: opts.Attempts, retryDelay: opts.RetryDelay}
+// NewWebhooks returns a Webhooks configured by opts. An Allow entry that
+// is not a host name, an IP or a CIDR is an error.
+func NewWebhooks(opts WebhooksOptions) (*Webhooks, error) {
+	policy, err := newAddressPolicy(opts.Allow)
+	if err != nil {
+		return nil, err
+	}
+	transport := opts.Transport
+	if transport == nil {
+		transport = policyTransport(policy)
+	}
+	w := &Webhooks{client: &http.Client{Transport: transport, CheckRedirect: sameHostRedirects}, attempts: opts.Attempts, retryDelay: opts.RetryDelay}
 	if w.attempts < 1 {
 		w.attempts = DefaultWebhookAttempts
 	}
 	if w.retryDelay == 0 {
 		w.retryDelay = DefaultWebhookRetryDelay
 	}
-	return w
+	return w, nil
 }
 
 // WebhookPayload is the JSON body posted to a webhook, field for field
@@ -86,6 +102,12 @@ type WebhookResult struct {
 	Attempts int
 	// Message says what happened, e.g. "Pre-rollout check acceptance-test
 	// passed" or "Rollout check load-test failed: answered 500 Internal
-	// Server Error: …". It never holds a metadata value.
+	// Server Error". It never quotes the answer (it may reach a public
+	// commit status) nor holds a metadata value.
 	Message string
+	// Answer is the start of what a webhook that did not pass answered,
+	// at most 256 bytes, with every metadata value of four characters or
+	// more replaced by "***": for Events and logs, never for a commit
+	// status. Empty when it answered nothing or passed.
+	Answer string
 }

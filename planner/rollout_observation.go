@@ -114,6 +114,12 @@ type WebhookResult struct {
 	// Passed is true when the webhook answered 2xx: a check passed, a gate
 	// opened, a rollback asked for.
 	Passed bool
-	// Message says why the call did not pass, e.g. "status 500: ...".
+	// Message says why the call did not pass, e.g. "answered 500
+	// Internal Server Error". It goes into the commit status and the
+	// revert pull request, which are public: it never quotes the answer.
 	Message string
+	// Answer is an excerpt of what a webhook that did not pass answered
+	// (metadata values redacted); it goes into the Event and the log
+	// only. Empty when it answered nothing.
+	Answer string
 }

@@ -165,8 +165,12 @@ type verdict struct {
 // says each halt. A check asked for without a result is an error.
 func (r *rollout) judge() verdict {
 	var v verdict
-	hold := func(failed bool, reason string) {
-		r.halt(reason)
+	hold := func(failed bool, reason string, answer ...string) {
+		if len(answer) > 0 && answer[0] != "" {
+			r.halt(reason + ": " + answer[0]) // the Event quotes the answer; the status does not
+		} else {
+			r.halt(reason)
+		}
 		v.reasons = append(v.reasons, reason)
 		if failed {
 			v.failed++
@@ -184,7 +188,7 @@ func (r *rollout) judge() verdict {
 		case !ok:
 			hold(false, fmt.Sprintf("no result for webhook %s", hook.Name))
 		case !res.Passed:
-			hold(true, webhookText(res))
+			hold(true, webhookText(res), res.Answer)
 		case kind == v1alpha1.WebhookPreRollout:
 			r.info("Pre-rollout check %s passed", hook.Name)
 		}

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -1195,5 +1196,33 @@ func TestDeliverableNeverSendsAStatusBackwards(t *testing.T) {
 		if got := Deliverable(tt.state, tt.final); got != tt.want {
 			t.Errorf("Deliverable(%s, final written %v) = %v, want %v", tt.state, tt.final, got, tt.want)
 		}
+	}
+}
+
+// Regression: a webhook's answer (up to 256 characters of whatever it
+// sends back) was quoted in the failure reason, which goes into the public
+// commit status and the revert pull request. It goes to the Event only.
+func TestAWebhooksAnswerGoesToTheEventButNeverIntoTheCommitStatus(t *testing.T) {
+	failing := loadTest(false, "answered 500 Internal Server Error")
+	failing.Answer = "stack trace with db=prod-db.internal:5432"
+	got := DecideRollout(observe(progressing(5, 1), checked(failing,
+		metric(v1alpha1.MetricRequestSuccessRate, VerdictPass, ""), metric(v1alpha1.MetricRequestDuration, VerdictPass, ""))))
+	if got.Status.Phase != v1alpha1.PhaseFailed {
+		t.Fatalf("phase %s, want Failed at threshold 1", got.Status.Phase)
+	}
+	if strings.Contains(got.Status.FailureReason, "prod-db") {
+		t.Errorf("the failure reason quotes the answer: %q", got.Status.FailureReason)
+	}
+	for _, st := range got.CommitStatuses {
+		if strings.Contains(st.Description, "prod-db") {
+			t.Errorf("a commit status quotes the answer: %q", st.Description)
+		}
+	}
+	quoted := false
+	for _, msg := range got.Messages {
+		quoted = quoted || strings.Contains(msg.Text, "answered 500 Internal Server Error: stack trace with db=prod-db.internal:5432")
+	}
+	if !quoted {
+		t.Errorf("no Event quotes the answer: %v", got.Messages)
 	}
 }

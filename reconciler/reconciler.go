@@ -120,7 +120,10 @@ type Reconciler struct {
 	// valid URL: checkerErr says why, at every analysis step.
 	checker    *analysis.Checker
 	checkerErr error
-	webhooks   *analysis.Webhooks
+	// webhooks is nil when Options.Webhooks is invalid: webhooksErr says
+	// why, and every webhook check fails with it.
+	webhooks    *analysis.Webhooks
+	webhooksErr error
 
 	// schedule is each Canary's next rollout step, on its own cadence
 	// between polls (schedule.go). Sync and Step are not safe for
@@ -183,11 +186,12 @@ func New(c client.Client, a *applier.Applier, events kubernetes.Interface, sourc
 		opts.Now = time.Now
 	}
 	r := &Reconciler{client: c, applier: a, source: source, events: newEventRecorder(events, opts.Log), opts: opts,
-		webhooks: analysis.NewWebhooks(opts.Webhooks), schedule: schedule{next: map[types.NamespacedName]time.Time{}}, finals: map[string]bool{},
+		schedule: schedule{next: map[types.NamespacedName]time.Time{}}, finals: map[string]bool{},
 		metrics: newMetrics(opts.Metrics), departed: map[types.NamespacedName]string{},
 		metricsWarned: map[types.NamespacedName]bool{}}
 	if opts.PrometheusURL != "" {
 		r.checker, r.checkerErr = analysis.NewChecker(analysis.CheckerOptions{Address: opts.PrometheusURL})
 	}
+	r.webhooks, r.webhooksErr = analysis.NewWebhooks(opts.Webhooks)
 	return r
 }

@@ -158,8 +158,12 @@ func (r *Reconciler) callWebhooks(ctx context.Context, live, canary *v1alpha1.Ca
 func (r *Reconciler) callHooks(ctx context.Context, canary *v1alpha1.Canary, hookType string, phase v1alpha1.CanaryPhase, checksum string) []planner.WebhookResult {
 	var results []planner.WebhookResult
 	for _, hook := range analysis.HooksOfType(canary, hookType) {
+		if r.webhooks == nil {
+			results = append(results, planner.WebhookResult{Name: hook.Name, Type: hookType, Message: "not called: " + r.webhooksErr.Error()})
+			continue
+		}
 		res := r.webhooks.Call(ctx, canary, hook, phase, checksum)
-		results = append(results, planner.WebhookResult{Name: res.Name, Type: res.Type, Passed: res.Passed, Message: res.Message})
+		results = append(results, planner.WebhookResult{Name: res.Name, Type: res.Type, Passed: res.Passed, Message: res.Message, Answer: res.Answer})
 	}
 	return results
 }
