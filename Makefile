@@ -10,7 +10,7 @@ TEST_TIMEOUT ?= 60m
 
 CONTROLLER_GEN := sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0
 
-.PHONY: all build tools test demo lint bench generate
+.PHONY: all build tools test demo lint bench fuzz generate
 
 all: build
 
@@ -39,6 +39,18 @@ lint:
 ## bench: benchmarks
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: every fuzzer for FUZZTIME each (default 30s; the seed corpora run in make test too)
+FUZZTIME ?= 30s
+FUZZPARALLEL ?= 2
+FUZZERS := manifests:FuzzCanaryDecode manifests:FuzzRender analysis/fuzz:FuzzRenderQueryVariablesStayInTheirLabelValue \
+	analysis/fuzz:FuzzWebhookPayloadRoundTrip gitsync:FuzzMergeLines
+fuzz:
+	@set -e; for f in $(FUZZERS); do \
+		pkg=$${f%%:*}; name=$${f##*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPARALLEL) ./$$pkg; \
+	done
 
 ## generate: regenerate deep copies and the Canary CRD (api/v1alpha1, deploy/crd.yaml)
 generate:

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"text/template"
 	"text/template/parse"
@@ -20,7 +21,9 @@ import (
 //	{{ variables.NAME }}  the metric's templateVariables[NAME]
 //
 // They are written exactly as above (functions, not fields: no leading dot)
-// and inserted as they are, without quoting. The text/template built-in
+// and inserted escaped as the inside of a PromQL double-quoted string
+// (see escapePromQL): a value that holds a quote cannot escape the label
+// value it is put in. The text/template built-in
 // functions (printf, index, …) are available too. The empty mesh means
 // MeshForProvider(canary.Spec.Provider). RenderQuery does no I/O.
 //
@@ -118,16 +121,25 @@ func templateFuncs(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric) templa
 	if interval == "" {
 		interval = v1alpha1.DefaultInterval
 	}
-	variables := metric.TemplateVariables
-	if variables == nil {
-		variables = map[string]string{}
+	variables := make(map[string]string, len(metric.TemplateVariables))
+	for name, value := range metric.TemplateVariables {
+		variables[name] = escapePromQL(value)
 	}
 	return template.FuncMap{
-		varNamespace: func() string { return canary.Namespace },
-		varTarget:    func() string { return canary.Spec.TargetRef.Name },
-		varInterval:  func() string { return interval },
+		varNamespace: func() string { return escapePromQL(canary.Namespace) },
+		varTarget:    func() string { return escapePromQL(canary.Spec.TargetRef.Name) },
+		varInterval:  func() string { return escapePromQL(interval) },
 		varVariables: func() map[string]string { return variables },
 	}
+}
+
+// escapePromQL escapes a variable's value as the inside of a PromQL
+// double-quoted string (Go's escapes, which PromQL reads): a value can
+// never end the label value it is put in, whatever Git holds. A value
+// without quotes, backslashes or unprintable characters is unchanged.
+func escapePromQL(value string) string {
+	quoted := strconv.Quote(value)
+	return quoted[1 : len(quoted)-1]
 }
 
 // joinMeshes lists the known meshes for an error message.
