@@ -30,11 +30,16 @@ type forgeRepo struct {
 	srv    *forgeemu.Server
 	user   *github.Client
 	branch int
+	// token is what Git and the REST API accept.
+	token string
 }
 
-func newForgeRepo(t *testing.T) *forgeRepo {
+func newForgeRepo(t *testing.T) *forgeRepo { return newForgeRepoWithToken(t, forgeToken) }
+
+// newForgeRepoWithToken is newForgeRepo accepting token.
+func newForgeRepoWithToken(t *testing.T, token string) *forgeRepo {
 	t.Helper()
-	srv, err := forgeemu.New(forgeemu.Options{Dir: t.TempDir(), Owner: "shop", Repo: "fleet", Token: forgeToken})
+	srv, err := forgeemu.New(forgeemu.Options{Dir: t.TempDir(), Owner: "shop", Repo: "fleet", Token: token})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,12 +47,12 @@ func newForgeRepo(t *testing.T) *forgeRepo {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	user := github.NewClient(nil).WithAuthToken(forgeToken)
+	user := github.NewClient(nil).WithAuthToken(token)
 	user.BaseURL, err = user.BaseURL.Parse(srv.APIURL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &forgeRepo{t: t, srv: srv, user: user}
+	return &forgeRepo{t: t, srv: srv, user: user, token: token}
 }
 
 // push commits files straight onto main.
@@ -128,7 +133,7 @@ func (f *forgeRepo) pulls() []*github.PullRequest {
 func forgeHarness(t *testing.T, repo *forgeRepo, ns string, logs *logLines, mutate ...func(*reconciler.Options)) *harness {
 	t.Helper()
 	tokenFile := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(tokenFile, []byte(forgeToken+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(tokenFile, []byte(repo.token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	source, err := gitsync.New(gitsync.Options{URL: repo.srv.GitURL(), Branch: "main", Dir: t.TempDir(),
@@ -136,7 +141,7 @@ func forgeHarness(t *testing.T, repo *forgeRepo, ns string, logs *logLines, muta
 	if err != nil {
 		t.Fatal(err)
 	}
-	gh, err := forge.NewGitHub(forge.GitHubOptions{APIURL: repo.srv.APIURL(), Owner: "shop", Repo: "fleet", Token: forgeToken,
+	gh, err := forge.NewGitHub(forge.GitHubOptions{APIURL: repo.srv.APIURL(), Owner: "shop", Repo: "fleet", Token: repo.token,
 		Backoff: func(int) time.Duration { return 10 * time.Millisecond }})
 	if err != nil {
 		t.Fatal(err)
