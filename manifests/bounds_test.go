@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // billionLaughs is a few hundred bytes of YAML whose aliases expand to
@@ -126,5 +127,18 @@ func TestRenderErrorsNeverQuoteSecretValues(t *testing.T) {
 			}
 			t.Logf("refusal: %v", err)
 		})
+	}
+}
+
+func TestRenderWithinRefusesARenderingPastItsDeadline(t *testing.T) {
+	files := map[string]string{"kustomization.yaml": "resources: [a.yaml]\n", "a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"}
+	root := writeRepo(t, files, nil)
+	if _, err := RenderWithin(time.Minute, root, ".", Options{}); err != nil {
+		t.Fatalf("a quick rendering within a minute: %v", err)
+	}
+	_, err := RenderWithin(time.Nanosecond, root, ".", Options{})
+	var invalid *InvalidError
+	if !errors.As(err, &invalid) || invalid.Reason != "rendering took longer than 1ns (--render-timeout)" {
+		t.Errorf("RenderWithin(1ns) = %v, want a refusal for the deadline", err)
 	}
 }

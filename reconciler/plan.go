@@ -73,7 +73,7 @@ func (r *Reconciler) Plan(ctx context.Context, co gitsync.Checkout) (Plan, error
 		// cluster sluice cannot read (plan before any run) has none.
 		opts.SecretKey, _ = r.applier.HashKey(ctx, false)
 	}
-	rendering, err := manifests.Render(co.Dir, r.opts.Path, opts)
+	rendering, err := manifests.RenderWithin(r.opts.RenderTimeout, co.Dir, r.opts.Path, opts)
 	if err == nil {
 		err = r.checkScope(rendering)
 	}

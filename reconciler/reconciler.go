@@ -42,8 +42,12 @@ type Options struct {
 	// Path is the directory of the kustomization inside the checkout; zero
 	// means the root.
 	Path string
-	// Render tunes rendering (sandbox, default namespace).
+	// Render tunes rendering (sandbox, default namespace, input bounds).
 	Render manifests.Options
+	// RenderTimeout bounds the rendering of a commit; one that takes
+	// longer is refused like a commit that does not render. Zero means
+	// manifests.DefaultRenderTimeout.
+	RenderTimeout time.Duration
 	// Prune deletes objects that left Git.
 	Prune bool
 	// Namespace, when set, restricts sluice to one namespace: a rendering

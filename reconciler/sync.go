@@ -58,7 +58,7 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 	if r.lastRefusal.commit == co.Commit {
 		return result, r.lastRefusal.err
 	}
-	rendering, err := manifests.Render(co.Dir, r.opts.Path, r.opts.Render)
+	rendering, err := manifests.RenderWithin(r.opts.RenderTimeout, co.Dir, r.opts.Path, r.opts.Render)
 	if err == nil {
 		err = r.checkScope(rendering)
 	}

@@ -255,3 +255,60 @@ func (w *syncWriter) String() string {
 	defer w.mu.Unlock()
 	return w.b.String()
 }
+
+// The real process refuses a 400-byte alias bomb and a 50 MB manifest
+// without the memory they would cost: its peak RSS stays well under the
+// 512 MiB limit deploy/ gives it (docs/reliability.md has the figures).
+func TestTheSluiceProcessRefusesAnAliasBombAndAHugeManifestInLittleMemory(t *testing.T) {
+	binary := buildSluice(t)
+	ns := playgroundtest.Namespace(t)
+	bomb := `apiVersion: v1
+kind: ConfigMap
+metadata: {name: lol}
+data:
+  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+  g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+  h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+  i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+`
+	huge := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: huge}\ndata:\n  blob: " + strings.Repeat("x", 50<<20) + "\n"
+	cases := []struct{ name, content string }{{"nothing hostile", ""}, {"an alias bomb", bomb}, {"a 50 MB manifest", huge}}
+	var baseline int64
+	for _, tc := range cases {
+		name, content := tc.name, tc.content
+		t.Run(name, func(t *testing.T) {
+			repo := t.TempDir()
+			if out, err := exec.Command("git", "init", "-q", "-b", "main", repo).CombinedOutput(); err != nil {
+				t.Fatalf("git init: %v\n%s", err, out)
+			}
+			files := appFiles(ns, "1.0")
+			files["kustomization.yaml"] = strings.Replace(files["kustomization.yaml"], "canary.yaml]", "canary.yaml, hostile.yaml]", 1)
+			files["hostile.yaml"] = content
+			if content == "" {
+				files["hostile.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: harmless}\n"
+			}
+			gitCommit(t, repo, "hostile", files)
+			cmd := exec.Command(binary, "plan", "--ref", "main", "--repo", repo, "--kubeconfig", playgroundtest.Kubeconfig(),
+				"--namespace", ns, "--inventory-namespace", ns, "--owner", "rss-test")
+			out, err := cmd.CombinedOutput()
+			rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
+			if content == "" {
+				baseline = rss
+				t.Logf("planning a harmless commit: peak RSS of the sluice process %d MiB", rss/1024)
+				return
+			}
+			if err == nil || !strings.Contains(string(out), "hostile.yaml") {
+				t.Fatalf("plan of %s: err %v, want a refusal naming hostile.yaml:\n%s", name, err, out)
+			}
+			t.Logf("refusing %s: peak RSS of the sluice process %d MiB (a harmless commit: %d MiB)", name, rss/1024, baseline/1024)
+			if rss > 400*1024 {
+				t.Errorf("peak RSS %d MiB refusing %s, want well under the 512 MiB limit", rss/1024, name)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/analysis"
+	"github.com/sluicehq/sluice/manifests"
 	"github.com/sluicehq/sluice/reconciler"
 )
 
@@ -17,7 +18,7 @@ func newRunCommand() *cobra.Command {
 	var interval time.Duration
 	var prometheusURL string
 	var metricsAddr string
-	var gitTimeout, forgeTimeout, healthzStall time.Duration
+	var gitTimeout, forgeTimeout, healthzStall, renderTimeout time.Duration
 	var workers int
 	var webhookAllow []string
 	var election leaderElectionFlags
@@ -56,7 +57,7 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 				return err
 			}
 			opts := reconciler.Options{Interval: interval, Log: log, PrometheusURL: prometheusURL, Forge: fg, CommitURL: commitURL, StatusURL: forgeOpts.statusURL,
-				GitTimeout: gitTimeout, ForgeTimeout: forgeTimeout, Workers: workers}
+				GitTimeout: gitTimeout, ForgeTimeout: forgeTimeout, Workers: workers, RenderTimeout: renderTimeout}
 			opts.Webhooks.Allow = webhookAllow
 			if _, err := analysis.NewWebhooks(opts.Webhooks); err != nil {
 				return fmt.Errorf("--webhook-allow: %w", err)
@@ -110,6 +111,7 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 	cmd.Flags().DurationVar(&gitTimeout, "git-timeout", reconciler.DefaultGitTimeout, "deadline of each call to the Git remote (a poll, a revert's fetch or push)")
 	cmd.Flags().DurationVar(&forgeTimeout, "forge-timeout", reconciler.DefaultForgeTimeout, "deadline of each call to the forge (a commit status, a pull request), retries included")
 	cmd.Flags().StringSliceVar(&webhookAllow, "webhook-allow", nil, "host names and networks (CIDRs) Canary webhooks may reach; empty allows any address but link-local ones (cloud metadata), which only a listed network allows")
+	cmd.Flags().DurationVar(&renderTimeout, "render-timeout", manifests.DefaultRenderTimeout, "deadline of rendering a commit; a commit that takes longer is refused")
 	cmd.Flags().IntVar(&workers, "workers", reconciler.DefaultWorkers, "rollout steps taken at once, each Canary's on its own, so that one that waits delays no other")
 	cmd.Flags().DurationVar(&healthzStall, "healthz-stall", 0, "/healthz fails when the sync loop has not finished a turn for this long (default: 5 × --interval, at least 2 × --git-timeout + --interval)")
 	cmd.Flags().StringVar(&prometheusURL, "prometheus-url", "", "base URL of the Prometheus HTTP API the metric checks query, e.g. http://prometheus.monitoring:9090; without it every metric check is an error that holds the analysis")
