@@ -3,27 +3,22 @@ package manifests
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
 // billionLaughs is a few hundred bytes of YAML whose aliases expand to
-// about 10^9 nodes.
-const billionLaughs = `apiVersion: v1
-kind: ConfigMap
-metadata: {name: lol}
-data:
-  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
-  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
-  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
-  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
-  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
-  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
-  g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
-  h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
-  i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
-`
+// about 10^9 nodes; the reconciler's and the CLI's tests read it too.
+var billionLaughs = func() string {
+	data, err := os.ReadFile(filepath.Join("testdata", "hostile", "billion-laughs.yaml"))
+	if err != nil {
+		panic(err)
+	}
+	return string(data)
+}()
 
 // bigConfigMap is a ConfigMap of about n bytes.
 func bigConfigMap(n int) string {

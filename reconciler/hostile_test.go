@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,21 +20,15 @@ import (
 )
 
 // aliasBomb is a few hundred bytes of YAML whose aliases expand to about
-// 10^9 nodes ("billion laughs").
-const aliasBomb = `apiVersion: v1
-kind: ConfigMap
-metadata: {name: lol}
-data:
-  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
-  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
-  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
-  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
-  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
-  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
-  g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
-  h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
-  i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
-`
+// 10^9 nodes ("billion laughs"), shared with the manifests tests.
+func aliasBomb(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "manifests", "testdata", "hostile", "billion-laughs.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
 
 // Regression: an alias bomb in the synced path drove sluice to 23 GiB and
 // the log never named the file; a refused head was re-rendered and its
@@ -45,7 +41,7 @@ func TestAnAliasBombIsRefusedOnceNamingTheFileAndTheLastGoodStateStays(t *testin
 	h := newHarness(t, repo, ns, func(o *reconciler.Options) { o.Log = slog.New(slog.NewJSONHandler(&logs, nil)) })
 	h.settle()
 
-	repo.commit("lol", map[string]*string{"kustomization.yaml": text("resources: [deployment.yaml, canary.yaml, settings.yaml, lol.yaml]\n"), "lol.yaml": text(aliasBomb)})
+	repo.commit("lol", map[string]*string{"kustomization.yaml": text("resources: [deployment.yaml, canary.yaml, settings.yaml, lol.yaml]\n"), "lol.yaml": text(aliasBomb(t))})
 	for range 5 {
 		_, err := h.sync()
 		var refused *reconciler.RefusedError

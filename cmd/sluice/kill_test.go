@@ -262,22 +262,12 @@ func (w *syncWriter) String() string {
 func TestTheSluiceProcessRefusesAnAliasBombAndAHugeManifestInLittleMemory(t *testing.T) {
 	binary := buildSluice(t)
 	ns := playgroundtest.Namespace(t)
-	bomb := `apiVersion: v1
-kind: ConfigMap
-metadata: {name: lol}
-data:
-  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
-  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
-  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
-  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
-  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
-  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
-  g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
-  h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
-  i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
-`
+	bomb, err := os.ReadFile(filepath.Join("..", "..", "manifests", "testdata", "hostile", "billion-laughs.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	huge := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: huge}\ndata:\n  blob: " + strings.Repeat("x", 50<<20) + "\n"
-	cases := []struct{ name, content string }{{"nothing hostile", ""}, {"an alias bomb", bomb}, {"a 50 MB manifest", huge}}
+	cases := []struct{ name, content string }{{"nothing hostile", ""}, {"an alias bomb", string(bomb)}, {"a 50 MB manifest", huge}}
 	var baseline int64
 	for _, tc := range cases {
 		name, content := tc.name, tc.content
