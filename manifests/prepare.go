@@ -1,6 +1,7 @@
 package manifests
 
 import (
+	"errors"
 	"os"
 	"path"
 	"path/filepath"
@@ -118,6 +119,11 @@ func (s *sandbox) plainResources(dir, rel string, resources *[]string) error {
 			return err
 		}
 		info, err := os.Stat(real)
+		if errors.Is(err, os.ErrNotExist) && entry.Type()&os.ModeSymlink != 0 {
+			// Found by FuzzRender: a dangling link used to fail the
+			// rendering with a bare file-system error.
+			return s.refuse(&InvalidError{Object: "file " + s.rel(full), Reason: "is a symbolic link to nothing"})
+		}
 		if err != nil {
 			return err
 		}
