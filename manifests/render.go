@@ -2,6 +2,7 @@ package manifests
 
 import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
 )
@@ -23,6 +24,16 @@ type Rendering struct {
 	// Targets are the targets of the Canaries: Targets[i] is the target
 	// of Canaries[i].
 	Targets []Target
+	// Notices say what was read otherwise than written, for the user to
+	// hear once: a Canary of Flagger's group read as sluice's.
+	Notices []Notice
+}
+
+// Notice is something a rendering read otherwise than written, about one
+// Canary.
+type Notice struct {
+	Canary  types.NamespacedName
+	Message string
 }
 
 // Render renders the kustomization at path, a directory relative to the
@@ -96,7 +107,7 @@ func renderWith(root, path string, opts Options, aggregate bool) (*Rendering, er
 		return nil, err
 	}
 	defaultNamespaces(objects, opts.namespace(), opts.ClusterScopedKinds)
-	plain, canaries, err := split(objects)
+	plain, canaries, notices, err := split(objects)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +115,7 @@ func renderWith(root, path string, opts Options, aggregate bool) (*Rendering, er
 	if err != nil {
 		return nil, err
 	}
-	rendering := &Rendering{Objects: make([]*unstructured.Unstructured, len(plain)), Targets: found}
+	rendering := &Rendering{Objects: make([]*unstructured.Unstructured, len(plain)), Targets: found, Notices: notices}
 	for i, obj := range plain {
 		rendering.Objects[i] = obj.Unstructured
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
@@ -20,16 +21,25 @@ type canary struct {
 	policy *v1alpha1.Canary
 }
 
-// split separates the Canaries (group sluice.dev, kind Canary) from the
-// other objects, which keep their order. Canaries come sorted by namespace
-// and name; each is decoded strictly (unknown fields are errors), defaulted
+// split separates the Canaries (kind Canary of group sluice.dev, or of
+// Flagger's group, read as sluice's: see fromFlagger) from the other
+// objects, which keep their order. Canaries come sorted by namespace and
+// name; each is decoded strictly (unknown fields are errors), defaulted
 // and validated. The first Canary that fails gives an *InvalidError.
-func split(objects []object) (plain []object, canaries []canary, err error) {
+// notices say what was read otherwise than written.
+func split(objects []object) (plain []object, canaries []canary, notices []Notice, err error) {
 	for _, obj := range objects {
 		gvk := obj.GroupVersionKind()
-		if gvk.Group != v1alpha1.GroupVersion.Group || gvk.Kind != "Canary" {
+		if gvk.Group != v1alpha1.GroupVersion.Group && gvk.Group != FlaggerGroup || gvk.Kind != "Canary" {
 			plain = append(plain, obj)
 			continue
+		}
+		notice, err := fromFlagger(obj)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if notice != "" {
+			notices = append(notices, Notice{Canary: types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}, Message: notice})
 		}
 		canaries = append(canaries, canary{object: obj})
 	}
@@ -38,10 +48,10 @@ func split(objects []object) (plain []object, canaries []canary, err error) {
 	})
 	for i := range canaries {
 		if canaries[i].policy, err = decodeCanary(canaries[i].object); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return plain, canaries, nil
+	return plain, canaries, notices, nil
 }
 
 // decodeCanary decodes, defaults and validates a rendered Canary.

@@ -153,6 +153,8 @@ type Reconciler struct {
 	forgeGate forgeGate
 	// lastRefusal is the head last refused for its manifests.
 	lastRefusal refusedHead
+	// noticed are the rendering notices told already.
+	noticed map[string]bool
 	// heartbeat is when Run last finished a turn of its loop (a poll and
 	// sync, or the due rollout steps), in Unix nanoseconds; synced is
 	// when a poll and sync last succeeded. Health reads them from another
@@ -192,7 +194,7 @@ func New(c client.Client, a *applier.Applier, events kubernetes.Interface, sourc
 	r := &Reconciler{client: c, applier: a, source: source, events: newEventRecorder(events, opts.Log), opts: opts,
 		schedule: schedule{next: map[types.NamespacedName]time.Time{}}, finals: map[string]bool{},
 		metrics: newMetrics(opts.Metrics), departed: map[types.NamespacedName]string{},
-		metricsWarned: map[types.NamespacedName]bool{}}
+		metricsWarned: map[types.NamespacedName]bool{}, noticed: map[string]bool{}}
 	if opts.PrometheusURL != "" {
 		r.checker, r.checkerErr = analysis.NewChecker(analysis.CheckerOptions{Address: opts.PrometheusURL})
 	}

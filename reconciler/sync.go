@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/sluicehq/sluice/api/v1alpha1"
 	"github.com/sluicehq/sluice/applier"
 	"github.com/sluicehq/sluice/gitsync"
 	"github.com/sluicehq/sluice/manifests"
@@ -71,6 +73,7 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 		return result, refused
 	}
 	r.lastRefusal = refusedHead{}
+	defer r.tellNotices(ctx, rendering)
 
 	// Canaries that left Git keep no metrics.
 	inGit := make(map[types.NamespacedName]bool, len(rendering.Canaries))
@@ -155,6 +158,22 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 
 	// Write back: open or close revert pull requests (writeback.go).
 	return result, errors.Join(err, r.writeBack(ctx, rendering, co.Commit))
+}
+
+// tellNotices records each notice of a rendering once, as a Warning Event
+// on its Canary (once the sync has applied it) and a log line.
+func (r *Reconciler) tellNotices(ctx context.Context, rendering *manifests.Rendering) {
+	for _, notice := range rendering.Notices {
+		if r.noticed[notice.Message] {
+			continue
+		}
+		var live v1alpha1.Canary
+		if err := r.client.Get(ctx, notice.Canary, &live); err != nil {
+			continue // told at a later sync, once the Canary exists
+		}
+		r.noticed[notice.Message] = true
+		r.events.record(ctx, &live, corev1.EventTypeWarning, "FlaggerCanary", notice.Message)
+	}
 }
 
 // apply applies the desired objects, hands the departed Canaries' traffic

@@ -41,7 +41,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCommand(), newRunCommand(), newPlanCommand(), newStatusCommand(), newPlaygroundCommand(), newDemoCommand())
+	root.AddCommand(newVersionCommand(), newRunCommand(), newPlanCommand(), newStatusCommand(), newConvertCommand(), newPlaygroundCommand(), newDemoCommand())
 	return root
 }
 

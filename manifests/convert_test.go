@@ -1,0 +1,45 @@
+package manifests
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestConvertFlaggerRewritesOnlyTheApiVersionOfCanaries(t *testing.T) {
+	content := "# the podinfo canary\n" + strings.Replace(flaggerCanary, "  revertOnDeletion: true\n",
+		"  revertOnDeletion: true # keep\n  autoscalerRef: {apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, name: podinfo}\n", 1) +
+		"---\napiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata: {name: latency}\n---\n" + podinfo
+	got := ConvertFlagger([]byte(content))
+	want := strings.Replace(content, "apiVersion: flagger.app/v1beta1\nkind: Canary", "apiVersion: sluice.dev/v1alpha1\nkind: Canary", 1)
+	if diff := cmp.Diff(want, string(got.Content)); diff != "" {
+		t.Errorf("converted content (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"canary podinfo: apiVersion flagger.app/v1beta1 → sluice.dev/v1alpha1"}, got.Changes); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+	wantRefused := []string{"canary podinfo: spec.autoscalerRef: not supported by sluice: a HorizontalPodAutoscaler for the primary is not built yet: the primary would keep the replicas of the target"}
+	if diff := cmp.Diff(wantRefused, got.Refused); diff != "" {
+		t.Errorf("refused (-want +got):\n%s", diff)
+	}
+	if again := ConvertFlagger(got.Content); string(again.Content) != string(got.Content) || len(again.Changes) != 0 {
+		t.Errorf("converting twice changed more: %v", again.Changes)
+	}
+}
+
+func TestConvertedAndUnconvertedCanariesRenderTheSame(t *testing.T) {
+	files := map[string]string{"canary.yaml": flaggerCanary, "deployment.yaml": podinfo}
+	before, err := Render(writeRepo(t, files, nil), ".", Options{DefaultNamespace: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files["canary.yaml"] = string(ConvertFlagger([]byte(flaggerCanary)).Content)
+	after, err := Render(writeRepo(t, files, nil), ".", Options{DefaultNamespace: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := Differences(before, after); len(diff) != 0 || len(after.Notices) != 0 {
+		t.Errorf("differences %v, notices %v after convert; want the same rendering and no notice", diff, after.Notices)
+	}
+}

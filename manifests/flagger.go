@@ -1,0 +1,235 @@
+package manifests
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+)
+
+// FlaggerGroup is the API group of Flagger's Canary. A Canary of this group
+// in Git is read as sluice's own (see fromFlagger).
+const FlaggerGroup = "flagger.app"
+
+// unsupported are Flagger's Canary fields sluice does not implement, by
+// path (a "*" stands for every item of a list), with the reason a
+// rendering that sets one is refused. A field absent from this table and
+// from sluice's Canary is refused by the strict decoding as an unknown
+// field. docs/flagger-compatibility.md is the same table, for people.
+var unsupported = []struct{ path, reason string }{
+	{"spec.metricsServer", "a Prometheus per Canary is not built: metrics are measured in --prometheus-url"},
+	{"spec.autoscalerRef", "a HorizontalPodAutoscaler for the primary is not built yet: the primary would keep the replicas of the target"},
+	{"spec.ingressRef", "ingress controllers (provider nginx, contour, …) are not supported: use provider gatewayapi"},
+	{"spec.routeRef", "OpenShift routes are not supported: use provider gatewayapi"},
+	{"spec.upstreamRef", "Gloo upstreams are not supported: use provider gatewayapi"},
+	{"spec.suspend", "suspending a Canary is not built yet"},
+	{"spec.service.name", "the Services are named after the target (<target>, <target>-primary, <target>-canary)"},
+	{"spec.service.appProtocol", "not built yet"},
+	{"spec.service.trafficDistribution", "not built yet"},
+	{"spec.service.headless", "headless Services are not supported"},
+	{"spec.service.portDiscovery", "discovering the target's other ports is not built yet: only spec.service.port is exposed"},
+	{"spec.service.timeout", "route timeouts are not built yet"},
+	{"spec.service.backendTimeout", "route timeouts are not built yet"},
+	{"spec.service.gateways", "Istio gateways are not built yet: the VirtualService serves the mesh only"},
+	{"spec.service.delegation", "Istio delegate VirtualServices are not built yet"},
+	{"spec.service.trafficPolicy", "Istio DestinationRules are not built yet"},
+	{"spec.service.match", "route matches of the Service are not built yet (spec.analysis.match is)"},
+	{"spec.service.rewrite", "URI rewrites are not built yet"},
+	{"spec.service.retries", "route retries are not built yet"},
+	{"spec.service.headers", "header operations are not built yet"},
+	{"spec.service.mirror", "traffic mirroring is not built yet"},
+	{"spec.service.corsPolicy", "CORS policies are not built yet"},
+	{"spec.service.meshName", "App Mesh meshes other than the namespace's are not supported"},
+	{"spec.service.backends", "App Mesh backends are not built yet"},
+	{"spec.service.apex", "labels and annotations of the generated Services are not built yet"},
+	{"spec.service.primary", "labels and annotations of the generated Services are not built yet"},
+	{"spec.service.canary", "labels and annotations of the generated Services are not built yet"},
+	{"spec.service.unmanagedMetadata", "not built yet"},
+	{"spec.service.gatewayRefs.*.sectionName", "attaching to a listener of a Gateway is not built yet"},
+	{"spec.service.gatewayRefs.*.port", "attaching to a port of a Gateway is not built yet"},
+	{"spec.analysis.mirror", "traffic mirroring is not built yet"},
+	{"spec.analysis.mirrorWeight", "traffic mirroring is not built yet"},
+	{"spec.analysis.stepWeightPromotion", "a gradual promotion is not built yet: the primary takes all the traffic at once"},
+	{"spec.analysis.primaryReadyThreshold", "ready thresholds are not built yet: every replica must be ready"},
+	{"spec.analysis.canaryReadyThreshold", "ready thresholds are not built yet: every replica must be ready"},
+	{"spec.analysis.alerts", "alert providers (Slack, Teams, …) are not built yet: use webhooks of type event"},
+	{"spec.analysis.sessionAffinity", "session affinity is not built yet"},
+	{"spec.analysis.metrics.*.templateRef", "MetricTemplates are not built yet: write the metric's query in the Canary"},
+	{"spec.analysis.webhooks.*.retries", "sluice retries a webhook only while it cannot be reached"},
+	{"spec.analysis.webhooks.*.disableTLS", "not supported: give the webhook's URL with http://"},
+}
+
+// unsupportedProviders are providers Flagger has and sluice has not, with
+// what to use instead.
+var unsupportedProviders = map[string]string{
+	"contour":   "use provider gatewayapi (Contour implements Gateway API)",
+	"gloo":      "use provider gatewayapi (Gloo Gateway implements Gateway API)",
+	"nginx":     "use provider gatewayapi with a Gateway API controller",
+	"skipper":   "use provider gatewayapi with a Gateway API controller",
+	"traefik":   "use provider gatewayapi (Traefik implements Gateway API)",
+	"apisix":    "use provider gatewayapi (APISIX implements Gateway API)",
+	"kuma":      "use provider gatewayapi (Kuma implements Gateway API)",
+	"linkerd":   "use provider gatewayapi (Linkerd 2.14 and later route with Gateway API HTTPRoutes)",
+	"osm":       "Open Service Mesh is retired; use provider gatewayapi",
+	"smi":       "SMI is retired; use provider gatewayapi",
+	"knative":   "Knative services are not supported",
+	"keda":      "KEDA ScaledObjects are not supported",
+}
+
+// fromFlagger makes a rendered Canary readable as sluice's, in place —
+// the object applied to the cluster is the one it leaves:
+//
+//   - apiVersion flagger.app/v1beta1 becomes sluice.dev/v1alpha1 (the
+//     returned notice says so, and how to write it so in Git);
+//   - Flagger's spellings are read as sluice's: spec.canaryAnalysis as
+//     spec.analysis, metrics[].threshold as thresholdRange.min, provider
+//     gatewayapi:v1 (or :v1beta1) as gatewayapi, appmesh:v1beta2 as
+//     appmesh, a gatewayRef's group gateway.networking.k8s.io and kind
+//     Gateway (the defaults) are dropped;
+//   - revertOnDeletion is read and dropped: sluice always hands the
+//     traffic back to the target when a Canary leaves Git;
+//   - any field of the unsupported table, an unsupported provider, and a
+//     named targetPort are an *InvalidError naming the field and saying
+//     why.
+func fromFlagger(obj object) (notice string, err error) {
+	name := describe("canary", obj)
+	if obj.GroupVersionKind().Group == FlaggerGroup {
+		notice = fmt.Sprintf("%s is written as %s: sluice reads it as %s; `sluice convert` writes it so in Git", name, obj.GetAPIVersion(), v1alpha1.GroupVersion)
+		obj.SetAPIVersion(v1alpha1.GroupVersion.String())
+	}
+	content := obj.Object
+	if analysis, ok, _ := unstructured.NestedFieldNoCopy(content, "spec", "canaryAnalysis"); ok {
+		if _, both, _ := unstructured.NestedFieldNoCopy(content, "spec", "analysis"); both {
+			return notice, &InvalidError{Object: name, Field: "spec.canaryAnalysis", Reason: "set with spec.analysis: keep one (canaryAnalysis is its older name)"}
+		}
+		_ = unstructured.SetNestedField(content, analysis, "spec", "analysis")
+		unstructured.RemoveNestedField(content, "spec", "canaryAnalysis")
+	}
+	for _, u := range unsupported {
+		if path, found := find(content, strings.Split(u.path, ".")); found {
+			return notice, &InvalidError{Object: name, Field: path, Reason: "not supported by sluice: " + u.reason}
+		}
+	}
+	if err := providerSpelling(content, name); err != nil {
+		return notice, err
+	}
+	if port, ok, _ := unstructured.NestedFieldNoCopy(content, "spec", "service", "targetPort"); ok {
+		if text, isString := port.(string); isString {
+			return notice, &InvalidError{Object: name, Field: "spec.service.targetPort",
+				Reason: fmt.Sprintf("a named port (%q) is not supported by sluice yet: give the container's port number", text)}
+		}
+	}
+	unstructured.RemoveNestedField(content, "spec", "revertOnDeletion")
+	thresholds(content)
+	gatewayRefDefaults(content)
+	return notice, nil
+}
+
+// find reports whether the path (with "*" for every item of a list) is
+// set, and the first such path with indices, such as
+// "spec.analysis.metrics[1].templateRef".
+func find(content any, path []string) (string, bool) {
+	if len(path) == 0 {
+		return "", true
+	}
+	switch v := content.(type) {
+	case map[string]any:
+		if path[0] == "*" {
+			return "", false
+		}
+		child, ok := v[path[0]]
+		if !ok {
+			return "", false
+		}
+		rest, found := find(child, path[1:])
+		if !found {
+			return "", false
+		}
+		if rest == "" || strings.HasPrefix(rest, "[") {
+			return path[0] + rest, true
+		}
+		return path[0] + "." + rest, true
+	case []any:
+		if path[0] != "*" {
+			return "", false
+		}
+		for i, item := range v {
+			if rest, found := find(item, path[1:]); found {
+				if rest == "" {
+					return fmt.Sprintf("[%d]", i), true
+				}
+				return fmt.Sprintf("[%d].%s", i, rest), true
+			}
+		}
+	}
+	return "", false
+}
+
+// providerSpelling reads Flagger's versioned provider names as sluice's,
+// and refuses a provider of Flagger's that sluice does not have, saying
+// what to use instead.
+func providerSpelling(content map[string]any, name string) error {
+	provider, _, _ := unstructured.NestedString(content, "spec", "provider")
+	base, _, _ := strings.Cut(provider, ":")
+	switch {
+	case provider == "" || v1alpha1.IsKnownProvider(provider):
+		return nil
+	case base == v1alpha1.ProviderGatewayAPI || base == v1alpha1.ProviderAppMesh:
+		return unstructured.SetNestedField(content, base, "spec", "provider")
+	}
+	if hint, ok := unsupportedProviders[base]; ok && hint != "" {
+		return &InvalidError{Object: name, Field: "spec.provider", Reason: fmt.Sprintf("%q is not supported by sluice: %s", provider, hint)}
+	}
+	return nil // validation names the known providers
+}
+
+// thresholds reads each metric's threshold (Flagger's older field) as
+// thresholdRange.min, as Flagger does, unless thresholdRange is set.
+func thresholds(content map[string]any) {
+	metrics, _, _ := unstructured.NestedSlice(content, "spec", "analysis", "metrics")
+	changed := false
+	for _, item := range metrics {
+		metric, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		threshold, has := metric["threshold"]
+		if !has {
+			continue
+		}
+		delete(metric, "threshold")
+		changed = true
+		if _, set := metric["thresholdRange"]; !set {
+			metric["thresholdRange"] = map[string]any{"min": threshold}
+		}
+	}
+	if changed {
+		_ = unstructured.SetNestedSlice(content, metrics, "spec", "analysis", "metrics")
+	}
+}
+
+// gatewayRefDefaults drops a gatewayRef's group and kind when they are
+// Gateway API's defaults, which is all sluice attaches to.
+func gatewayRefDefaults(content map[string]any) {
+	refs, _, _ := unstructured.NestedSlice(content, "spec", "service", "gatewayRefs")
+	changed := false
+	for _, item := range refs {
+		ref, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		if ref["group"] == "gateway.networking.k8s.io" {
+			delete(ref, "group")
+			changed = true
+		}
+		if ref["kind"] == "Gateway" {
+			delete(ref, "kind")
+			changed = true
+		}
+	}
+	if changed {
+		_ = unstructured.SetNestedSlice(content, refs, "spec", "service", "gatewayRefs")
+	}
+}
