@@ -64,18 +64,18 @@ var unsupported = []struct{ path, reason string }{
 // unsupportedProviders are providers Flagger has and sluice has not, with
 // what to use instead.
 var unsupportedProviders = map[string]string{
-	"contour":   "use provider gatewayapi (Contour implements Gateway API)",
-	"gloo":      "use provider gatewayapi (Gloo Gateway implements Gateway API)",
-	"nginx":     "use provider gatewayapi with a Gateway API controller",
-	"skipper":   "use provider gatewayapi with a Gateway API controller",
-	"traefik":   "use provider gatewayapi (Traefik implements Gateway API)",
-	"apisix":    "use provider gatewayapi (APISIX implements Gateway API)",
-	"kuma":      "use provider gatewayapi (Kuma implements Gateway API)",
-	"linkerd":   "use provider gatewayapi (Linkerd 2.14 and later route with Gateway API HTTPRoutes)",
-	"osm":       "Open Service Mesh is retired; use provider gatewayapi",
-	"smi":       "SMI is retired; use provider gatewayapi",
-	"knative":   "Knative services are not supported",
-	"keda":      "KEDA ScaledObjects are not supported",
+	"contour": "use provider gatewayapi (Contour implements Gateway API)",
+	"gloo":    "use provider gatewayapi (Gloo Gateway implements Gateway API)",
+	"nginx":   "use provider gatewayapi with a Gateway API controller",
+	"skipper": "use provider gatewayapi with a Gateway API controller",
+	"traefik": "use provider gatewayapi (Traefik implements Gateway API)",
+	"apisix":  "use provider gatewayapi (APISIX implements Gateway API)",
+	"kuma":    "use provider gatewayapi (Kuma implements Gateway API)",
+	"linkerd": "use provider gatewayapi (Linkerd 2.14 and later route with Gateway API HTTPRoutes)",
+	"osm":     "Open Service Mesh is retired; use provider gatewayapi",
+	"smi":     "SMI is retired; use provider gatewayapi",
+	"knative": "Knative services are not supported",
+	"keda":    "KEDA ScaledObjects are not supported",
 }
 
 // fromFlagger makes a rendered Canary readable as sluice's, in place —
