@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -141,5 +142,21 @@ func TestTheCompatibilityDocumentListsEveryRefusedField(t *testing.T) {
 		if !strings.Contains(string(doc), "`"+provider+"`") {
 			t.Errorf("docs/flagger-compatibility.md does not list provider %s", provider)
 		}
+	}
+}
+
+func TestACanaryWithoutProviderTakesTheDefaultProvider(t *testing.T) {
+	canary := strings.Replace(flaggerCanary, "  provider: gatewayapi:v1\n", "", 1)
+	canary = strings.Replace(canary, "    gatewayRefs:\n    - name: gateway\n      namespace: istio-ingress\n      group: gateway.networking.k8s.io\n      kind: Gateway\n", "", 1)
+	files := map[string]string{"canary.yaml": canary, "deployment.yaml": podinfo}
+	rendering, err := Render(writeRepo(t, files, nil), ".", Options{DefaultNamespace: "test", DefaultProvider: "istio"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rendering.Canaries[0].Spec.Provider; got != "istio" {
+		t.Errorf("provider %q, want the default istio", got)
+	}
+	if got, _, _ := unstructured.NestedString(rendering.CanaryObjects[0].Object, "spec", "provider"); got != "istio" {
+		t.Errorf("the Canary applied says provider %q, want istio", got)
 	}
 }

@@ -42,6 +42,12 @@ type Options struct {
 	// *InvalidError naming it and the bound, before kustomize parses it.
 	MaxFileBytes, MaxTotalBytes, MaxAliasNodes int64
 
+	// DefaultProvider is the provider of a Canary that names none, as
+	// Flagger's -mesh-provider: written into the Canary applied, so the
+	// cluster says what it runs. Empty means v1alpha1.DefaultProvider
+	// (gatewayapi). Flagger's versioned spellings are accepted.
+	DefaultProvider string
+
 	// SecretKey, when set, keys the hash of every Secret's data that goes
 	// into a revision and ConfigRef.DataHash (HMAC-SHA256), so that the
 	// hashes shown in a Canary's status cannot be used to guess a secret

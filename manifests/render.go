@@ -107,7 +107,7 @@ func renderWith(root, path string, opts Options, aggregate bool) (*Rendering, er
 		return nil, err
 	}
 	defaultNamespaces(objects, opts.namespace(), opts.ClusterScopedKinds)
-	plain, canaries, notices, err := split(objects)
+	plain, canaries, notices, err := split(objects, opts.DefaultProvider)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -27,12 +28,15 @@ type canary struct {
 // name; each is decoded strictly (unknown fields are errors), defaulted
 // and validated. The first Canary that fails gives an *InvalidError.
 // notices say what was read otherwise than written.
-func split(objects []object) (plain []object, canaries []canary, notices []Notice, err error) {
+func split(objects []object, defaultProvider string) (plain []object, canaries []canary, notices []Notice, err error) {
 	for _, obj := range objects {
 		gvk := obj.GroupVersionKind()
 		if gvk.Group != v1alpha1.GroupVersion.Group && gvk.Group != FlaggerGroup || gvk.Kind != "Canary" {
 			plain = append(plain, obj)
 			continue
+		}
+		if provider, _, _ := unstructured.NestedString(obj.Object, "spec", "provider"); provider == "" && defaultProvider != "" {
+			_ = unstructured.SetNestedField(obj.Object, defaultProvider, "spec", "provider")
 		}
 		notice, err := fromFlagger(obj)
 		if err != nil {

@@ -37,6 +37,7 @@ type syncFlags struct {
 	kubeAPITimeout                 time.Duration
 	maxFileBytes, maxRenderBytes   int64
 	maxAliasNodes                  int64
+	defaultProvider                string
 }
 
 func (f *syncFlags) register(fs *pflag.FlagSet) {
@@ -59,6 +60,7 @@ func (f *syncFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.prune, "prune", false, "delete objects sluice applied that left Git")
 	fs.Float32Var(&f.kubeAPIQPS, "kube-api-qps", 100, "client-side limit of API requests per second (each object costs about 2 per sync)")
 	fs.IntVar(&f.kubeAPIBurst, "kube-api-burst", 300, "burst of API requests above --kube-api-qps")
+	fs.StringVar(&f.defaultProvider, "default-provider", "", "provider of Canaries that name none, as Flagger's -mesh-provider (default gatewayapi)")
 	fs.Int64Var(&f.maxFileBytes, "max-file-size", manifests.DefaultMaxFileBytes, "bytes of the largest file a rendering may read; a larger one refuses the commit")
 	fs.Int64Var(&f.maxRenderBytes, "max-render-size", manifests.DefaultMaxTotalBytes, "bytes of all the files one rendering may read together")
 	fs.Int64Var(&f.maxAliasNodes, "max-yaml-alias-nodes", manifests.DefaultMaxAliasNodes, "nodes YAML aliases may add to one file once expanded (a 'billion laughs' adds 10^9)")
@@ -154,6 +156,7 @@ func (f *syncFlags) reconciler(source reconciler.Source, opts reconciler.Options
 	opts.Render = manifests.Options{
 		DefaultNamespace: f.defaultNamespace, AllowRemoteBases: f.allowRemoteBases, AllowExecPlugins: f.allowPlugins,
 		MaxFileBytes: f.maxFileBytes, MaxTotalBytes: f.maxRenderBytes, MaxAliasNodes: f.maxAliasNodes,
+		DefaultProvider: f.defaultProvider,
 	}
 	return reconciler.New(c, a, events, source, opts), c, nil
 }
