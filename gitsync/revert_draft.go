@@ -185,22 +185,13 @@ func (d *RevertDraft) files(choice []int) (map[string]fileVersion, error) {
 	return files, nil
 }
 
-// Changes returns the paths a choice changes on the head, sorted, or the
-// error Files would give.
-func (d *RevertDraft) Changes(choice []int) ([]string, error) {
-	files, err := d.files(choice)
-	if err != nil {
-		return nil, err
-	}
-	return slices.Sorted(maps.Keys(files)), nil
-}
-
 // Tree writes the tree that a choice leaves — the head with the chosen
 // hunks reverted — into a directory of the draft and returns it. The
 // directory is the same for every call: each call rewrites the changed
 // paths, so what a previous call returned must no longer be read. The
 // head's symbolic links are written as links; submodules are left out.
-// Errors are those of Changes, or of writing the files.
+// Errors are those of files (a conflict is a *ConflictError), or of
+// writing the files.
 func (d *RevertDraft) Tree(choice []int) (string, error) {
 	files, err := d.files(choice)
 	if err != nil {

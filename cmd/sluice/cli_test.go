@@ -81,9 +81,7 @@ spec:
 func newAppRepo(t *testing.T, ns string) string {
 	t.Helper()
 	repo := t.TempDir()
-	if out, err := exec.Command("git", "init", "-q", "-b", "main", repo).CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v\n%s", err, out)
-	}
+	gitInit(t, repo)
 	gitCommit(t, repo, "detail 1.0", appFiles(ns, "1.0"))
 	return repo
 }

@@ -42,9 +42,7 @@ func TestASluiceKilledMidRolloutAndMidPromotionFinishesAfterARestart(t *testing.
 		return f
 	}
 	repo := t.TempDir()
-	if out, err := exec.Command("git", "init", "-q", "-b", "main", repo).CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v\n%s", err, out)
-	}
+	gitInit(t, repo)
 	gitCommit(t, repo, "detail 1.0", files("1.0"))
 
 	c, err := client.New(playgroundtest.Playground().ControlPlane.Config, client.Options{Scheme: reconciler.Scheme()})
@@ -273,9 +271,7 @@ func TestTheSluiceProcessRefusesAnAliasBombAndAHugeManifestInLittleMemory(t *tes
 		name, content := tc.name, tc.content
 		t.Run(name, func(t *testing.T) {
 			repo := t.TempDir()
-			if out, err := exec.Command("git", "init", "-q", "-b", "main", repo).CombinedOutput(); err != nil {
-				t.Fatalf("git init: %v\n%s", err, out)
-			}
+			gitInit(t, repo)
 			files := appFiles(ns, "1.0")
 			files["kustomization.yaml"] = strings.Replace(files["kustomization.yaml"], "canary.yaml]", "canary.yaml, hostile.yaml]", 1)
 			files["hostile.yaml"] = content
