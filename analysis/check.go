@@ -18,14 +18,34 @@ import (
 // thresholdRange (see the Verdict constants). It never returns an error: a
 // check that cannot be made is a Result with VerdictError and Err set. It
 // does not retry: the next analysis step is the retry.
-func (c *Checker) Check(ctx context.Context, canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric) Result {
+//
+// A metric with a templateRef runs the query of that MetricTemplate,
+// which templates resolves, in the template's Source; a template that
+// cannot be resolved (or a nil templates) is a VerdictError with a
+// *TemplateError.
+func (c *Checker) Check(ctx context.Context, canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric, templates TemplateLookup) Result {
 	result := Result{Metric: metric.Name}
-	query, err := RenderQuery(canary, metric, c.mesh)
+	tmpl, err := resolveTemplate(ctx, canary, metric, templates)
+	if err != nil {
+		return result.failedWith(err)
+	}
+	var query string
+	if tmpl != nil {
+		query, err = RenderTemplateQuery(canary, metric, tmpl.Query)
+	} else {
+		query, err = RenderQuery(canary, metric, c.mesh)
+	}
 	if err != nil {
 		return result.failedWith(err)
 	}
 	result.Query = query
-	value, found, err := c.query(ctx, query)
+	prometheus := c.prometheus
+	if tmpl != nil && !tmpl.Source.isDefault() {
+		if prometheus, err = c.sources.client(tmpl.Source.withDefault(c.address)); err != nil {
+			return result.failedWith(&QueryError{Metric: metric.Name, Err: err})
+		}
+	}
+	value, found, err := c.query(ctx, prometheus, query)
 	if err != nil {
 		return result.failedWith(&QueryError{Metric: metric.Name, Err: err})
 	}
@@ -50,10 +70,10 @@ func (r Result) failedWith(err error) Result {
 
 // query runs an instant query and returns its single value, or found false
 // when the result is an empty vector.
-func (c *Checker) query(ctx context.Context, query string) (value float64, found bool, err error) {
+func (c *Checker) query(ctx context.Context, prometheus promv1.API, query string) (value float64, found bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	result, _, _, err := c.prometheus.Query(ctx, query, time.Time{}, promv1.WithTimeout(c.timeout))
+	result, _, _, err := prometheus.Query(ctx, query, time.Time{}, promv1.WithTimeout(c.timeout))
 	if err != nil {
 		return 0, false, err
 	}

@@ -165,7 +165,7 @@ func TestCheck(t *testing.T) {
 			canary := canaryIn(tt.namespace, v1alpha1.ProviderGatewayAPI)
 			var got Result
 			eventually(func() bool {
-				got = checker.Check(t.Context(), canary, tt.metric)
+				got = checker.Check(t.Context(), canary, tt.metric, nil)
 				return cmp.Equal(tt.want, got, resultOptions...)
 			})
 			if diff := cmp.Diff(tt.want, got, resultOptions...); diff != "" {
@@ -185,7 +185,7 @@ func TestCheckHaltMessageReadsAsTheSeed(t *testing.T) {
 	canary := canaryIn("seed", v1alpha1.ProviderGatewayAPI)
 	var got Result
 	eventually(func() bool {
-		got = checker.Check(t.Context(), canary, successRateMin99)
+		got = checker.Check(t.Context(), canary, successRateMin99, nil)
 		return got.Verdict == VerdictFail
 	})
 	if msg, want := HaltMessage("detail", "flagger", got), "Halt detail.flagger advancement success rate 23.03% < 99%"; msg != want {
@@ -231,7 +231,7 @@ func TestCheckAllReadsEveryMeshsMetrics(t *testing.T) {
 			var got []Result
 			var verdict Verdict
 			eventually(func() bool {
-				got, verdict = checker.CheckAll(t.Context(), canary)
+				got, verdict = checker.CheckAll(t.Context(), canary, nil)
 				return cmp.Equal(want, got, resultOptions...)
 			})
 			if diff := cmp.Diff(want, got, resultOptions...); diff != "" {
@@ -307,7 +307,7 @@ func TestCheckErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := checker.Check(t.Context(), canaryIn("errors", ""), tt.metric)
+			got := checker.Check(t.Context(), canaryIn("errors", ""), tt.metric, nil)
 			if got.Verdict != VerdictError || got.Value != 0 || !strings.HasPrefix(got.Message, tt.message) || !tt.cause(got.Err) {
 				t.Errorf("Check = %+v\nwant an error whose message starts with %q", got, tt.message)
 			}
@@ -323,7 +323,7 @@ func TestCheckAllWithUnreachablePrometheusHolds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	results, verdict := checker.CheckAll(t.Context(), canaryIn("flagger", "", successRateMin99, durationMax500))
+	results, verdict := checker.CheckAll(t.Context(), canaryIn("flagger", "", successRateMin99, durationMax500), nil)
 	if verdict != VerdictError || len(results) != 2 || results[0].Verdict != VerdictError || results[1].Verdict != VerdictError {
 		t.Errorf("CheckAll = %+v, %s; want two errors and the verdict error", results, verdict)
 	}
@@ -357,7 +357,7 @@ func TestCheckStopsAtTheQueryTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	got := checker.Check(context.Background(), canaryIn("flagger", ""), successRateMin99)
+	got := checker.Check(context.Background(), canaryIn("flagger", ""), successRateMin99, nil)
 	if took := time.Since(start); got.Verdict != VerdictError || !errors.Is(got.Err, context.DeadlineExceeded) || took > 5*time.Second {
 		t.Errorf("Check = %+v after %s, want an error from the 200ms deadline", got, took)
 	}
@@ -401,11 +401,11 @@ func BenchmarkCheck(b *testing.B) {
 	checker := playgroundChecker(b, "")
 	addTraffic(b, &traffic{mesh: MeshGeneric, namespace: "bench", workload: "detail", perSecond: map[int]float64{200: 100}})
 	canary := canaryIn("bench", v1alpha1.ProviderGatewayAPI)
-	if !eventually(func() bool { return checker.Check(b.Context(), canary, successRateMin99).Verdict == VerdictPass }) {
+	if !eventually(func() bool { return checker.Check(b.Context(), canary, successRateMin99, nil).Verdict == VerdictPass }) {
 		b.Fatal("no data")
 	}
 	for b.Loop() {
-		if r := checker.Check(b.Context(), canary, successRateMin99); r.Verdict != VerdictPass {
+		if r := checker.Check(b.Context(), canary, successRateMin99, nil); r.Verdict != VerdictPass {
 			b.Fatalf("Check = %+v", r)
 		}
 	}

@@ -32,12 +32,17 @@ type CheckerOptions struct {
 	RoundTripper http.RoundTripper
 }
 
-// Checker checks the metrics of Canaries against one Prometheus. It is safe
-// for concurrent use.
+// Checker checks the metrics of Canaries against one Prometheus, and the
+// metrics of MetricTemplates against the Prometheus each names (the same
+// one when it names none). It is safe for concurrent use.
 type Checker struct {
 	prometheus promv1.API
 	mesh       Mesh
 	timeout    time.Duration
+	address    string
+	// sources are the clients of the MetricTemplates' own addresses and
+	// credentials.
+	sources *sourceClients
 }
 
 // NewChecker returns a Checker for the Prometheus at opts.Address. It does
@@ -59,7 +64,7 @@ func NewChecker(opts CheckerOptions) (*Checker, error) {
 	if timeout == 0 {
 		timeout = DefaultQueryTimeout
 	}
-	return &Checker{prometheus: promv1.NewAPI(client), mesh: opts.Mesh, timeout: timeout}, nil
+	return &Checker{prometheus: promv1.NewAPI(client), mesh: opts.Mesh, timeout: timeout, address: opts.Address, sources: &sourceClients{}}, nil
 }
 
 // Result is the outcome of checking one metric.

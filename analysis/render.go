@@ -15,8 +15,11 @@ import (
 // else the mesh's template of the built-in metric. The template variables
 // are:
 //
+//	{{ name }}            the Canary's name
 //	{{ namespace }}       the Canary's namespace
 //	{{ target }}          the targetRef name: the canary Deployment, e.g. detail
+//	{{ service }}         the apex Service's name (the target's)
+//	{{ ingress }}, {{ route }}  the target's name, as Flagger has them
 //	{{ interval }}        the metric's interval, 1m when empty
 //	{{ variables.NAME }}  the metric's templateVariables[NAME]
 //
@@ -38,6 +41,17 @@ func RenderQuery(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric, mesh Mes
 	if err != nil {
 		return "", fmt.Errorf("metric %s: %w", metric.Name, err)
 	}
+	return render(canary, metric, text)
+}
+
+// RenderTemplateQuery returns the PromQL of a metric whose query is the
+// text of its MetricTemplate, rendered as RenderQuery renders a query.
+func RenderTemplateQuery(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric, text string) (string, error) {
+	return render(canary, metric, text)
+}
+
+// render renders the query template text of a metric for a Canary.
+func render(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric, text string) (string, error) {
 	tree, err := parseQuery(metric.Name, text)
 	if err != nil {
 		return "", fmt.Errorf("metric %s: parse query template: %w", metric.Name, err)
@@ -81,6 +95,9 @@ func queryTemplate(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric, mesh M
 	if metric.Query != "" {
 		return metric.Query, nil
 	}
+	if metric.TemplateRef != nil {
+		return "", fmt.Errorf("its query is in MetricTemplate %s (see RenderTemplateQuery)", metric.TemplateRef.Name)
+	}
 	if !v1alpha1.IsBuiltinMetric(metric.Name) {
 		return "", fmt.Errorf("not a built-in metric (%s) and no query", strings.Join(v1alpha1.BuiltinMetrics(), ", "))
 	}
@@ -108,11 +125,18 @@ func parseQuery(name, text string) (*parse.Tree, error) {
 
 // The names of the template variables.
 const (
+	varName      = "name"
 	varNamespace = "namespace"
 	varTarget    = "target"
+	varService   = "service"
+	varIngress   = "ingress"
+	varRoute     = "route"
 	varInterval  = "interval"
 	varVariables = "variables"
 )
+
+// plainVariables are the variables that are a single value.
+var plainVariables = []string{varName, varNamespace, varTarget, varService, varIngress, varRoute, varInterval}
 
 // templateFuncs returns the template variables of a metric of a Canary, as
 // the template functions that make {{ namespace }} work without a dot.
@@ -125,9 +149,14 @@ func templateFuncs(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric) templa
 	for name, value := range metric.TemplateVariables {
 		variables[name] = escapePromQL(value)
 	}
+	target := func() string { return escapePromQL(canary.Spec.TargetRef.Name) }
 	return template.FuncMap{
+		varName:      func() string { return escapePromQL(canary.Name) },
 		varNamespace: func() string { return escapePromQL(canary.Namespace) },
-		varTarget:    func() string { return escapePromQL(canary.Spec.TargetRef.Name) },
+		varTarget:    target,
+		varService:   target,
+		varIngress:   target,
+		varRoute:     target,
 		varInterval:  func() string { return escapePromQL(interval) },
 		varVariables: func() map[string]string { return variables },
 	}

@@ -158,7 +158,7 @@ func TestRenderQueryUnknownVariable(t *testing.T) {
 		query    string
 		variable string
 	}{
-		{name: "a function Flagger has and sluice has not", query: `up{service="{{ service }}"}`, variable: "service"},
+		{name: "a function of neither Flagger nor sluice", query: `up{pod="{{ pod }}"}`, variable: "pod"},
 		{name: "a template variable that is not defined", query: `up{region="{{ variables.regoin }}"}`, variable: "variables.regoin"},
 		{name: "a nested template variable", query: `{{ variables.region.name }}`, variable: "variables.region.name"},
 		{name: "a field of the data, with a dot", query: `up{namespace="{{ .Namespace }}"}`, variable: ".Namespace"},
@@ -174,7 +174,7 @@ func TestRenderQueryUnknownVariable(t *testing.T) {
 				t.Fatalf("error = %v, want an *UnknownVariableError", err)
 			}
 			want := &UnknownVariableError{Metric: "custom", Variable: tt.variable,
-				Known: []string{"{{ namespace }}", "{{ target }}", "{{ interval }}", "{{ variables.region }}"}}
+				Known: []string{"{{ name }}", "{{ namespace }}", "{{ target }}", "{{ service }}", "{{ ingress }}", "{{ route }}", "{{ interval }}", "{{ variables.region }}"}}
 			if diff := cmp.Diff(want, unknown); diff != "" {
 				t.Errorf("error (-want +got):\n%s", diff)
 			}
@@ -184,7 +184,7 @@ func TestRenderQueryUnknownVariable(t *testing.T) {
 
 func TestUnknownVariableErrorNamesTheMetricAndTheVariable(t *testing.T) {
 	_, err := RenderQuery(seedCanary(""), v1alpha1.CanaryMetric{Name: "error-budget", Query: "{{ variables.x }}"}, "")
-	want := "metric error-budget: query uses unknown variable {{ variables.x }}: known variables are {{ namespace }}, {{ target }}, {{ interval }}"
+	want := "metric error-budget: query uses unknown variable {{ variables.x }}: known variables are {{ name }}, {{ namespace }}, {{ target }}, {{ service }}, {{ ingress }}, {{ route }}, {{ interval }}"
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %s", err, want)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // UnknownVariableError is returned when a query template uses a variable
-// that does not exist: a name other than namespace, target, interval and the
+// that does not exist: a name other than those of RenderQuery and the
 // text/template built-in functions, a {{ variables.NAME }} whose NAME is not
 // in the metric's templateVariables, or a field of the data such as
 // {{ .Namespace }}.
@@ -90,7 +90,7 @@ func checkVariables(node parse.Node, metric v1alpha1.CanaryMetric) error {
 		return checkVariables(n.Node, metric)
 	case *parse.IdentifierNode:
 		switch {
-		case n.Ident == varNamespace, n.Ident == varTarget, n.Ident == varInterval, n.Ident == varVariables:
+		case slices.Contains(plainVariables, n.Ident), n.Ident == varVariables:
 		case slices.Contains(builtinFuncs, n.Ident):
 		default:
 			return unknown(n.Ident)
@@ -113,7 +113,10 @@ func checkBranch(n *parse.BranchNode, metric v1alpha1.CanaryMetric) error {
 
 // knownVariables lists the variables a metric's query may use, as written.
 func knownVariables(metric v1alpha1.CanaryMetric) []string {
-	known := []string{"{{ namespace }}", "{{ target }}", "{{ interval }}"}
+	known := make([]string, 0, len(plainVariables)+len(metric.TemplateVariables))
+	for _, name := range plainVariables {
+		known = append(known, "{{ "+name+" }}")
+	}
 	for _, name := range slices.Sorted(maps.Keys(metric.TemplateVariables)) {
 		known = append(known, "{{ variables."+name+" }}")
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
@@ -24,12 +25,13 @@ type Conversion struct {
 	Refused []string
 }
 
-// flaggerAPIVersion matches the apiVersion line of a Flagger Canary.
+// flaggerAPIVersion matches the apiVersion line of a Flagger object.
 var flaggerAPIVersion = regexp.MustCompile(`(?m)^apiVersion:[ \t]*["']?flagger\.app/v1beta1["']?[ \t]*$`)
 
 // ConvertFlagger rewrites, in the YAML documents of one file, the
-// apiVersion of every Canary of Flagger's group to sluice's, and lists the
-// fields of its Canaries that sluice refuses. Documents that are not
+// apiVersion of every Canary and MetricTemplate of Flagger's group to
+// sluice's, and lists the fields of its Canaries and MetricTemplates that
+// sluice refuses. Documents that are not
 // Canaries, or do not parse, are left as they are. It reads and writes
 // nothing: the caller gives the content and writes the result.
 func ConvertFlagger(content []byte) Conversion {
@@ -37,17 +39,18 @@ func ConvertFlagger(content []byte) Conversion {
 	docs := splitDocuments(content)
 	for i, doc := range docs {
 		nodes, err := kio.FromBytes(doc)
-		if err != nil || len(nodes) != 1 || nodes[0].GetKind() != "Canary" {
+		if err != nil || len(nodes) != 1 || nodes[0].GetKind() != "Canary" && nodes[0].GetKind() != "MetricTemplate" {
 			continue
 		}
 		node := nodes[0]
+		kind := strings.ToLower(node.GetKind())
 		name := node.GetName()
 		if ns := node.GetNamespace(); ns != "" {
 			name = ns + "/" + name
 		}
 		if node.GetApiVersion() == FlaggerGroup+"/v1beta1" {
 			docs[i] = flaggerAPIVersion.ReplaceAll(doc, []byte("apiVersion: "+v1alpha1.GroupVersion.String()))
-			out.Changes = append(out.Changes, fmt.Sprintf("canary %s: apiVersion %s/v1beta1 → %s", name, FlaggerGroup, v1alpha1.GroupVersion))
+			out.Changes = append(out.Changes, fmt.Sprintf("%s %s: apiVersion %s/v1beta1 → %s", kind, name, FlaggerGroup, v1alpha1.GroupVersion))
 		}
 		if node.GetApiVersion() != FlaggerGroup+"/v1beta1" && node.GetApiVersion() != v1alpha1.GroupVersion.String() {
 			continue
@@ -55,6 +58,15 @@ func ConvertFlagger(content []byte) Conversion {
 		var content map[string]any
 		if m, err := node.Map(); err == nil {
 			content = m
+		}
+		if kind == "metrictemplate" {
+			var tmpl v1alpha1.MetricTemplate
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(content, &tmpl); err == nil {
+				if err := tmpl.Validate(); err != nil {
+					out.Refused = append(out.Refused, err.Error())
+				}
+			}
+			continue
 		}
 		for _, u := range unsupported {
 			if path, found := find(content, strings.Split(u.path, ".")); found {

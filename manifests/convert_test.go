@@ -7,19 +7,26 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestConvertFlaggerRewritesOnlyTheApiVersionOfCanaries(t *testing.T) {
+func TestConvertFlaggerRewritesOnlyTheApiVersionOfCanariesAndMetricTemplates(t *testing.T) {
 	content := "# the podinfo canary\n" + strings.Replace(flaggerCanary, "  revertOnDeletion: true\n",
 		"  revertOnDeletion: true # keep\n  autoscalerRef: {apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, name: podinfo}\n", 1) +
-		"---\napiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata: {name: latency}\n---\n" + podinfo
+		"---\napiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata: {name: latency}\nspec:\n  provider: {type: datadog}\n  query: avg:latency\n---\n" + podinfo
 	got := ConvertFlagger([]byte(content))
-	want := strings.Replace(content, "apiVersion: flagger.app/v1beta1\nkind: Canary", "apiVersion: sluice.dev/v1alpha1\nkind: Canary", 1)
+	want := strings.ReplaceAll(content, "apiVersion: flagger.app/v1beta1\n", "apiVersion: sluice.dev/v1alpha1\n")
 	if diff := cmp.Diff(want, string(got.Content)); diff != "" {
 		t.Errorf("converted content (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"canary podinfo: apiVersion flagger.app/v1beta1 → sluice.dev/v1alpha1"}, got.Changes); diff != "" {
+	wantChanges := []string{
+		"canary podinfo: apiVersion flagger.app/v1beta1 → sluice.dev/v1alpha1",
+		"metrictemplate latency: apiVersion flagger.app/v1beta1 → sluice.dev/v1alpha1",
+	}
+	if diff := cmp.Diff(wantChanges, got.Changes); diff != "" {
 		t.Errorf("changes (-want +got):\n%s", diff)
 	}
-	wantRefused := []string{"canary podinfo: spec.autoscalerRef: not supported by sluice: a HorizontalPodAutoscaler for the primary is not built yet: the primary would keep the replicas of the target"}
+	wantRefused := []string{
+		"canary podinfo: spec.autoscalerRef: not supported by sluice: a HorizontalPodAutoscaler for the primary is not built yet: the primary would keep the replicas of the target",
+		`metrictemplate latency: spec.provider.type: Invalid value: "datadog": not supported by sluice: query Datadog through a Prometheus-compatible endpoint, or keep this metric in Flagger; supported: prometheus, and what answers its API (Thanos, Mimir, Cortex, VictoriaMetrics)`,
+	}
 	if diff := cmp.Diff(wantRefused, got.Refused); diff != "" {
 		t.Errorf("refused (-want +got):\n%s", diff)
 	}

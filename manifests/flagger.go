@@ -56,7 +56,6 @@ var unsupported = []struct{ path, reason string }{
 	{"spec.analysis.canaryReadyThreshold", "ready thresholds are not built yet: every replica must be ready"},
 	{"spec.analysis.alerts", "alert providers (Slack, Teams, …) are not built yet: use webhooks of type event"},
 	{"spec.analysis.sessionAffinity", "session affinity is not built yet"},
-	{"spec.analysis.metrics.*.templateRef", "MetricTemplates are not built yet: write the metric's query in the Canary"},
 	{"spec.analysis.webhooks.*.retries", "sluice retries a webhook only while it cannot be reached"},
 	{"spec.analysis.webhooks.*.disableTLS", "not supported: give the webhook's URL with http://"},
 }
@@ -84,7 +83,8 @@ var unsupportedProviders = map[string]string{
 //   - apiVersion flagger.app/v1beta1 becomes sluice.dev/v1alpha1 (the
 //     returned notice says so, and how to write it so in Git);
 //   - Flagger's spellings are read as sluice's: spec.canaryAnalysis as
-//     spec.analysis, metrics[].threshold as thresholdRange.min, provider
+//     spec.analysis, metrics[].threshold as thresholdRange.min for
+//     request-success-rate and .max for the others (as Flagger), provider
 //     gatewayapi:v1 (or :v1beta1) as gatewayapi, appmesh:v1beta2 as
 //     appmesh, a gatewayRef's group gateway.networking.k8s.io and kind
 //     Gateway (the defaults) are dropped;
@@ -186,7 +186,10 @@ func providerSpelling(content map[string]any, name string) error {
 }
 
 // thresholds reads each metric's threshold (Flagger's older field) as
-// thresholdRange.min, as Flagger does, unless thresholdRange is set.
+// Flagger judges it, unless thresholdRange is set: the lowest value that
+// passes for request-success-rate (thresholdRange.min), the highest for
+// every other metric — request-duration in milliseconds, a query or a
+// templateRef (thresholdRange.max).
 func thresholds(content map[string]any) {
 	metrics, _, _ := unstructured.NestedSlice(content, "spec", "analysis", "metrics")
 	changed := false
@@ -202,7 +205,11 @@ func thresholds(content map[string]any) {
 		delete(metric, "threshold")
 		changed = true
 		if _, set := metric["thresholdRange"]; !set {
-			metric["thresholdRange"] = map[string]any{"min": threshold}
+			bound := "max"
+			if metric["name"] == "request-success-rate" {
+				bound = "min"
+			}
+			metric["thresholdRange"] = map[string]any{bound: threshold}
 		}
 	}
 	if changed {

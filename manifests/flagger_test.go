@@ -2,6 +2,7 @@ package manifests
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -88,8 +89,8 @@ func TestAFlaggerFieldSluiceDoesNotImplementIsRefusedByName(t *testing.T) {
 		name, from, to string
 		field, reason  string
 	}{
-		{"a MetricTemplate", "      threshold: 99\n", "      templateRef: {name: latency, namespace: flagger}\n",
-			"spec.analysis.metrics[0].templateRef", "not supported by sluice: MetricTemplates are not built yet: write the metric's query in the Canary"},
+		{"a metric with both a query and a templateRef", "      threshold: 99\n", "      threshold: 99\n      query: vector(1)\n      templateRef: {name: latency, namespace: flagger}\n",
+			"spec.analysis.metrics[0].templateRef", "Forbidden: a metric has a query or a templateRef, not both"},
 		{"an autoscaler", "  revertOnDeletion: true\n", "  autoscalerRef: {apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, name: podinfo}\n",
 			"spec.autoscalerRef", "not supported by sluice: a HorizontalPodAutoscaler for the primary is not built yet: the primary would keep the replicas of the target"},
 		{"Istio's trafficPolicy", "    hosts: [www.example.com]\n", "    hosts: [www.example.com]\n    trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}\n",
@@ -158,5 +159,101 @@ func TestACanaryWithoutProviderTakesTheDefaultProvider(t *testing.T) {
 	}
 	if got, _, _ := unstructured.NestedString(rendering.CanaryObjects[0].Object, "spec", "provider"); got != "istio" {
 		t.Errorf("the Canary applied says provider %q, want istio", got)
+	}
+}
+
+// flaggerTemplate is a MetricTemplate as Flagger's documentation writes
+// one, for a Prometheus behind basic authentication.
+const flaggerTemplate = `apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata:
+  name: not-found-percentage
+spec:
+  provider:
+    type: prometheus
+    address: https://prometheus.monitoring:9090
+    secretRef: {name: prom-basic-auth}
+    insecureSkipVerify: true
+  query: |
+    100 - sum(rate(http_requests_total{namespace="{{ namespace }}", service="{{ service }}", status!="404"}[{{ interval }}]))
+    / sum(rate(http_requests_total{namespace="{{ namespace }}", service="{{ service }}"}[{{ interval }}])) * 100
+`
+
+// Flagger's threshold is a minimum only for request-success-rate: for the
+// duration and every custom metric it is a maximum. A first version read
+// every threshold as a minimum, so a 404 percentage "threshold: 5" would
+// have failed every analysis whose 404s stayed under 5%.
+func TestAFlaggerThresholdIsTheBoundFlaggerJudgesBy(t *testing.T) {
+	canary := strings.Replace(flaggerCanary, "      interval: 1m\n    webhooks:", `      interval: 1m
+    - name: request-duration
+      threshold: 500
+    - name: not-found-percentage
+      templateRef: {name: not-found-percentage}
+      threshold: 5
+    webhooks:`, 1)
+	rendering, err := Render(writeRepo(t, map[string]string{"canary.yaml": canary, "deployment.yaml": podinfo, "template.yaml": flaggerTemplate}, nil), ".", Options{DefaultNamespace: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, m := range rendering.Canaries[0].Spec.Analysis.Metrics {
+		switch r := m.ThresholdRange; {
+		case r.Min != nil && r.Max == nil:
+			got[m.Name] = fmt.Sprintf("min %v", *r.Min)
+		case r.Max != nil && r.Min == nil:
+			got[m.Name] = fmt.Sprintf("max %v", *r.Max)
+		}
+	}
+	want := map[string]string{"request-success-rate": "min 99", "request-duration": "max 500", "not-found-percentage": "max 5"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("thresholds (-want +got):\n%s", diff)
+	}
+}
+
+func TestAFlaggerMetricTemplateIsReadAsSluicesOwn(t *testing.T) {
+	rendering, err := Render(writeRepo(t, map[string]string{"template.yaml": flaggerTemplate}, nil), ".", Options{DefaultNamespace: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rendering.Objects) != 1 || rendering.Objects[0].GetAPIVersion() != "sluice.dev/v1alpha1" {
+		t.Fatalf("objects %v, want the MetricTemplate as sluice.dev/v1alpha1", rendering.Objects)
+	}
+	want := []Notice{{Message: "metrictemplate test/not-found-percentage is written as flagger.app/v1beta1: sluice reads it as sluice.dev/v1alpha1; `sluice convert` writes it so in Git"}}
+	if diff := cmp.Diff(want, rendering.Notices); diff != "" {
+		t.Errorf("notices (-want +got):\n%s", diff)
+	}
+}
+
+func TestAMetricTemplateSluiceCannotRunIsRefusedByName(t *testing.T) {
+	cases := []struct {
+		name, from, to string
+		field, reason  string
+	}{
+		{"a Datadog template", "    type: prometheus\n", "    type: datadog\n",
+			"spec.provider.type", `Invalid value: "datadog": not supported by sluice: query Datadog through a Prometheus-compatible endpoint, or keep this metric in Flagger; supported: prometheus, and what answers its API (Thanos, Mimir, Cortex, VictoriaMetrics)`},
+		{"an address with a password in it", "https://prometheus.monitoring:9090", "https://admin:s3cret@prometheus.monitoring:9090",
+			"spec.provider.address", `Invalid value: "https://REDACTED@prometheus.monitoring:9090": must not hold credentials: put them in the Secret of secretRef`},
+		{"an Authorization header", "    insecureSkipVerify: true\n", "    insecureSkipVerify: true\n    headers: {Authorization: [Bearer x]}\n",
+			"spec.provider.headers[Authorization]", "Forbidden: credentials belong in the Secret of secretRef (key token, or username and password)"},
+		{"no query", "  query: |\n", "  other: |\n", "", ""},
+	}
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl := strings.Replace(flaggerTemplate, tt.from, tt.to, 1)
+			if tmpl == flaggerTemplate {
+				t.Fatalf("%q is not in the template", tt.from)
+			}
+			_, err := Render(writeRepo(t, map[string]string{"template.yaml": tmpl}, nil), ".", Options{DefaultNamespace: "test"})
+			var invalid *InvalidError
+			if !errors.As(err, &invalid) || invalid.Object != "metrictemplate test/not-found-percentage" {
+				t.Fatalf("Render = %v, want an *InvalidError about metrictemplate test/not-found-percentage", err)
+			}
+			if tt.field != "" && (invalid.Field != tt.field || invalid.Reason != tt.reason) {
+				t.Errorf("Render = %v, want %s: %s", err, tt.field, tt.reason)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("the error shows the password: %v", err)
+			}
+		})
 	}
 }

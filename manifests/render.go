@@ -30,7 +30,7 @@ type Rendering struct {
 }
 
 // Notice is something a rendering read otherwise than written, about one
-// Canary.
+// Canary, or (Canary zero) about another object, such as a MetricTemplate.
 type Notice struct {
 	Canary  types.NamespacedName
 	Message string

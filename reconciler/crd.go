@@ -12,15 +12,27 @@ import (
 	"github.com/sluicehq/sluice/api/v1alpha1"
 )
 
-// EnsureCRD installs the Canary CRD when the cluster lacks it and waits
-// until it is established. An existing CRD is left as it is.
+// EnsureCRD installs the CRDs of sluice (Canary, MetricTemplate) that the
+// cluster lacks and waits until each is established. An existing CRD is
+// left as it is.
 func EnsureCRD(ctx context.Context, c client.Client) error {
-	crd, err := v1alpha1.CRD()
+	crds, err := v1alpha1.CRDs()
 	if err != nil {
 		return err
 	}
+	for _, crd := range crds {
+		if err := ensureCRD(ctx, c, crd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureCRD installs one CRD when missing and waits until it is
+// established.
+func ensureCRD(ctx context.Context, c client.Client, crd *apiextensionsv1.CustomResourceDefinition) error {
 	var live apiextensionsv1.CustomResourceDefinition
-	err = c.Get(ctx, client.ObjectKeyFromObject(crd), &live)
+	err := c.Get(ctx, client.ObjectKeyFromObject(crd), &live)
 	switch {
 	case apierrors.IsNotFound(err):
 		if err := c.Create(ctx, crd); err != nil && !apierrors.IsAlreadyExists(err) {

@@ -45,7 +45,7 @@ func (r *Reconciler) checkMetrics(ctx context.Context, live, canary *v1alpha1.Ca
 		}
 		return verdicts
 	}
-	results, _ := r.checker.CheckAll(ctx, canary)
+	results, _ := r.checker.CheckAll(ctx, canary, r.metricTemplate)
 	r.metrics.observeChecks(client.ObjectKeyFromObject(canary), results)
 	verdicts := make([]planner.MetricVerdict, len(results))
 	for i, res := range results {

@@ -167,6 +167,11 @@ func (r *Reconciler) tellNotices(ctx context.Context, rendering *manifests.Rende
 		if r.noticed[notice.Message] {
 			continue
 		}
+		if notice.Canary.Name == "" {
+			r.noticed[notice.Message] = true
+			r.opts.Log.Warn(notice.Message)
+			continue
+		}
 		var live v1alpha1.Canary
 		if err := r.client.Get(ctx, notice.Canary, &live); err != nil {
 			continue // told at a later sync, once the Canary exists

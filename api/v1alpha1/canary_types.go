@@ -202,7 +202,8 @@ type StringMatch struct {
 // CanaryMetric is one metric check.
 type CanaryMetric struct {
 	// Name is a built-in metric (request-success-rate, request-duration) or
-	// the name of a custom check with Query. Names are unique in a Canary.
+	// the name of a custom check with Query or TemplateRef. Names are
+	// unique in a Canary.
 	Name string `json:"name"`
 	// Query is custom PromQL, with the template variables {{ namespace }},
 	// {{ target }}, {{ interval }} and {{ variables.NAME }}. A metric with a
@@ -218,6 +219,10 @@ type CanaryMetric struct {
 	// bound is required.
 	// +optional
 	ThresholdRange *ThresholdRange `json:"thresholdRange,omitempty"`
+	// TemplateRef names a MetricTemplate whose query and metrics server
+	// this metric uses; a metric has a query or a templateRef, not both.
+	// +optional
+	TemplateRef *MetricTemplateRef `json:"templateRef,omitempty"`
 	// TemplateVariables are the values of {{ variables.NAME }}.
 	// +optional
 	TemplateVariables map[string]string `json:"templateVariables,omitempty"`

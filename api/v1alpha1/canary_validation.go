@@ -17,7 +17,10 @@ import (
 //
 // +kubebuilder:object:generate=false
 type ValidationError struct {
-	// Namespace and Name are the Canary's.
+	// Kind names the kind of object in the message: "metrictemplate";
+	// empty means "canary".
+	Kind string
+	// Namespace and Name are the object's.
 	Namespace, Name string
 	// Errors holds one entry per invalid field; it is never empty.
 	Errors field.ErrorList
@@ -38,7 +41,11 @@ func (e *ValidationError) Error() string {
 	if e.Namespace != "" {
 		name = e.Namespace + "/" + name
 	}
-	return "canary " + name + ": " + strings.Join(messages, "; ")
+	kind := e.Kind
+	if kind == "" {
+		kind = "canary"
+	}
+	return kind + " " + name + ": " + strings.Join(messages, "; ")
 }
 
 // Unwrap returns the field errors, so that errors.As finds a *field.Error.
@@ -305,13 +312,19 @@ func (m *HTTPMatch) validate(path *field.Path, provider string) field.ErrorList 
 }
 
 // validate checks a metric (its name is checked by the caller): a query
-// unless the metric is built in, an interval PromQL reads too, and a
-// threshold range with a bound, min <= max.
+// or a templateRef (one of them) unless the metric is built in, an
+// interval PromQL reads too, and a threshold range with a bound,
+// min <= max.
 func (m *CanaryMetric) validate(path *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	if m.Query == "" && m.Name != "" && !IsBuiltinMetric(m.Name) {
+	switch {
+	case m.Query != "" && m.TemplateRef != nil:
+		errs = append(errs, field.Forbidden(path.Child("templateRef"), "a metric has a query or a templateRef, not both"))
+	case m.TemplateRef != nil:
+		errs = append(errs, m.TemplateRef.validate(path.Child("templateRef"))...)
+	case m.Query == "" && m.Name != "" && !IsBuiltinMetric(m.Name):
 		errs = append(errs, field.Required(path.Child("query"),
-			fmt.Sprintf("metric %q is not built in (%s) and needs a query", m.Name, strings.Join(builtinMetrics, ", "))))
+			fmt.Sprintf("metric %q is not built in (%s) and needs a query or a templateRef", m.Name, strings.Join(builtinMetrics, ", "))))
 	}
 	errs = append(errs, validatePromQLDuration(path.Child("interval"), m.Interval)...)
 	rangePath := path.Child("thresholdRange")

@@ -360,7 +360,27 @@ func TestValidate(t *testing.T) {
 		}, {
 			name:   "a metric that is not built in needs a query",
 			change: func(c *Canary) { c.Spec.Analysis.Metrics[2].Query = "" },
-			want:   []string{`spec.analysis.metrics[2].query: Required value: metric "error-budget" is not built in (request-success-rate, request-duration) and needs a query`},
+			want:   []string{`spec.analysis.metrics[2].query: Required value: metric "error-budget" is not built in (request-success-rate, request-duration) and needs a query or a templateRef`},
+		}, {
+			name: "a metric may take its query from a MetricTemplate",
+			change: func(c *Canary) {
+				c.Spec.Analysis.Metrics[2].Query = ""
+				c.Spec.Analysis.Metrics[2].TemplateRef = &MetricTemplateRef{Name: "error-budget", Namespace: "monitoring"}
+			},
+		}, {
+			name:   "a metric has a query or a templateRef, not both",
+			change: func(c *Canary) { c.Spec.Analysis.Metrics[2].TemplateRef = &MetricTemplateRef{Name: "error-budget"} },
+			want:   []string{"spec.analysis.metrics[2].templateRef: Forbidden: a metric has a query or a templateRef, not both"},
+		}, {
+			name: "a templateRef names a MetricTemplate and a namespace",
+			change: func(c *Canary) {
+				c.Spec.Analysis.Metrics[2].Query = ""
+				c.Spec.Analysis.Metrics[2].TemplateRef = &MetricTemplateRef{Name: "Error_Budget", Namespace: "mon.itoring"}
+			},
+			want: []string{
+				`spec.analysis.metrics[2].templateRef.name: Invalid value: "Error_Budget": ` + notASubdomain,
+				`spec.analysis.metrics[2].templateRef.namespace: Invalid value: "mon.itoring": must not contain dots`,
+			},
 		}, {
 			name:   "a built-in metric may have its own query",
 			change: func(c *Canary) { c.Spec.Analysis.Metrics[0].Query = "sum(rate(ok[1m])) / sum(rate(all[1m])) * 100" },

@@ -11,6 +11,17 @@ import (
 //go:embed sluice.dev_canaries.yaml
 var crdYAML []byte
 
+// metricTemplateCRDYAML is the CustomResourceDefinition of MetricTemplate,
+// likewise generated (sluice.dev_metrictemplates.yaml).
+//
+//go:embed sluice.dev_metrictemplates.yaml
+var metricTemplateCRDYAML []byte
+
 // CRDYAML returns the CustomResourceDefinition of Canary as YAML, as
 // controller-gen wrote it; CRD returns it decoded. The slice is the caller's.
 func CRDYAML() []byte { return bytes.Clone(crdYAML) }
+
+// AllCRDYAML returns every CustomResourceDefinition of this package as one
+// YAML stream, Canary first, as deploy/crd.yaml holds them; CRDs returns
+// them decoded. The slice is the caller's.
+func AllCRDYAML() []byte { return bytes.Join([][]byte{crdYAML, metricTemplateCRDYAML}, nil) }

@@ -8,24 +8,46 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// decodedCRD decodes crdYAML once; the result is shared, so it is never
-// handed out.
-var decodedCRD = sync.OnceValues(func() (*apiextensionsv1.CustomResourceDefinition, error) {
-	var crd apiextensionsv1.CustomResourceDefinition
-	if err := yaml.UnmarshalStrict(crdYAML, &crd); err != nil {
-		return nil, fmt.Errorf("canary CRD: decode sluice.dev_canaries.yaml: %w", err)
-	}
-	return &crd, nil
-})
+// decodeCRD returns a function that decodes one embedded CRD once; the
+// result is shared, so it is never handed out.
+func decodeCRD(file string, data []byte) func() (*apiextensionsv1.CustomResourceDefinition, error) {
+	return sync.OnceValues(func() (*apiextensionsv1.CustomResourceDefinition, error) {
+		var crd apiextensionsv1.CustomResourceDefinition
+		if err := yaml.UnmarshalStrict(data, &crd); err != nil {
+			return nil, fmt.Errorf("CRD: decode %s: %w", file, err)
+		}
+		return &crd, nil
+	})
+}
 
-// CRD returns the CustomResourceDefinition of Canary, which sluice installs
-// at start when it is missing. Each call returns a new deep copy that the
-// caller may change. An error can only come from the embedded YAML, so a
-// test catches it and it is the same on every call.
+var (
+	decodedCRD               = decodeCRD("sluice.dev_canaries.yaml", crdYAML)
+	decodedMetricTemplateCRD = decodeCRD("sluice.dev_metrictemplates.yaml", metricTemplateCRDYAML)
+)
+
+// CRD returns the CustomResourceDefinition of Canary. Each call returns a
+// new deep copy that the caller may change. An error can only come from
+// the embedded YAML, so a test catches it and it is the same on every
+// call.
 func CRD() (*apiextensionsv1.CustomResourceDefinition, error) {
 	crd, err := decodedCRD()
 	if err != nil {
 		return nil, err
 	}
 	return crd.DeepCopy(), nil
+}
+
+// CRDs returns every CustomResourceDefinition of this package, Canary
+// first, which sluice installs at start when they are missing; each a new
+// deep copy, errors as CRD's.
+func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
+	var crds []*apiextensionsv1.CustomResourceDefinition
+	for _, decoded := range []func() (*apiextensionsv1.CustomResourceDefinition, error){decodedCRD, decodedMetricTemplateCRD} {
+		crd, err := decoded()
+		if err != nil {
+			return nil, err
+		}
+		crds = append(crds, crd.DeepCopy())
+	}
+	return crds, nil
 }

@@ -26,19 +26,19 @@ const (
 )
 
 // installCRDs installs the HTTPRoute CRD of the Gateway API (standard
-// channel) and the Canary CRD, and waits until both are established.
-// sluice would install the Canary CRD itself; installing it first lets the
+// channel) and sluice's CRDs, and waits until all are established.
+// sluice would install its CRDs itself; installing them first lets the
 // demo read Canaries from the start.
 func installCRDs(ctx context.Context, c *cluster) error {
 	httpRoute, err := httpRouteCRD(ctx)
 	if err != nil {
 		return err
 	}
-	canary, err := v1alpha1.CRD()
+	sluiceCRDs, err := v1alpha1.CRDs()
 	if err != nil {
 		return err
 	}
-	for _, crd := range []*apiextensionsv1.CustomResourceDefinition{httpRoute, canary} {
+	for _, crd := range append([]*apiextensionsv1.CustomResourceDefinition{httpRoute}, sluiceCRDs...) {
 		if err := c.installCRD(ctx, crd); err != nil {
 			return err
 		}
