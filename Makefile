@@ -52,7 +52,7 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPARALLEL) ./$$pkg; \
 	done
 
-## generate: regenerate deep copies and the CRDs of Canary and MetricTemplate (api/v1alpha1, deploy/crd.yaml)
+## generate: regenerate deep copies and the CRDs of Canary, MetricTemplate and AlertProvider (api/v1alpha1, deploy/crd.yaml)
 generate:
 	$(GO) run $(CONTROLLER_GEN) object crd:crdVersions=v1,allowDangerousTypes=true paths=./api/... output:crd:dir=./api/v1alpha1
-	cat api/v1alpha1/sluice.dev_canaries.yaml api/v1alpha1/sluice.dev_metrictemplates.yaml > deploy/crd.yaml
+	cat api/v1alpha1/sluice.dev_canaries.yaml api/v1alpha1/sluice.dev_metrictemplates.yaml api/v1alpha1/sluice.dev_alertproviders.yaml > deploy/crd.yaml

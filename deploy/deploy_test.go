@@ -43,6 +43,6 @@ func TestTheInstalledCRDIsTheGeneratedOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(installed, v1alpha1.AllCRDYAML()) {
-		t.Error("deploy/crd.yaml differs from the CRDs of api/v1alpha1 (sluice.dev_canaries.yaml, sluice.dev_metrictemplates.yaml): run make generate")
+		t.Error("deploy/crd.yaml differs from the CRDs of api/v1alpha1 (sluice.dev_*.yaml): run make generate")
 	}
 }

@@ -12,9 +12,9 @@ import (
 	"github.com/sluicehq/sluice/api/v1alpha1"
 )
 
-// EnsureCRD installs the CRDs of sluice (Canary, MetricTemplate) that the
-// cluster lacks and waits until each is established. An existing CRD is
-// left as it is.
+// EnsureCRD installs the CRDs of sluice (Canary, MetricTemplate,
+// AlertProvider) that the cluster lacks and waits until each is
+// established. An existing CRD is left as it is.
 func EnsureCRD(ctx context.Context, c client.Client) error {
 	crds, err := v1alpha1.CRDs()
 	if err != nil {

@@ -58,9 +58,46 @@ type CanarySpec struct {
 	// +optional
 	SkipAnalysis bool `json:"skipAnalysis,omitempty"`
 
+	// Suspend, while true, stops every rollout step and every sync of the
+	// Canary's target: the cluster stays as it is, and the status says
+	// so. Setting it back to false resumes where it stopped.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+
+	// AutoscalerRef names the HorizontalPodAutoscaler (autoscaling/v2) of
+	// the target: sluice gives the primary a copy, <name>-primary, that
+	// scales the primary with the same metrics and bounds, while the
+	// target's own keeps scaling the canary.
+	// +optional
+	AutoscalerRef *AutoscalerRef `json:"autoscalerRef,omitempty"`
+
 	// Analysis is the schedule and the checks of each step.
 	// +optional
 	Analysis CanaryAnalysis `json:"analysis,omitempty"`
+}
+
+// AutoscalerRef names the autoscaler of a Canary's target.
+type AutoscalerRef struct {
+	// APIVersion of the autoscaler: autoscaling/v2.
+	APIVersion string `json:"apiVersion"`
+	// Kind of the autoscaler: HorizontalPodAutoscaler.
+	Kind string `json:"kind"`
+	// Name of the autoscaler, in the Canary's namespace.
+	Name string `json:"name"`
+	// PrimaryScalerReplicas overrides the bounds of the primary's copy.
+	// +optional
+	PrimaryScalerReplicas *ScalerReplicas `json:"primaryScalerReplicas,omitempty"`
+}
+
+// ScalerReplicas are replica bounds of an autoscaler; nil keeps the
+// original's.
+type ScalerReplicas struct {
+	// MinReplicas of the primary's autoscaler.
+	// +optional
+	MinReplicas *int32 `json:"minReplicas,omitempty"`
+	// MaxReplicas of the primary's autoscaler.
+	// +optional
+	MaxReplicas *int32 `json:"maxReplicas,omitempty"`
 }
 
 // TargetRef names the workload a Canary rolls out.
@@ -151,6 +188,26 @@ type CanaryAnalysis struct {
 	// +kubebuilder:validation:items:Maximum=100
 	// +optional
 	StepWeights []int32 `json:"stepWeights,omitempty"`
+	// StepWeightPromotion, when set, promotes gradually: after the
+	// primary runs the new revision, the primary's weight rises by this
+	// many percent per interval (the canary's falls as much) until it
+	// takes all the traffic. Zero promotes in one step.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	StepWeightPromotion int32 `json:"stepWeightPromotion,omitempty"`
+	// PrimaryReadyThreshold is the percentage of the primary's replicas
+	// that must be available for it to count as ready. Nil means 100.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	PrimaryReadyThreshold *int32 `json:"primaryReadyThreshold,omitempty"`
+	// CanaryReadyThreshold is the percentage of the canary's replicas
+	// that must be available for it to count as ready. Nil means 100.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	CanaryReadyThreshold *int32 `json:"canaryReadyThreshold,omitempty"`
 	// MaxErrors is the number of consecutive analysis errors (Prometheus
 	// unreachable, query errors) that rolls back. Zero means 5.
 	// +kubebuilder:validation:Minimum=0
@@ -174,6 +231,33 @@ type CanaryAnalysis struct {
 	// Webhooks are called at their phase of the rollout.
 	// +optional
 	Webhooks []CanaryWebhook `json:"webhooks,omitempty"`
+	// Alerts send the Canary's events to chat services through
+	// AlertProviders.
+	// +optional
+	Alerts []CanaryAlert `json:"alerts,omitempty"`
+}
+
+// CanaryAlert sends the events of a Canary of at least a severity to an
+// AlertProvider.
+type CanaryAlert struct {
+	// Name of the alert, unique in a Canary.
+	Name string `json:"name"`
+	// Severity is the least severity sent: info (every event), warn
+	// (warnings and errors) or error. Empty means info.
+	// +kubebuilder:validation:Enum=info;warn;error
+	// +optional
+	Severity string `json:"severity,omitempty"`
+	// ProviderRef names the AlertProvider.
+	ProviderRef AlertProviderRef `json:"providerRef"`
+}
+
+// AlertProviderRef names an AlertProvider.
+type AlertProviderRef struct {
+	// Name of the AlertProvider.
+	Name string `json:"name"`
+	// Namespace of the AlertProvider; empty means the Canary's.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // HTTPMatch is one condition of an A/B rollout: a request matches when all

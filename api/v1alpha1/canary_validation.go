@@ -86,6 +86,11 @@ func (e *ValidationError) Unwrap() []error {
 //     min <= max;
 //   - webhooks: a unique name; a type in WebhookTypes; an absolute http or
 //     https URL; a timeout that is a Go duration > 0;
+//   - alerts: a unique name, a severity info, warn or error (or empty), a
+//     providerRef name;
+//   - stepWeightPromotion 0..100; primary/canaryReadyThreshold 1..100;
+//   - autoscalerRef: an autoscaling/v2 HorizontalPodAutoscaler by name,
+//     primaryScalerReplicas at least 1, min <= max;
 //   - unless skipAnalysis, at least one metric or webhook: an analysis that
 //     checks nothing would promote anything (fail closed).
 //
@@ -114,7 +119,39 @@ func (s *CanarySpec) validate(path *field.Path) field.ErrorList {
 	case *s.ProgressDeadlineSeconds <= 0:
 		errs = append(errs, field.Invalid(deadline, *s.ProgressDeadlineSeconds, "must be greater than 0"))
 	}
+	if s.AutoscalerRef != nil {
+		errs = append(errs, s.AutoscalerRef.validate(path.Child("autoscalerRef"))...)
+	}
 	return append(errs, s.Analysis.validate(path.Child("analysis"), s.Provider, s.SkipAnalysis)...)
+}
+
+// validate checks an autoscalerRef: an autoscaling/v2
+// HorizontalPodAutoscaler by name, and primary bounds 1 <= min <= max.
+func (r *AutoscalerRef) validate(path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if r.APIVersion != "autoscaling/v2" {
+		errs = append(errs, field.NotSupported(path.Child("apiVersion"), r.APIVersion, []string{"autoscaling/v2"}))
+	}
+	switch {
+	case r.Kind == "ScaledObject":
+		errs = append(errs, field.Invalid(path.Child("kind"), r.Kind, "KEDA ScaledObjects are not supported by sluice: use a HorizontalPodAutoscaler"))
+	case r.Kind != "HorizontalPodAutoscaler":
+		errs = append(errs, field.NotSupported(path.Child("kind"), r.Kind, []string{"HorizontalPodAutoscaler"}))
+	}
+	errs = append(errs, validateObjectName(path.Child("name"), r.Name)...)
+	if bounds := r.PrimaryScalerReplicas; bounds != nil {
+		replicas := path.Child("primaryScalerReplicas")
+		if bounds.MinReplicas != nil && *bounds.MinReplicas < 1 {
+			errs = append(errs, field.Invalid(replicas.Child("minReplicas"), *bounds.MinReplicas, "must be at least 1"))
+		}
+		if bounds.MaxReplicas != nil && *bounds.MaxReplicas < 1 {
+			errs = append(errs, field.Invalid(replicas.Child("maxReplicas"), *bounds.MaxReplicas, "must be at least 1"))
+		}
+		if bounds.MinReplicas != nil && bounds.MaxReplicas != nil && *bounds.MinReplicas > *bounds.MaxReplicas {
+			errs = append(errs, field.Invalid(replicas.Child("minReplicas"), *bounds.MinReplicas, fmt.Sprintf("must not be greater than maxReplicas (%d)", *bounds.MaxReplicas)))
+		}
+	}
+	return errs
 }
 
 func (t *TargetRef) validate(path *field.Path) field.ErrorList {
@@ -178,6 +215,42 @@ func (a *CanaryAnalysis) validate(path *field.Path, provider string, skipAnalysi
 		webhookPath := path.Child("webhooks").Index(i)
 		errs = append(errs, validateUniqueName(webhookPath.Child("name"), webhook.Name, seen)...)
 		errs = append(errs, webhook.validate(webhookPath)...)
+	}
+	seen = map[string]bool{}
+	for i, alert := range a.Alerts {
+		alertPath := path.Child("alerts").Index(i)
+		errs = append(errs, validateUniqueName(alertPath.Child("name"), alert.Name, seen)...)
+		errs = append(errs, alert.validate(alertPath)...)
+	}
+	if a.StepWeightPromotion < 0 || a.StepWeightPromotion > 100 {
+		errs = append(errs, field.Invalid(path.Child("stepWeightPromotion"), a.StepWeightPromotion, "must be between 0 and 100"))
+	}
+	for _, t := range []struct {
+		name      string
+		threshold *int32
+	}{{"primaryReadyThreshold", a.PrimaryReadyThreshold}, {"canaryReadyThreshold", a.CanaryReadyThreshold}} {
+		if t.threshold != nil && (*t.threshold < 1 || *t.threshold > 100) {
+			errs = append(errs, field.Invalid(path.Child(t.name), *t.threshold, "must be a percentage between 1 and 100"))
+		}
+	}
+	return errs
+}
+
+// alertSeverities are the severities of CanaryAlert, least first.
+var alertSeverities = []string{"info", "warn", "error"}
+
+// validate checks an alert (its name is checked by the caller): a known
+// severity and an AlertProvider name.
+func (a *CanaryAlert) validate(path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if a.Severity != "" && !slices.Contains(alertSeverities, a.Severity) {
+		errs = append(errs, field.NotSupported(path.Child("severity"), a.Severity, alertSeverities))
+	}
+	errs = append(errs, validateObjectName(path.Child("providerRef", "name"), a.ProviderRef.Name)...)
+	if a.ProviderRef.Namespace != "" {
+		for _, msg := range validation.IsDNS1123Label(a.ProviderRef.Namespace) {
+			errs = append(errs, field.Invalid(path.Child("providerRef", "namespace"), a.ProviderRef.Namespace, msg))
+		}
 	}
 	return errs
 }

@@ -17,6 +17,12 @@ var crdYAML []byte
 //go:embed sluice.dev_metrictemplates.yaml
 var metricTemplateCRDYAML []byte
 
+// alertProviderCRDYAML is the CustomResourceDefinition of AlertProvider,
+// likewise generated (sluice.dev_alertproviders.yaml).
+//
+//go:embed sluice.dev_alertproviders.yaml
+var alertProviderCRDYAML []byte
+
 // CRDYAML returns the CustomResourceDefinition of Canary as YAML, as
 // controller-gen wrote it; CRD returns it decoded. The slice is the caller's.
 func CRDYAML() []byte { return bytes.Clone(crdYAML) }
@@ -24,4 +30,6 @@ func CRDYAML() []byte { return bytes.Clone(crdYAML) }
 // AllCRDYAML returns every CustomResourceDefinition of this package as one
 // YAML stream, Canary first, as deploy/crd.yaml holds them; CRDs returns
 // them decoded. The slice is the caller's.
-func AllCRDYAML() []byte { return bytes.Join([][]byte{crdYAML, metricTemplateCRDYAML}, nil) }
+func AllCRDYAML() []byte {
+	return bytes.Join([][]byte{crdYAML, metricTemplateCRDYAML, alertProviderCRDYAML}, nil)
+}

@@ -23,6 +23,7 @@ func decodeCRD(file string, data []byte) func() (*apiextensionsv1.CustomResource
 var (
 	decodedCRD               = decodeCRD("sluice.dev_canaries.yaml", crdYAML)
 	decodedMetricTemplateCRD = decodeCRD("sluice.dev_metrictemplates.yaml", metricTemplateCRDYAML)
+	decodedAlertProviderCRD  = decodeCRD("sluice.dev_alertproviders.yaml", alertProviderCRDYAML)
 )
 
 // CRD returns the CustomResourceDefinition of Canary. Each call returns a
@@ -42,7 +43,7 @@ func CRD() (*apiextensionsv1.CustomResourceDefinition, error) {
 // deep copy, errors as CRD's.
 func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 	var crds []*apiextensionsv1.CustomResourceDefinition
-	for _, decoded := range []func() (*apiextensionsv1.CustomResourceDefinition, error){decodedCRD, decodedMetricTemplateCRD} {
+	for _, decoded := range []func() (*apiextensionsv1.CustomResourceDefinition, error){decodedCRD, decodedMetricTemplateCRD, decodedAlertProviderCRD} {
 		crd, err := decoded()
 		if err != nil {
 			return nil, err

@@ -16,5 +16,5 @@ var (
 )
 
 func init() {
-	SchemeBuilder.Register(&Canary{}, &CanaryList{}, &MetricTemplate{}, &MetricTemplateList{})
+	SchemeBuilder.Register(&Canary{}, &CanaryList{}, &MetricTemplate{}, &MetricTemplateList{}, &AlertProvider{}, &AlertProviderList{})
 }
