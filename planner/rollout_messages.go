@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
 )
@@ -14,7 +15,36 @@ type Message struct {
 	Warning bool
 	// Text is the message, e.g. "Advance detail.flagger canary weight 5".
 	Text string
+	// Alert is the severity (info, warn, error) with which the message
+	// goes to the Canary's alerts (spec.analysis.alerts); empty for a
+	// message that is no alert. The milestones are alerts, as Flagger
+	// alerts on them: a new revision, a promotion, a rollback, a wait for
+	// approval (see alertFormats).
+	Alert string
 }
+
+// The alert severities of a Message.
+const (
+	AlertInfo  = "info"
+	AlertWarn  = "warn"
+	AlertError = "error"
+)
+
+// alertFormats are the formats of the messages that are alerts, with
+// their severity.
+var alertFormats = map[string]string{
+	"New revision detected! Scaling up %s":               AlertInfo,
+	"New revision detected! Restarting analysis for %s":  AlertInfo,
+	"Promotion completed! Scaling down %s":               AlertInfo,
+	"Rolling back %s failed checks threshold reached %d": AlertError,
+	"Rolling back %s analysis errors reached %d":         AlertError,
+	"Rolling back %s progress deadline exceeded %s":      AlertError,
+	"Rolling back %s manual webhook invoked":             AlertWarn,
+}
+
+// approvalHalts start the halts that wait for a gate's approval: warn
+// alerts, as in Flagger.
+var approvalHalts = []string{"waiting for approval ", "waiting for traffic increase approval ", "waiting for promotion approval "}
 
 // PostRolloutMessages words the results of a CallWebhooks action of type
 // post-rollout: "Post-rollout check NAME passed", or a warning "Post-rollout
@@ -35,6 +65,11 @@ func PostRolloutMessages(results []WebhookResult) []Message {
 // success rate 23.03% < 99%"; reason is what follows "advancement".
 func (r *rollout) halt(reason string) {
 	r.warn("Halt %s advancement %s", r.canaryID, reason)
+	for _, approval := range approvalHalts {
+		if strings.HasPrefix(reason, approval) {
+			r.messages[len(r.messages)-1].Alert = AlertWarn
+		}
+	}
 }
 
 // verdictText is what a metric verdict says after "advancement".
@@ -64,9 +99,9 @@ func webhookText(res WebhookResult) string {
 
 // info and warn add a message to the decision.
 func (r *rollout) info(format string, args ...any) {
-	r.messages = append(r.messages, Message{Text: fmt.Sprintf(format, args...)})
+	r.messages = append(r.messages, Message{Text: fmt.Sprintf(format, args...), Alert: alertFormats[format]})
 }
 
 func (r *rollout) warn(format string, args ...any) {
-	r.messages = append(r.messages, Message{Warning: true, Text: fmt.Sprintf(format, args...)})
+	r.messages = append(r.messages, Message{Warning: true, Text: fmt.Sprintf(format, args...), Alert: alertFormats[format]})
 }

@@ -196,8 +196,10 @@ func ptr[T any](v T) *T { return &v }
 type simulation struct {
 	transcript string
 	messages   []string
-	status     v1alpha1.CanaryStatus
-	world      world
+	// alerts are the messages that are alerts, as "severity: text".
+	alerts []string
+	status v1alpha1.CanaryStatus
+	world  world
 }
 
 // simulate drives DecideRollout like the reconciler would, feeding each
@@ -221,7 +223,7 @@ func simulate(t *testing.T, sc scenario) simulation {
 		LastPromotedRevision: "rev1aaaaaa", LastPromotedCommit: "c1c1c1c1c1",
 	}
 	var b strings.Builder
-	var messages []string
+	var messages, alerts []string
 	pushed := 0
 	for call := 0; ; call++ {
 		if call == 500 {
@@ -247,6 +249,9 @@ func simulate(t *testing.T, sc scenario) simulation {
 		writeDecision(&b, w.now, st, asked.String(), d)
 		for _, msg := range d.Messages {
 			messages = append(messages, msg.Text)
+			if msg.Alert != "" {
+				alerts = append(alerts, msg.Alert+": "+msg.Text)
+			}
 		}
 		st = d.Status
 		next := d.RequeueAfter
@@ -260,7 +265,7 @@ func simulate(t *testing.T, sc scenario) simulation {
 		}
 		w.now = w.now.Add(next)
 	}
-	return simulation{transcript: b.String(), messages: messages, status: st, world: w}
+	return simulation{transcript: b.String(), messages: messages, alerts: alerts, status: st, world: w}
 }
 
 // onlyRunChecks returns the RunChecks of a decision, checking that it came
@@ -527,5 +532,52 @@ func wantPromoted(t *testing.T, sim simulation, revision, commit string) {
 	}
 	if sim.world.primaryRevision != revision || sim.world.weights != (Weights{Primary: 100}) || sim.world.canaryUp {
 		t.Errorf("world = %+v, want all traffic on a %s primary and the canary down", sim.world, revision)
+	}
+}
+
+// The milestones of a rollout are alerts, with Flagger's severities: a new
+// revision and a promotion are info, a rollback error; every other message
+// (advances, copies, halts on metrics) is none.
+func TestMilestonesAreAlerts(t *testing.T) {
+	tests := []struct {
+		scenario
+		want []string
+	}{
+		{
+			scenario: scenario{name: "promotion", git: []gitPush{{0, "rev2bbbbbb", "c2c2c2c2c2"}},
+				canaryStartup: 20 * time.Second, primaryStartup: 15 * time.Second},
+			want: []string{
+				"info: New revision detected! Scaling up detail.flagger",
+				"info: Promotion completed! Scaling down detail.flagger",
+			},
+		},
+		{
+			scenario: scenario{name: "rollback", git: []gitPush{{0, "rev3cccccc", "c3c3c3c3c3"}},
+				canaryStartup: 20 * time.Second, primaryStartup: 15 * time.Second, metric: failingSuccessRate},
+			want: []string{
+				"info: New revision detected! Scaling up detail.flagger",
+				"error: Rolling back detail.flagger failed checks threshold reached 1",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, simulate(t, tt.scenario).alerts); diff != "" {
+				t.Errorf("alerts (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAWaitForApprovalIsAWarnAlert(t *testing.T) {
+	r := &rollout{canaryID: "detail.flagger"}
+	r.halt("waiting for promotion approval gate")
+	r.halt("success rate 23.03% < 99%")
+	want := []Message{
+		{Warning: true, Text: "Halt detail.flagger advancement waiting for promotion approval gate", Alert: AlertWarn},
+		{Warning: true, Text: "Halt detail.flagger advancement success rate 23.03% < 99%"},
+	}
+	if diff := cmp.Diff(want, r.messages); diff != "" {
+		t.Errorf("messages (-want +got):\n%s", diff)
 	}
 }
