@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
@@ -43,7 +44,7 @@ var alertFormats = map[string]string{
 }
 
 // approvalHalts start the halts that wait for a gate's approval: warn
-// alerts, as in Flagger.
+// alerts, as in Flagger, unless the gate's webhook has muteAlert.
 var approvalHalts = []string{"waiting for approval ", "waiting for traffic increase approval ", "waiting for promotion approval "}
 
 // PostRolloutMessages words the results of a CallWebhooks action of type
@@ -66,7 +67,9 @@ func PostRolloutMessages(results []WebhookResult) []Message {
 func (r *rollout) halt(reason string) {
 	r.warn("Halt %s advancement %s", r.canaryID, reason)
 	for _, approval := range approvalHalts {
-		if strings.HasPrefix(reason, approval) {
+		gate, waits := strings.CutPrefix(reason, approval)
+		muted := slices.ContainsFunc(r.obs.Spec.Analysis.Webhooks, func(h v1alpha1.CanaryWebhook) bool { return h.Name == gate && h.MuteAlert })
+		if waits && !muted {
 			r.messages[len(r.messages)-1].Alert = AlertWarn
 		}
 	}

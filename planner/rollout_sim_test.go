@@ -569,12 +569,18 @@ func TestMilestonesAreAlerts(t *testing.T) {
 	}
 }
 
-func TestAWaitForApprovalIsAWarnAlert(t *testing.T) {
+func TestAWaitForApprovalIsAWarnAlertUnlessMuted(t *testing.T) {
 	r := &rollout{canaryID: "detail.flagger"}
+	r.obs.Spec.Analysis.Webhooks = []v1alpha1.CanaryWebhook{
+		{Name: "gate", Type: v1alpha1.WebhookConfirmPromotion},
+		{Name: "quiet", Type: v1alpha1.WebhookConfirmRollout, MuteAlert: true},
+	}
 	r.halt("waiting for promotion approval gate")
+	r.halt("waiting for approval quiet")
 	r.halt("success rate 23.03% < 99%")
 	want := []Message{
 		{Warning: true, Text: "Halt detail.flagger advancement waiting for promotion approval gate", Alert: AlertWarn},
+		{Warning: true, Text: "Halt detail.flagger advancement waiting for approval quiet"},
 		{Warning: true, Text: "Halt detail.flagger advancement success rate 23.03% < 99%"},
 	}
 	if diff := cmp.Diff(want, r.messages); diff != "" {

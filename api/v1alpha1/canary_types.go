@@ -341,6 +341,10 @@ type CanaryWebhook struct {
 	// Metadata is sent with the call.
 	// +optional
 	Metadata map[string]string `json:"metadata,omitempty"`
+	// MuteAlert keeps a confirm-* gate's waits for approval out of the
+	// Canary's alerts.
+	// +optional
+	MuteAlert bool `json:"muteAlert,omitempty"`
 }
 
 // CanaryPhase is where a Canary is in its rollout.
