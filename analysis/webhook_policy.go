@@ -138,3 +138,15 @@ func policyTransport(p addressPolicy) *http.Transport {
 	transport.DialContext = p.dialContext(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second})
 	return transport
 }
+
+// NewDialer returns the dial function of webhooks (see WebhooksOptions.
+// Allow): link-local addresses refused unless allow lists them, and only
+// what allow lists when it lists anything. Other outbound calls to
+// addresses from Git, such as alerts, use it too.
+func NewDialer(allow []string) (func(ctx context.Context, network, address string) (net.Conn, error), error) {
+	policy, err := newAddressPolicy(allow)
+	if err != nil {
+		return nil, err
+	}
+	return policy.dialContext(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}), nil
+}

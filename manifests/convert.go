@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
@@ -29,17 +28,20 @@ type Conversion struct {
 var flaggerAPIVersion = regexp.MustCompile(`(?m)^apiVersion:[ \t]*["']?flagger\.app/v1beta1["']?[ \t]*$`)
 
 // ConvertFlagger rewrites, in the YAML documents of one file, the
-// apiVersion of every Canary and MetricTemplate of Flagger's group to
-// sluice's, and lists the fields of its Canaries and MetricTemplates that
-// sluice refuses. Documents that are not
-// Canaries, or do not parse, are left as they are. It reads and writes
+// apiVersion of every Canary, MetricTemplate and AlertProvider of
+// Flagger's group to sluice's, and lists the fields of those objects that
+// sluice refuses. Other documents, and those that do not parse, are left
+// as they are. It reads and writes
 // nothing: the caller gives the content and writes the result.
 func ConvertFlagger(content []byte) Conversion {
 	out := Conversion{}
 	docs := splitDocuments(content)
 	for i, doc := range docs {
 		nodes, err := kio.FromBytes(doc)
-		if err != nil || len(nodes) != 1 || nodes[0].GetKind() != "Canary" && nodes[0].GetKind() != "MetricTemplate" {
+		if err != nil || len(nodes) != 1 {
+			continue
+		}
+		if _, other := flaggerKinds[nodes[0].GetKind()]; nodes[0].GetKind() != "Canary" && !other {
 			continue
 		}
 		node := nodes[0]
@@ -59,12 +61,10 @@ func ConvertFlagger(content []byte) Conversion {
 		if m, err := node.Map(); err == nil {
 			content = m
 		}
-		if kind == "metrictemplate" {
-			var tmpl v1alpha1.MetricTemplate
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(content, &tmpl); err == nil {
-				if err := tmpl.Validate(); err != nil {
-					out.Refused = append(out.Refused, err.Error())
-				}
+		if validate, other := flaggerKinds[node.GetKind()]; other {
+			content["apiVersion"] = v1alpha1.GroupVersion.String()
+			if err := validate(content); err != nil {
+				out.Refused = append(out.Refused, kind+" "+name+": "+strings.TrimPrefix(err.Error(), kind+" "+name+": "))
 			}
 			continue
 		}

@@ -26,15 +26,15 @@ type canary struct {
 // Flagger's group, read as sluice's: see fromFlagger) from the other
 // objects, which keep their order. Canaries come sorted by namespace and
 // name; each is decoded strictly (unknown fields are errors), defaulted
-// and validated, and so is each MetricTemplate (read as sluice's when
-// written in Flagger's group: see readMetricTemplate), which stays a
-// plain object. The first that fails gives an *InvalidError.
+// and validated, and so is each MetricTemplate and AlertProvider (read as
+// sluice's when written in Flagger's group: see readFlaggerKind), which
+// stays a plain object. The first that fails gives an *InvalidError.
 // notices say what was read otherwise than written.
 func split(objects []object, defaultProvider string) (plain []object, canaries []canary, notices []Notice, err error) {
 	for _, obj := range objects {
 		gvk := obj.GroupVersionKind()
-		if isMetricTemplate(obj) {
-			notice, err := readMetricTemplate(obj)
+		if isFlaggerKind(obj) {
+			notice, err := readFlaggerKind(obj)
 			if err != nil {
 				return nil, nil, nil, err
 			}

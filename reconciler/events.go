@@ -19,6 +19,9 @@ import (
 type eventRecorder struct {
 	events kubernetes.Interface
 	log    *slog.Logger
+	// onEvent, when set, is told every message recorded (the event
+	// webhooks: notify.go).
+	onEvent func(ctx context.Context, canary *v1alpha1.Canary, eventType, msg string)
 }
 
 func newEventRecorder(events kubernetes.Interface, log *slog.Logger) *eventRecorder {
@@ -34,6 +37,9 @@ func (r *eventRecorder) record(ctx context.Context, canary *v1alpha1.Canary, eve
 		level = slog.LevelWarn
 	}
 	r.log.Log(ctx, level, msg, "canary", canary.Name+"."+canary.Namespace)
+	if r.onEvent != nil {
+		r.onEvent(ctx, canary, eventType, msg)
+	}
 	if r.events == nil {
 		return
 	}

@@ -128,6 +128,9 @@ type Reconciler struct {
 	// why, and every webhook check fails with it.
 	webhooks    *analysis.Webhooks
 	webhooksErr error
+	// notifier sends event webhooks and alerts (notify.go); nil when
+	// Options.Webhooks is invalid.
+	notifier *notifier
 
 	// schedule is each Canary's next rollout step, on its own cadence
 	// between polls (schedule.go). Sync and Step are not safe for
@@ -199,5 +202,9 @@ func New(c client.Client, a *applier.Applier, events kubernetes.Interface, sourc
 		r.checker, r.checkerErr = analysis.NewChecker(analysis.CheckerOptions{Address: opts.PrometheusURL})
 	}
 	r.webhooks, r.webhooksErr = analysis.NewWebhooks(opts.Webhooks)
+	if r.webhooksErr == nil {
+		r.notifier, _ = newNotifier(opts.Webhooks) // its only error is NewWebhooks's
+		r.events.onEvent = r.callEventWebhooks
+	}
 	return r
 }

@@ -42,4 +42,5 @@ func (r *Reconciler) recordMessage(ctx context.Context, live *v1alpha1.Canary, m
 		eventType = corev1.EventTypeWarning
 	}
 	r.events.record(ctx, live, eventType, "Synced", msg.Text)
+	r.sendAlerts(ctx, live, msg)
 }
