@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
@@ -21,7 +22,7 @@ func TestRouteKubernetesSwitchesTheApexSelectorAndNothingElse(t *testing.T) {
 	a := newApplier(t, ns)
 	r := routerFor(t, a, ns, v1alpha1.ProviderKubernetes)
 	canary := detailCanary(ns, v1alpha1.ProviderKubernetes)
-	canary.Spec.Service.TargetPort = 8080
+	canary.Spec.Service.TargetPort = intstr.FromInt32(8080)
 
 	// The Services as a sync applies them.
 	var target appsv1.Deployment

@@ -102,8 +102,8 @@ func Services(canary *v1alpha1.Canary, target *appsv1.Deployment) []*corev1.Serv
 	selector := target.Spec.Selector.MatchLabels
 	port := canary.Spec.Service
 	targetPort := port.TargetPort
-	if targetPort == 0 {
-		targetPort = port.Port
+	if targetPort.Type == intstr.Int && targetPort.IntVal == 0 {
+		targetPort = intstr.FromInt32(port.Port)
 	}
 	portName := port.PortName
 	if portName == "" {
@@ -117,7 +117,7 @@ func Services(canary *v1alpha1.Canary, target *appsv1.Deployment) []*corev1.Serv
 				Selector: selects,
 				Ports: []corev1.ServicePort{{
 					Name: portName, Port: port.Port, Protocol: corev1.ProtocolTCP,
-					TargetPort: intstr.FromInt32(targetPort),
+					TargetPort: targetPort,
 				}},
 			},
 		}

@@ -1,5 +1,7 @@
 package v1alpha1
 
+import "k8s.io/apimachinery/pkg/util/intstr"
+
 // The defaults Default fills in.
 const (
 	// DefaultProvider is the provider of a Canary that names none.
@@ -73,8 +75,8 @@ func (s *CanaryService) setDefaults(namespace string) {
 	if s.PortName == "" {
 		s.PortName = DefaultPortName
 	}
-	if s.TargetPort == 0 {
-		s.TargetPort = s.Port
+	if s.TargetPort.IntValue() == 0 && s.TargetPort.Type == intstr.Int {
+		s.TargetPort = intstr.FromInt32(s.Port)
 	}
 	for i := range s.GatewayRefs {
 		if s.GatewayRefs[i].Namespace == "" {

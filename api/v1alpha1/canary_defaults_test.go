@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 )
 
@@ -28,7 +29,7 @@ func TestDefault(t *testing.T) {
 		want: CanarySpec{
 			TargetRef:               TargetRef{APIVersion: "apps/v1", Kind: "Deployment", Name: "detail"},
 			Provider:                "gatewayapi",
-			Service:                 CanaryService{Port: 3000, TargetPort: 3000, PortName: "http", GatewayRefs: []GatewayRef{{Name: "public", Namespace: "flagger"}}},
+			Service:                 CanaryService{Port: 3000, TargetPort: intstr.FromInt32(3000), PortName: "http", GatewayRefs: []GatewayRef{{Name: "public", Namespace: "flagger"}}},
 			ProgressDeadlineSeconds: ptr.To[int32](600),
 			Analysis: CanaryAnalysis{
 				Interval:   "1m",
@@ -45,7 +46,7 @@ func TestDefault(t *testing.T) {
 		in: CanarySpec{
 			TargetRef:               TargetRef{APIVersion: "apps/v1", Kind: "Deployment", Name: "detail"},
 			Provider:                "istio",
-			Service:                 CanaryService{Port: 80, TargetPort: 8080, PortName: "web", GatewayRefs: []GatewayRef{{Name: "public", Namespace: "gateway"}}},
+			Service:                 CanaryService{Port: 80, TargetPort: intstr.FromInt32(8080), PortName: "web", GatewayRefs: []GatewayRef{{Name: "public", Namespace: "gateway"}}},
 			ProgressDeadlineSeconds: ptr.To[int32](60),
 			Analysis: CanaryAnalysis{
 				Interval:   "30s",
@@ -60,7 +61,7 @@ func TestDefault(t *testing.T) {
 		want: CanarySpec{
 			TargetRef:               TargetRef{APIVersion: "apps/v1", Kind: "Deployment", Name: "detail"},
 			Provider:                "istio",
-			Service:                 CanaryService{Port: 80, TargetPort: 8080, PortName: "web", GatewayRefs: []GatewayRef{{Name: "public", Namespace: "gateway"}}},
+			Service:                 CanaryService{Port: 80, TargetPort: intstr.FromInt32(8080), PortName: "web", GatewayRefs: []GatewayRef{{Name: "public", Namespace: "gateway"}}},
 			ProgressDeadlineSeconds: ptr.To[int32](60),
 			Analysis: CanaryAnalysis{
 				Interval:   "30s",

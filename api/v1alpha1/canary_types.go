@@ -1,7 +1,9 @@
 package v1alpha1
 
 import (
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // Canary is the progressive delivery policy of one workload. Its field names
@@ -116,26 +118,197 @@ type TargetRef struct {
 // CanaryService describes the apex, primary and canary Services and the
 // routing in front of them.
 type CanaryService struct {
+	// Name is the apex Service's name; the others are <name>-primary and
+	// <name>-canary. Empty means the target's name.
+	// +optional
+	Name string `json:"name,omitempty"`
 	// Port is the port the Services expose.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
 	Port int32 `json:"port"`
-	// TargetPort is the container port; zero means Port.
-	// +kubebuilder:validation:Minimum=0
-	// +kubebuilder:validation:Maximum=65535
+	// TargetPort is the container port, a number or a container port's
+	// name; empty means Port.
 	// +optional
-	TargetPort int32 `json:"targetPort,omitempty"`
+	TargetPort intstr.IntOrString `json:"targetPort,omitempty"`
 	// PortName names the Service port; empty means http.
 	// +optional
 	PortName string `json:"portName,omitempty"`
+	// AppProtocol is the Services' port appProtocol, e.g. http or
+	// kubernetes.io/h2c.
+	// +optional
+	AppProtocol string `json:"appProtocol,omitempty"`
+	// PortDiscovery exposes every other container port of the target on
+	// the Services too.
+	// +optional
+	PortDiscovery bool `json:"portDiscovery,omitempty"`
+	// Timeout of a request through the route, a Go duration such as 30s.
+	// +optional
+	Timeout string `json:"timeout,omitempty"`
+	// BackendTimeout of a request from the gateway to a backend
+	// (gatewayapi).
+	// +optional
+	BackendTimeout string `json:"backendTimeout,omitempty"`
 	// GatewayRefs are the parent Gateways of the generated HTTPRoute
 	// (gatewayapi, where at least one is required) or the gateways of the
 	// VirtualService (istio).
 	// +optional
 	GatewayRefs []GatewayRef `json:"gatewayRefs,omitempty"`
+	// Gateways are the Istio gateways of the VirtualService, as
+	// namespace/name (istio); "mesh" is the sidecars.
+	// +optional
+	Gateways []string `json:"gateways,omitempty"`
 	// Hosts are the host names routed to the workload.
 	// +optional
 	Hosts []string `json:"hosts,omitempty"`
+	// Delegation makes the VirtualService a delegate of another (istio):
+	// no hosts and no gateways of its own.
+	// +optional
+	Delegation bool `json:"delegation,omitempty"`
+	// TrafficPolicy is the Istio traffic policy (loadBalancer,
+	// connectionPool, outlierDetection, tls, …) of the DestinationRules
+	// <name>-primary and <name>-canary, passed to Istio as written.
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +optional
+	TrafficPolicy *apiextensionsv1.JSON `json:"trafficPolicy,omitempty"`
+	// Match restricts the route to the requests that satisfy any one of
+	// these conditions.
+	// +optional
+	Match []HTTPMatchRequest `json:"match,omitempty"`
+	// Rewrite rewrites the path or authority of the requests routed.
+	// +optional
+	Rewrite *HTTPRewrite `json:"rewrite,omitempty"`
+	// Retries of a failed request (istio).
+	// +optional
+	Retries *HTTPRetry `json:"retries,omitempty"`
+	// Headers adds, sets or removes request and response headers.
+	// +optional
+	Headers *HeaderOperations `json:"headers,omitempty"`
+	// CorsPolicy of the route (istio).
+	// +optional
+	CorsPolicy *CorsPolicy `json:"corsPolicy,omitempty"`
+	// Apex, Primary and Canary are labels and annotations of the
+	// generated Services <name>, <name>-primary and <name>-canary.
+	// +optional
+	Apex *CustomMetadata `json:"apex,omitempty"`
+	// +optional
+	Primary *CustomMetadata `json:"primary,omitempty"`
+	// +optional
+	Canary *CustomMetadata `json:"canary,omitempty"`
+}
+
+// CustomMetadata are labels and annotations of a generated object.
+type CustomMetadata struct {
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// HTTPMatchRequest is a condition on a request, in Istio's words: every
+// field set must match.
+type HTTPMatchRequest struct {
+	// Name of the condition, for logs.
+	// +optional
+	Name string `json:"name,omitempty"`
+	// URI matches the request path.
+	// +optional
+	URI *StringMatch `json:"uri,omitempty"`
+	// Method matches the HTTP method.
+	// +optional
+	Method *StringMatch `json:"method,omitempty"`
+	// Scheme matches the request scheme (istio).
+	// +optional
+	Scheme *StringMatch `json:"scheme,omitempty"`
+	// Authority matches the Host / :authority (istio).
+	// +optional
+	Authority *StringMatch `json:"authority,omitempty"`
+	// Headers match request headers by name.
+	// +optional
+	Headers map[string]StringMatch `json:"headers,omitempty"`
+	// QueryParams match query parameters by name.
+	// +optional
+	QueryParams map[string]StringMatch `json:"queryParams,omitempty"`
+	// IgnoreURICase matches URI case-insensitively (istio).
+	// +optional
+	IgnoreURICase bool `json:"ignoreUriCase,omitempty"`
+	// SourceLabels match the labels of the calling workload (istio).
+	// +optional
+	SourceLabels map[string]string `json:"sourceLabels,omitempty"`
+	// Gateways restricts the condition to these gateways (istio).
+	// +optional
+	Gateways []string `json:"gateways,omitempty"`
+}
+
+// HTTPRewrite rewrites a request before it is forwarded.
+type HTTPRewrite struct {
+	// URI replaces the path, or the matched prefix of it.
+	// +optional
+	URI string `json:"uri,omitempty"`
+	// Authority replaces the Host / :authority.
+	// +optional
+	Authority string `json:"authority,omitempty"`
+	// Type is ReplaceFullPath or ReplacePrefixMatch (gatewayapi); empty
+	// means ReplacePrefixMatch.
+	// +optional
+	Type string `json:"type,omitempty"`
+}
+
+// HTTPRetry is Istio's retry policy.
+type HTTPRetry struct {
+	// Attempts is the number of retries.
+	Attempts int32 `json:"attempts"`
+	// PerTryTimeout bounds each try, e.g. 2s.
+	// +optional
+	PerTryTimeout string `json:"perTryTimeout,omitempty"`
+	// RetryOn lists the conditions that retry, e.g. gateway-error,connect-failure.
+	// +optional
+	RetryOn string `json:"retryOn,omitempty"`
+	// RetryRemoteLocalities retries on other localities.
+	// +optional
+	RetryRemoteLocalities *bool `json:"retryRemoteLocalities,omitempty"`
+}
+
+// HeaderOperations change request and response headers.
+type HeaderOperations struct {
+	// +optional
+	Request *HeaderOperation `json:"request,omitempty"`
+	// +optional
+	Response *HeaderOperation `json:"response,omitempty"`
+}
+
+// HeaderOperation sets, adds and removes headers.
+type HeaderOperation struct {
+	// Set overwrites these headers.
+	// +optional
+	Set map[string]string `json:"set,omitempty"`
+	// Add appends to these headers.
+	// +optional
+	Add map[string]string `json:"add,omitempty"`
+	// Remove removes these headers.
+	// +optional
+	Remove []string `json:"remove,omitempty"`
+}
+
+// CorsPolicy is Istio's CORS policy.
+type CorsPolicy struct {
+	// AllowOrigins match the origins allowed.
+	// +optional
+	AllowOrigins []StringMatch `json:"allowOrigins,omitempty"`
+	// AllowOrigin lists the origins allowed (Istio's older field).
+	// +optional
+	AllowOrigin []string `json:"allowOrigin,omitempty"`
+	// +optional
+	AllowMethods []string `json:"allowMethods,omitempty"`
+	// +optional
+	AllowHeaders []string `json:"allowHeaders,omitempty"`
+	// +optional
+	ExposeHeaders []string `json:"exposeHeaders,omitempty"`
+	// MaxAge of a preflight answer, e.g. 24h.
+	// +optional
+	MaxAge string `json:"maxAge,omitempty"`
+	// +optional
+	AllowCredentials *bool `json:"allowCredentials,omitempty"`
 }
 
 // GatewayRef names a Gateway.
@@ -145,6 +318,12 @@ type GatewayRef struct {
 	// Namespace of the Gateway; empty means the Canary's namespace.
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
+	// SectionName attaches to one listener of the Gateway.
+	// +optional
+	SectionName string `json:"sectionName,omitempty"`
+	// Port attaches to the listeners of the Gateway on this port.
+	// +optional
+	Port *int32 `json:"port,omitempty"`
 }
 
 // CanaryAnalysis is the schedule and the checks of a rollout.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -167,7 +168,13 @@ func (t *TargetRef) validate(path *field.Path) field.ErrorList {
 
 func (s *CanaryService) validate(path *field.Path, provider string) field.ErrorList {
 	errs := validatePort(path.Child("port"), s.Port)
-	errs = append(errs, validatePort(path.Child("targetPort"), s.TargetPort)...)
+	if s.TargetPort.Type == intstr.String {
+		for _, msg := range validation.IsValidPortName(s.TargetPort.StrVal) {
+			errs = append(errs, field.Invalid(path.Child("targetPort"), s.TargetPort.StrVal, msg))
+		}
+	} else {
+		errs = append(errs, validatePort(path.Child("targetPort"), s.TargetPort.IntVal)...)
+	}
 	for _, msg := range validation.IsValidPortName(s.PortName) {
 		errs = append(errs, field.Invalid(path.Child("portName"), s.PortName, msg))
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
 )
@@ -125,7 +126,7 @@ func TestValidate(t *testing.T) {
 			want:   []string{"spec.service.port: Invalid value: 65536: must be between 1 and 65535"},
 		}, {
 			name:   "a targetPort above 65535 is invalid",
-			change: func(c *Canary) { c.Spec.Service.TargetPort = 70000 },
+			change: func(c *Canary) { c.Spec.Service.TargetPort = intstr.FromInt32(70000) },
 			want:   []string{"spec.service.targetPort: Invalid value: 70000: must be between 1 and 65535"},
 		}, {
 			name:   "the port name must be a valid port name",
