@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -132,11 +133,24 @@ func mergeLines(base, ours, theirs []string) (merged []string, ok bool) {
 }
 
 // lineMatches returns, for each line of from, the index of the line of to
-// that a minimal line diff from from to to keeps it as, or -1 when the diff
-// removes it. The kept indices increase.
+// that a line diff from from to to keeps it as, or -1 when the diff
+// removes it. The kept indices increase. The diff is minimal unless
+// finding one takes longer than diffTimeout.
 func lineMatches(from, to []string) []int {
+	return lineMatchesWithin(from, to, diffTimeout)
+}
+
+// diffTimeout bounds the search for a minimal line diff. Files in Git are
+// untrusted and up to --max-file-size: two unrelated large versions would
+// keep a minimal diff busy for hours. Past the bound the diff is still
+// correct, only not minimal (whole runs deleted and inserted), which makes
+// hunks larger and merges more cautious, never wrong.
+const diffTimeout = 5 * time.Second
+
+// lineMatchesWithin is lineMatches with the bound of its search.
+func lineMatchesWithin(from, to []string, timeout time.Duration) []int {
 	dmp := diffmatchpatch.New()
-	dmp.DiffTimeout = 0 // a minimal diff, however long it takes
+	dmp.DiffTimeout = timeout
 	// Each line becomes one rune, equal lines the same rune.
 	fromRunes, toRunes, _ := dmp.DiffLinesToRunes(strings.Join(from, ""), strings.Join(to, ""))
 	matches := make([]int, len(fromRunes))
