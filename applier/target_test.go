@@ -107,7 +107,7 @@ func TestRolloutPendingExplainsEachStage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := &appsv1.Deployment{Spec: appsv1.DeploymentSpec{Replicas: &two}, Status: tt.status}
 			d.Generation = tt.gen
-			if got := rolloutPending(d); got != tt.want {
+			if got := rolloutPending(d, 100); got != tt.want {
 				t.Errorf("rolloutPending = %q, want %q", got, tt.want)
 			}
 		})

@@ -31,7 +31,7 @@ func (r *Reconciler) observe(ctx context.Context, rendering *manifests.Rendering
 			return nil, fmt.Errorf("canary %s/%s: read: %w", canary.Namespace, canary.Name, err)
 		}
 		target := rendering.Targets[i].Deployment.Name
-		ready, err := r.primaryReady(ctx, canary.Namespace, target)
+		ready, err := r.primaryReady(ctx, canary.Namespace, target, canary.Spec.Analysis.PrimaryReadyThreshold)
 		if err != nil {
 			return nil, err
 		}
@@ -51,10 +51,11 @@ func (r *Reconciler) observe(ctx context.Context, rendering *manifests.Rendering
 	return observations, nil
 }
 
-// primaryReady reports whether <target>-primary exists and has rolled out.
-func (r *Reconciler) primaryReady(ctx context.Context, namespace, target string) (bool, error) {
+// primaryReady reports whether <target>-primary exists and has rolled out,
+// threshold percent of its replicas available (nil means all of them).
+func (r *Reconciler) primaryReady(ctx context.Context, namespace, target string, threshold *int32) (bool, error) {
 	key := client.ObjectKey{Namespace: namespace, Name: applier.PrimaryName(target)}
-	err := r.applier.DeploymentReady(ctx, key)
+	err := r.applier.DeploymentReadyAt(ctx, key, readyThreshold(threshold))
 	var notReady *applier.NotReadyError
 	switch {
 	case err == nil:

@@ -158,11 +158,12 @@ func (r *Reconciler) observeRollout(ctx context.Context, canary *v1alpha1.Canary
 		Now: r.opts.Now(),
 	}
 	name := target.Deployment.Name
+	thresholds := canary.Spec.Analysis
 	var err error
-	if obs.CanaryReady, obs.CanaryNotReady, err = r.ready(ctx, canary.Namespace, name); err != nil {
+	if obs.CanaryReady, obs.CanaryNotReady, err = r.ready(ctx, canary.Namespace, name, thresholds.CanaryReadyThreshold); err != nil {
 		return nil, obs, err
 	}
-	if obs.PrimaryReady, obs.PrimaryNotReady, err = r.ready(ctx, canary.Namespace, applier.PrimaryName(name)); err != nil {
+	if obs.PrimaryReady, obs.PrimaryNotReady, err = r.ready(ctx, canary.Namespace, applier.PrimaryName(name), thresholds.PrimaryReadyThreshold); err != nil {
 		return nil, obs, err
 	}
 	record, err := r.applier.ReadPrimaryRecord(ctx, client.ObjectKey{Namespace: canary.Namespace, Name: applier.PrimaryName(name)})
@@ -181,10 +182,12 @@ func (r *Reconciler) observeRollout(ctx context.Context, canary *v1alpha1.Canary
 	return &live, obs, err
 }
 
-// ready reports whether a Deployment has rolled out and, when it has not,
-// the applier's reason in Flagger's words. A missing one is not ready.
-func (r *Reconciler) ready(ctx context.Context, namespace, name string) (bool, string, error) {
-	err := r.applier.DeploymentReady(ctx, client.ObjectKey{Namespace: namespace, Name: name})
+// ready reports whether a Deployment has rolled out, with threshold
+// percent of its replicas available (nil means all of them), and, when it
+// has not, the applier's reason in Flagger's words. A missing one is not
+// ready.
+func (r *Reconciler) ready(ctx context.Context, namespace, name string, threshold *int32) (bool, string, error) {
+	err := r.applier.DeploymentReadyAt(ctx, client.ObjectKey{Namespace: namespace, Name: name}, readyThreshold(threshold))
 	var notReady *applier.NotReadyError
 	switch {
 	case err == nil:
@@ -196,6 +199,15 @@ func (r *Reconciler) ready(ctx context.Context, namespace, name string) (bool, s
 	default:
 		return false, "", err
 	}
+}
+
+// readyThreshold is a Canary's primaryReadyThreshold or
+// canaryReadyThreshold as the applier takes it: nil is 100 percent.
+func readyThreshold(threshold *int32) int32 {
+	if threshold == nil {
+		return 100
+	}
+	return *threshold
 }
 
 // weights reads the split the Canary's router routes; nil when the routing
