@@ -52,7 +52,6 @@ var unsupported = []struct{ path, reason string }{
 	{"spec.service.gatewayRefs.*.port", "attaching to a port of a Gateway is not built yet"},
 	{"spec.analysis.mirror", "traffic mirroring is not built yet"},
 	{"spec.analysis.mirrorWeight", "traffic mirroring is not built yet"},
-	{"spec.analysis.stepWeightPromotion", "a gradual promotion is not built yet: the primary takes all the traffic at once"},
 	{"spec.analysis.sessionAffinity", "session affinity is not built yet"},
 	{"spec.analysis.webhooks.*.retries", "sluice retries a webhook only while it cannot be reached"},
 	{"spec.analysis.webhooks.*.disableTLS", "not supported: give the webhook's URL with http://"},

@@ -56,9 +56,10 @@ type RolloutDecision struct {
 // measured holds the step; analysis.maxErrors such steps in a row roll
 // back. A passing step at the last weight promotes once confirm-promotion
 // approved it (phase WaitingPromotion until it does): Promoting (copy to
-// the primary, wait for it) → Finalising (route all traffic to the primary)
-// → Succeeded (scale the canary down). skipAnalysis promotes a ready canary
-// without steps.
+// the primary, wait for it, then route all traffic to it — or, with
+// analysis.stepWeightPromotion, that many percent more per interval) →
+// Finalising (the route is all-primary) → Succeeded (scale the canary
+// down). skipAnalysis promotes a ready canary without steps.
 //
 // A new revision mid-analysis restarts it from weight 0; the revision the
 // primary runs (a revert in Git) stops it and routes everything back to the

@@ -15,9 +15,11 @@ func (r *rollout) promoteCanary() {
 }
 
 // promote waits for the primary to run the promoted revision, then routes
-// all traffic to it: phase Finalising. A primary that does not record the
-// revision yet gets the copy again: the phase was saved before the copy,
-// which a crash may have cut short, and the copy is idempotent.
+// all traffic to it: phase Finalising; with stepWeightPromotion, it moves
+// the traffic over in steps instead (shiftToPrimary). A primary that does
+// not record the revision yet gets the copy again: the phase was saved
+// before the copy, which a crash may have cut short, and the copy is
+// idempotent.
 func (r *rollout) promote() {
 	if r.obs.PrimaryRevision != "" && r.obs.PrimaryRevision != r.st.LastAppliedRevision {
 		r.info("Copying %s template spec to %s", r.targetID, r.primaryID)
@@ -29,9 +31,50 @@ func (r *rollout) promote() {
 		return
 	}
 	r.st.NotReadySince = nil
+	if r.gradual() {
+		r.shiftToPrimary()
+		return
+	}
 	r.info("Routing all traffic to primary")
 	r.do(SetWeights{Primary: 100})
 	r.st.CanaryWeight = 0
+	r.setPhase(v1alpha1.PhaseFinalising)
+	r.requeue = r.poll()
+}
+
+// gradual reports whether the promotion moves the traffic to the primary
+// in steps: with stepWeightPromotion, while the canary has traffic to give
+// back. A blue/green switch (provider kubernetes) and an analysis by
+// iterations leave the canary none, and switch at once.
+func (r *rollout) gradual() bool {
+	return r.obs.Spec.Analysis.StepWeightPromotion > 0 && r.st.CanaryWeight > 0 &&
+		r.obs.Spec.Provider != v1alpha1.ProviderKubernetes
+}
+
+// shiftToPrimary moves stepWeightPromotion percent of the traffic from the
+// canary to the primary, as Flagger does ("Advance detail.flagger primary
+// weight 30"), one interval after the step before (the first one an
+// interval after the analysis step that promoted). Once the primary has
+// all of it: phase Finalising. Between shifts, a route that drifted from
+// the status is set back.
+func (r *rollout) shiftToPrimary() {
+	split := Weights{Primary: 100 - r.st.CanaryWeight, Canary: r.st.CanaryWeight}
+	if !r.due() {
+		if w := r.obs.Weights; w != nil && *w != split {
+			r.do(SetWeights(split))
+		}
+		r.requeue = r.untilDue()
+		return
+	}
+	canary := max(r.st.CanaryWeight-r.obs.Spec.Analysis.StepWeightPromotion, 0)
+	r.st.CanaryWeight, r.st.LastStepTime = canary, r.now()
+	r.do(SetWeights{Primary: 100 - canary, Canary: canary})
+	r.info("Advance %s primary weight %d", r.canaryID, 100-canary)
+	if canary > 0 {
+		r.report(r.st.LastAppliedCommit, CommitPending, "promoting: primary weight %d%%", 100-canary)
+		r.requeue = r.interval
+		return
+	}
 	r.setPhase(v1alpha1.PhaseFinalising)
 	r.requeue = r.poll()
 }

@@ -494,6 +494,35 @@ func TestRolloutGolden(t *testing.T) {
 				wantPromoted(t, sim, "rev2bbbbbb", "c2c2c2c2c2")
 			},
 		},
+		{
+			// stepWeightPromotion: the primary's weight rises by 20 per
+			// interval once it runs rev2, 50 → 70 → 90 → 100, instead of
+			// taking all the traffic at once.
+			scenario: scenario{
+				name: "gradual-promotion",
+				spec: func(spec *v1alpha1.CanarySpec) {
+					spec.Analysis.StepWeight, spec.Analysis.MaxWeight, spec.Analysis.StepWeightPromotion = 25, 50, 20
+				},
+				git:           []gitPush{{0, "rev2bbbbbb", "c2c2c2c2c2"}},
+				canaryStartup: 20 * time.Second, primaryStartup: 15 * time.Second,
+			},
+			wantMessages: []string{
+				"New revision detected! Scaling up detail.flagger",
+				"Starting canary analysis for detail.flagger",
+				"Pre-rollout check acceptance-test passed",
+				"Advance detail.flagger canary weight 25",
+				"Advance detail.flagger canary weight 50",
+				"Copying detail.flagger template spec to detail-primary.flagger",
+				"detail-primary.flagger not ready: waiting for rollout to finish: 1 of 2 updated replicas are available",
+				"Advance detail.flagger primary weight 70",
+				"Advance detail.flagger primary weight 90",
+				"Advance detail.flagger primary weight 100",
+				"Promotion completed! Scaling down detail.flagger",
+			},
+			want: func(t *testing.T, sim simulation) {
+				wantPromoted(t, sim, "rev2bbbbbb", "c2c2c2c2c2")
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
