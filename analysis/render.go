@@ -18,7 +18,7 @@ import (
 //	{{ name }}            the Canary's name
 //	{{ namespace }}       the Canary's namespace
 //	{{ target }}          the targetRef name: the canary Deployment, e.g. detail
-//	{{ service }}         the apex Service's name (the target's)
+//	{{ service }}         the apex Service's name: spec.service.name, else the target's
 //	{{ ingress }}, {{ route }}  the target's name, as Flagger has them
 //	{{ interval }}        the metric's interval, 1m when empty
 //	{{ variables.NAME }}  the metric's templateVariables[NAME]
@@ -150,11 +150,12 @@ func templateFuncs(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric) templa
 		variables[name] = escapePromQL(value)
 	}
 	target := func() string { return escapePromQL(canary.Spec.TargetRef.Name) }
+	service := func() string { return escapePromQL(canary.ApexServiceName()) }
 	return template.FuncMap{
 		varName:      func() string { return escapePromQL(canary.Name) },
 		varNamespace: func() string { return escapePromQL(canary.Namespace) },
 		varTarget:    target,
-		varService:   target,
+		varService:   service,
 		varIngress:   target,
 		varRoute:     target,
 		varInterval:  func() string { return escapePromQL(interval) },

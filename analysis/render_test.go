@@ -152,6 +152,27 @@ func TestRenderQueryVariables(t *testing.T) {
 	}
 }
 
+// {{ service }} is the apex Service, which spec.service.name renames (as
+// Flagger's), while {{ target }}, {{ ingress }} and {{ route }} stay the
+// target's.
+func TestRenderQueryServiceIsTheApexServiceName(t *testing.T) {
+	canary := seedCanary("")
+	metric := v1alpha1.CanaryMetric{Name: "m", Query: "{{ service }} {{ target }} {{ ingress }} {{ route }}"}
+	for _, tt := range []struct{ serviceName, want string }{
+		{"", "detail detail detail detail"},
+		{"shop", "shop detail detail detail"},
+	} {
+		canary.Spec.Service.Name = tt.serviceName
+		got, err := RenderQuery(canary, metric, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tt.want {
+			t.Errorf("with service.name %q: %q, want %q", tt.serviceName, got, tt.want)
+		}
+	}
+}
+
 func TestRenderQueryUnknownVariable(t *testing.T) {
 	tests := []struct {
 		name     string

@@ -15,9 +15,10 @@ import (
 )
 
 // Router sets and reads the traffic split between the primary and the canary
-// of one Canary. The routing objects are named after the Canary's target
-// (spec.targetRef.name) and live in the Canary's namespace; they route to the
-// Services <target>-primary and <target>-canary (see Services) on
+// of one Canary. The routing objects are named after the Canary's apex
+// Service (spec.service.name, or the target's name: see
+// v1alpha1.Canary.ApexServiceName) and live in the Canary's namespace; they
+// route to the Services <apex>-primary and <apex>-canary (see Services) on
 // spec.service.port.
 //
 // With spec.analysis.match (A/B testing), the split applies to the matching
@@ -251,15 +252,16 @@ func unstructuredOf(obj runtime.Object) (*unstructured.Unstructured, error) {
 }
 
 // splitOf returns the split of weights, a weight per backend name; both the
-// primary's and the canary's must be there. subject names the object read.
-func splitOf(subject string, weights map[string]int32, target string) (split, error) {
-	primaryWeight, hasPrimary := weights[PrimaryName(target)]
-	canaryWeight, hasCanary := weights[CanaryServiceName(target)]
+// primary's and the canary's (named after the apex Service) must be there.
+// subject names the object read.
+func splitOf(subject string, weights map[string]int32, apex string) (split, error) {
+	primaryWeight, hasPrimary := weights[PrimaryName(apex)]
+	canaryWeight, hasCanary := weights[CanaryServiceName(apex)]
 	switch {
 	case !hasPrimary:
-		return split{}, fmt.Errorf("%s: no route to %s", subject, PrimaryName(target))
+		return split{}, fmt.Errorf("%s: no route to %s", subject, PrimaryName(apex))
 	case !hasCanary:
-		return split{}, fmt.Errorf("%s: no route to %s", subject, CanaryServiceName(target))
+		return split{}, fmt.Errorf("%s: no route to %s", subject, CanaryServiceName(apex))
 	}
 	return split{primary: primaryWeight, canary: canaryWeight}, nil
 }

@@ -20,21 +20,22 @@ import (
 //
 // It writes, in the Canary's namespace:
 //
-//   - VirtualNodes <target>-primary and <target>-canary selecting the primary
+//   - VirtualNodes <apex>-primary and <apex>-canary (the apex Service's
+//     name: see v1alpha1.Canary.ApexServiceName) selecting the primary
 //     and the canary pods (the target Deployment's selector, as Services
 //     rewrites it), listening on spec.service.port over HTTP and discovered
 //     through the DNS names of the Services of the same names;
-//   - a VirtualRouter <target> listening on spec.service.port, whose route
-//     <target> sends the split to the two virtual nodes as weighted targets;
-//   - a VirtualService <target> named <target>.<namespace>.svc.cluster.local
+//   - a VirtualRouter <apex> listening on spec.service.port, whose route
+//     <apex> sends the split to the two virtual nodes as weighted targets;
+//   - a VirtualService <apex> named <apex>.<namespace>.svc.cluster.local
 //     in App Mesh, provided by the virtual router, so that mesh callers of the
 //     apex Service go through it.
 //
 // App Mesh connects to a virtual node on its listener port, so
 // spec.service.targetPort must be unset or equal to the port. With
-// spec.analysis.match, each match is a route <target>-match-<i> of priority
+// spec.analysis.match, each match is a route <apex>-match-<i> of priority
 // i (every header of it: exact, prefix or regex) carrying the split, and the
-// route <target>, of the lowest priority, sends the rest to the primary.
+// route <apex>, of the lowest priority, sends the rest to the primary.
 type appMeshRouting struct{}
 
 // The App Mesh kinds sluice writes.
@@ -56,12 +57,12 @@ func (appMeshRouting) objects(ctx context.Context, r client.Reader, canary *v1al
 // split reads the weighted targets of the virtual router's first route, the
 // weighted one.
 func (appMeshRouting) split(ctx context.Context, r client.Reader, canary *v1alpha1.Canary) (split, error) {
-	target := canary.Spec.TargetRef.Name
-	obj, err := getLive(ctx, r, virtualRouterGVK, canary.Namespace, target)
+	apex := canary.ApexServiceName()
+	obj, err := getLive(ctx, r, virtualRouterGVK, canary.Namespace, apex)
 	if err != nil {
 		return split{}, err
 	}
-	subject := "virtualrouter " + target
+	subject := "virtualrouter " + apex
 	routes, _, err := unstructured.NestedSlice(obj.Object, "spec", "routes")
 	if err != nil || len(routes) == 0 {
 		return split{}, fmt.Errorf("%s: no routes", subject)
@@ -79,14 +80,14 @@ func (appMeshRouting) split(ctx context.Context, r client.Reader, canary *v1alph
 		}
 		weights[node] = int32(weight)
 	}
-	return splitOf(subject, weights, target)
+	return splitOf(subject, weights, apex)
 }
 
 // appMeshObjects returns the virtual nodes, the virtual router and the
 // virtual service of canary routing s, the pods of the primary and of the
 // canary being those of the selectors.
 func appMeshObjects(canary *v1alpha1.Canary, primary, canaryPods map[string]string, s split) ([]*unstructured.Unstructured, error) {
-	target := canary.Spec.TargetRef.Name
+	apex := canary.ApexServiceName()
 	port := int64(canary.Spec.Service.Port)
 	listeners := []any{map[string]any{"portMapping": map[string]any{"port": port, "protocol": "http"}}}
 	node := func(name string, selector map[string]string) *unstructured.Unstructured {
@@ -101,12 +102,12 @@ func appMeshObjects(canary *v1alpha1.Canary, primary, canaryPods map[string]stri
 		return nil, err
 	}
 	return []*unstructured.Unstructured{
-		node(PrimaryName(target), primary),
-		node(CanaryServiceName(target), canaryPods),
-		appMeshObject(virtualRouterGVK, canary.Namespace, target, map[string]any{"listeners": listeners, "routes": routes}),
-		appMeshObject(appMeshVirtualServiceGVK, canary.Namespace, target, map[string]any{
-			"awsName":  target + "." + canary.Namespace + ".svc.cluster.local",
-			"provider": map[string]any{"virtualRouter": map[string]any{"virtualRouterRef": map[string]any{"name": target}}},
+		node(PrimaryName(apex), primary),
+		node(CanaryServiceName(apex), canaryPods),
+		appMeshObject(virtualRouterGVK, canary.Namespace, apex, map[string]any{"listeners": listeners, "routes": routes}),
+		appMeshObject(appMeshVirtualServiceGVK, canary.Namespace, apex, map[string]any{
+			"awsName":  apex + "." + canary.Namespace + ".svc.cluster.local",
+			"provider": map[string]any{"virtualRouter": map[string]any{"virtualRouterRef": map[string]any{"name": apex}}},
 		}),
 	}, nil
 }
@@ -114,11 +115,11 @@ func appMeshObjects(canary *v1alpha1.Canary, primary, canaryPods map[string]stri
 // appMeshRoutes returns the routes of the virtual router: the weighted one
 // first.
 func appMeshRoutes(canary *v1alpha1.Canary, s split) ([]any, error) {
-	target := canary.Spec.TargetRef.Name
+	apex := canary.ApexServiceName()
 	weightedTarget := func(node string, weight int32) any {
 		return map[string]any{"virtualNodeRef": map[string]any{"name": node}, "weight": int64(weight)}
 	}
-	weighted := []any{weightedTarget(PrimaryName(target), s.primary), weightedTarget(CanaryServiceName(target), s.canary)}
+	weighted := []any{weightedTarget(PrimaryName(apex), s.primary), weightedTarget(CanaryServiceName(apex), s.canary)}
 	route := func(name string, match map[string]any, targets []any) map[string]any {
 		return map[string]any{"name": name, "httpRoute": map[string]any{
 			"match":  match,
@@ -128,19 +129,19 @@ func appMeshRoutes(canary *v1alpha1.Canary, s split) ([]any, error) {
 	everything := map[string]any{"prefix": "/"}
 	match := canary.Spec.Analysis.Match
 	if len(match) == 0 {
-		return []any{route(target, everything, weighted)}, nil
+		return []any{route(apex, everything, weighted)}, nil
 	}
 	var routes []any
 	for i, m := range match {
 		headers, err := appMeshHeaders(m)
 		if err != nil {
-			return nil, fmt.Errorf("virtualrouter %s: spec.analysis.match[%d]: %w", target, i, err)
+			return nil, fmt.Errorf("virtualrouter %s: spec.analysis.match[%d]: %w", apex, i, err)
 		}
-		r := route(fmt.Sprintf("%s-match-%d", target, i), map[string]any{"prefix": "/", "headers": headers}, weighted)
+		r := route(fmt.Sprintf("%s-match-%d", apex, i), map[string]any{"prefix": "/", "headers": headers}, weighted)
 		r["priority"] = int64(i)
 		routes = append(routes, r)
 	}
-	rest := route(target, everything, []any{weightedTarget(PrimaryName(target), 100)})
+	rest := route(apex, everything, []any{weightedTarget(PrimaryName(apex), 100)})
 	rest["priority"] = int64(1000) // App Mesh's lowest
 	return append(routes, rest), nil
 }
@@ -186,14 +187,14 @@ func stringMap(m map[string]string) map[string]any {
 	return out
 }
 
-// owned are the virtual nodes <target>-primary and <target>-canary, the
-// virtual router and the virtual service <target>.
+// owned are the virtual nodes <apex>-primary and <apex>-canary, the
+// virtual router and the virtual service <apex>.
 func (appMeshRouting) owned(canary *v1alpha1.Canary) []ownedObject {
-	target := canary.Spec.TargetRef.Name
+	apex := canary.ApexServiceName()
 	return []ownedObject{
-		{gvk: virtualNodeGVK, name: PrimaryName(target)},
-		{gvk: virtualNodeGVK, name: CanaryServiceName(target)},
-		{gvk: virtualRouterGVK, name: target},
-		{gvk: appMeshVirtualServiceGVK, name: target},
+		{gvk: virtualNodeGVK, name: PrimaryName(apex)},
+		{gvk: virtualNodeGVK, name: CanaryServiceName(apex)},
+		{gvk: virtualRouterGVK, name: apex},
+		{gvk: appMeshVirtualServiceGVK, name: apex},
 	}
 }

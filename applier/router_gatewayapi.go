@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -17,17 +18,29 @@ import (
 )
 
 // gatewayAPIRouting routes with a Gateway API HTTPRoute named after the
-// target: parentRefs from spec.service.gatewayRefs (a ref without namespace
-// names a Gateway in the Canary's namespace), hostnames from
-// spec.service.hosts, and a rule with two weighted backendRefs, the
-// Services <target>-primary and <target>-canary on spec.service.port.
+// apex Service (see v1alpha1.Canary.ApexServiceName), built as Flagger
+// builds it:
 //
-// With spec.analysis.match the weighted rule matches the requests of any one
-// of the matches (every header of a match: exact or regular expression; a
-// cookie through the "cookie" header), and a second rule without matches
-// sends the rest to the primary. Gateway API gives the rule with header
-// matches precedence over the one without. A prefix condition is refused:
-// Gateway API has none.
+//   - parentRefs: spec.service.gatewayRefs, with sectionName and port (a
+//     ref without namespace names a Gateway in the Canary's namespace);
+//   - hostnames: spec.service.hosts;
+//   - labels and annotations: spec.service.apex's, sluice's labels over
+//     them;
+//   - a rule with two weighted backendRefs, the Services <apex>-primary
+//     and <apex>-canary on spec.service.port, matching spec.service.match
+//     (uri as a path match, headers, query parameters, method), with the
+//     filters of spec.service.headers (request and response header
+//     modifiers) and .rewrite (a URL rewrite), and the timeouts
+//     spec.service.timeout (request) and .backendTimeout (backendRequest).
+//
+// With spec.analysis.match the weighted rule matches the requests of any
+// one of the analysis matches (every header: exact or regular expression;
+// a cookie through the "cookie" header), each combined with every
+// spec.service.match, and a second rule with the Service's matches,
+// filters and timeouts sends the rest to the primary. Gateway API gives
+// the rule with header matches precedence over the one without. What
+// Gateway API cannot express (a prefix condition on a header, Istio's own
+// conditions) is an error here, and refused earlier by validation.
 type gatewayAPIRouting struct{}
 
 var httpRouteGVK = gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute")
@@ -46,12 +59,12 @@ func (gatewayAPIRouting) objects(_ context.Context, _ client.Reader, canary *v1a
 
 // split reads the weights of the first rule, the weighted one.
 func (gatewayAPIRouting) split(ctx context.Context, r client.Reader, canary *v1alpha1.Canary) (split, error) {
-	target := canary.Spec.TargetRef.Name
-	obj, err := getLive(ctx, r, httpRouteGVK, canary.Namespace, target)
+	apex := canary.ApexServiceName()
+	obj, err := getLive(ctx, r, httpRouteGVK, canary.Namespace, apex)
 	if err != nil {
 		return split{}, err
 	}
-	subject := "httproute " + target
+	subject := "httproute " + apex
 	var route gatewayv1.HTTPRoute
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &route); err != nil {
 		return split{}, fmt.Errorf("%s: %w", subject, err)
@@ -64,63 +77,183 @@ func (gatewayAPIRouting) split(ctx context.Context, r client.Reader, canary *v1a
 		// Gateway API's default weight is 1.
 		weights[string(ref.Name)] = ptr.Deref(ref.Weight, 1)
 	}
-	return splitOf(subject, weights, target)
+	return splitOf(subject, weights, apex)
 }
 
 // httpRoute returns the HTTPRoute of canary routing s.
 func httpRoute(canary *v1alpha1.Canary, s split) (*gatewayv1.HTTPRoute, error) {
-	target := canary.Spec.TargetRef.Name
+	apex, service := canary.ApexServiceName(), canary.Spec.Service
 	route := &gatewayv1.HTTPRoute{
 		TypeMeta:   metav1.TypeMeta{APIVersion: gatewayv1.GroupVersion.String(), Kind: "HTTPRoute"},
-		ObjectMeta: metav1.ObjectMeta{Name: target, Namespace: canary.Namespace, Labels: routeLabels()},
+		ObjectMeta: metav1.ObjectMeta{Name: apex, Namespace: canary.Namespace},
 	}
-	for _, ref := range canary.Spec.Service.GatewayRefs {
-		namespace := ref.Namespace
-		if namespace == "" {
-			namespace = canary.Namespace
-		}
-		route.Spec.ParentRefs = append(route.Spec.ParentRefs, gatewayv1.ParentReference{
-			Namespace: ptr.To(gatewayv1.Namespace(namespace)),
-			Name:      gatewayv1.ObjectName(ref.Name),
-		})
-	}
-	for _, host := range canary.Spec.Service.Hosts {
+	route.Labels, route.Annotations = withCustomMetadata(routeLabels(), service.Apex)
+	route.Spec.ParentRefs = parentRefs(canary)
+	for _, host := range service.Hosts {
 		route.Spec.Hostnames = append(route.Spec.Hostnames, gatewayv1.Hostname(host))
 	}
-	port := gatewayv1.PortNumber(canary.Spec.Service.Port)
+	subject := "httproute " + apex
+	serviceMatches, err := routeMatches(service.Match)
+	if err != nil {
+		return nil, fmt.Errorf("%s: spec.service.%w", subject, err)
+	}
+	filters := routeFilters(service)
+	timeouts := routeTimeouts(service)
+	port := gatewayv1.PortNumber(service.Port)
 	backend := func(name string, weight int32) gatewayv1.HTTPBackendRef {
 		return gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{
 			BackendObjectReference: gatewayv1.BackendObjectReference{Name: gatewayv1.ObjectName(name), Port: &port},
 			Weight:                 ptr.To(weight),
 		}}
 	}
-	weighted := gatewayv1.HTTPRouteRule{BackendRefs: []gatewayv1.HTTPBackendRef{
-		backend(PrimaryName(target), s.primary),
-		backend(CanaryServiceName(target), s.canary),
-	}}
-	match := canary.Spec.Analysis.Match
-	if len(match) == 0 {
-		route.Spec.Rules = []gatewayv1.HTTPRouteRule{weighted}
+	rule := func(matches []gatewayv1.HTTPRouteMatch, backends ...gatewayv1.HTTPBackendRef) gatewayv1.HTTPRouteRule {
+		return gatewayv1.HTTPRouteRule{Matches: matches, Filters: filters, BackendRefs: backends, Timeouts: timeouts}
+	}
+	weighted := []gatewayv1.HTTPBackendRef{backend(PrimaryName(apex), s.primary), backend(CanaryServiceName(apex), s.canary)}
+	if len(canary.Spec.Analysis.Match) == 0 {
+		route.Spec.Rules = []gatewayv1.HTTPRouteRule{rule(serviceMatches, weighted...)}
 		return route, nil
 	}
-	for i, m := range match {
-		routeMatch, err := httpRouteMatch(m)
+	var abMatches []gatewayv1.HTTPRouteMatch
+	for i, m := range canary.Spec.Analysis.Match {
+		headers, err := headerMatches(m.Headers)
 		if err != nil {
-			return nil, fmt.Errorf("httproute %s: spec.analysis.match[%d]: %w", target, i, err)
+			return nil, fmt.Errorf("%s: spec.analysis.match[%d]: %w", subject, i, err)
 		}
-		weighted.Matches = append(weighted.Matches, routeMatch)
+		abMatches = append(abMatches, gatewayv1.HTTPRouteMatch{Headers: headers})
 	}
-	rest := gatewayv1.HTTPRouteRule{BackendRefs: []gatewayv1.HTTPBackendRef{backend(PrimaryName(target), 100)}}
-	route.Spec.Rules = []gatewayv1.HTTPRouteRule{weighted, rest}
+	route.Spec.Rules = []gatewayv1.HTTPRouteRule{
+		rule(combineMatches(abMatches, serviceMatches), weighted...),
+		rule(serviceMatches, backend(PrimaryName(apex), 100)),
+	}
 	return route, nil
 }
 
-// httpRouteMatch returns the match of m's headers, in the order of their
-// names.
-func httpRouteMatch(m v1alpha1.HTTPMatch) (gatewayv1.HTTPRouteMatch, error) {
-	var routeMatch gatewayv1.HTTPRouteMatch
-	for _, name := range slices.Sorted(maps.Keys(m.Headers)) {
-		condition := m.Headers[name]
+// parentRefs returns the parent Gateways of the Canary's HTTPRoute.
+func parentRefs(canary *v1alpha1.Canary) []gatewayv1.ParentReference {
+	var refs []gatewayv1.ParentReference
+	for _, ref := range canary.Spec.Service.GatewayRefs {
+		namespace := ref.Namespace
+		if namespace == "" {
+			namespace = canary.Namespace
+		}
+		parent := gatewayv1.ParentReference{
+			Namespace: ptr.To(gatewayv1.Namespace(namespace)),
+			Name:      gatewayv1.ObjectName(ref.Name),
+		}
+		if ref.SectionName != "" {
+			parent.SectionName = ptr.To(gatewayv1.SectionName(ref.SectionName))
+		}
+		if ref.Port != nil {
+			parent.Port = ptr.To(gatewayv1.PortNumber(*ref.Port))
+		}
+		refs = append(refs, parent)
+	}
+	return refs
+}
+
+// combineMatches returns the matches of an A/B rollout's weighted rule:
+// every analysis match combined with every Service match (the request
+// must satisfy both; on a header both name, the analysis match's
+// condition), the analysis matches alone when the Service has none.
+// Flagger combines them alike, except that its analysis headers replace
+// all of the Service match's headers.
+func combineMatches(analysis, service []gatewayv1.HTTPRouteMatch) []gatewayv1.HTTPRouteMatch {
+	if len(service) == 0 {
+		return analysis
+	}
+	var out []gatewayv1.HTTPRouteMatch
+	for _, a := range analysis {
+		for _, s := range service {
+			combined := *s.DeepCopy()
+			// Header names are case-insensitive.
+			combined.Headers = slices.DeleteFunc(combined.Headers, func(h gatewayv1.HTTPHeaderMatch) bool {
+				return slices.ContainsFunc(a.Headers, func(ah gatewayv1.HTTPHeaderMatch) bool { return strings.EqualFold(string(ah.Name), string(h.Name)) })
+			})
+			combined.Headers = append(slices.Clone(a.Headers), combined.Headers...)
+			out = append(out, combined)
+		}
+	}
+	return out
+}
+
+// routeMatches returns the HTTPRoute matches of spec.service.match; an
+// error names the match and the condition ("match[0]: header x: …").
+func routeMatches(matches []v1alpha1.HTTPMatchRequest) ([]gatewayv1.HTTPRouteMatch, error) {
+	var out []gatewayv1.HTTPRouteMatch
+	for i, m := range matches {
+		routeMatch, err := routeMatch(m)
+		if err != nil {
+			return nil, fmt.Errorf("match[%d]: %w", i, err)
+		}
+		out = append(out, routeMatch)
+	}
+	return out, nil
+}
+
+// routeMatch returns the HTTPRoute match of m: uri as an exact, prefix
+// (PathPrefix) or regular expression path match, the method, the headers
+// and query parameters in the order of their names. Conditions Gateway
+// API cannot express are an error naming them.
+func routeMatch(m v1alpha1.HTTPMatchRequest) (gatewayv1.HTTPRouteMatch, error) {
+	var out gatewayv1.HTTPRouteMatch
+	for _, istio := range []struct {
+		name string
+		set  bool
+	}{
+		{"scheme", m.Scheme != nil},
+		{"authority", m.Authority != nil},
+		{"ignoreUriCase", m.IgnoreURICase},
+		{"sourceLabels", len(m.SourceLabels) > 0},
+		{"gateways", len(m.Gateways) > 0},
+	} {
+		if istio.set {
+			return out, fmt.Errorf("%s: Istio only: Gateway API cannot match on it", istio.name)
+		}
+	}
+	if uri := m.URI; uri != nil {
+		switch {
+		case uri.Exact != "":
+			out.Path = &gatewayv1.HTTPPathMatch{Type: ptr.To(gatewayv1.PathMatchExact), Value: ptr.To(uri.Exact)}
+		case uri.Prefix != "":
+			out.Path = &gatewayv1.HTTPPathMatch{Type: ptr.To(gatewayv1.PathMatchPathPrefix), Value: ptr.To(uri.Prefix)}
+		case uri.Regex != "":
+			out.Path = &gatewayv1.HTTPPathMatch{Type: ptr.To(gatewayv1.PathMatchRegularExpression), Value: ptr.To(uri.Regex)}
+		}
+	}
+	if m.Method != nil {
+		if m.Method.Exact == "" {
+			return out, fmt.Errorf("method: Gateway API matches a method exactly only")
+		}
+		out.Method = ptr.To(gatewayv1.HTTPMethod(m.Method.Exact))
+	}
+	headers, err := headerMatches(m.Headers)
+	if err != nil {
+		return out, err
+	}
+	out.Headers = headers
+	for _, name := range slices.Sorted(maps.Keys(m.QueryParams)) {
+		condition := m.QueryParams[name]
+		query := gatewayv1.HTTPQueryParamMatch{Name: gatewayv1.HTTPHeaderName(name)}
+		switch {
+		case condition.Exact != "":
+			query.Type, query.Value = ptr.To(gatewayv1.QueryParamMatchExact), condition.Exact
+		case condition.Regex != "":
+			query.Type, query.Value = ptr.To(gatewayv1.QueryParamMatchRegularExpression), condition.Regex
+		default:
+			return out, fmt.Errorf("query parameter %s: Gateway API matches a query parameter exactly or by regular expression only", name)
+		}
+		out.QueryParams = append(out.QueryParams, query)
+	}
+	return out, nil
+}
+
+// headerMatches returns the header matches of conditions, in the order of
+// their names.
+func headerMatches(conditions map[string]v1alpha1.StringMatch) ([]gatewayv1.HTTPHeaderMatch, error) {
+	var out []gatewayv1.HTTPHeaderMatch
+	for _, name := range slices.Sorted(maps.Keys(conditions)) {
+		condition := conditions[name]
 		header := gatewayv1.HTTPHeaderMatch{Name: gatewayv1.HTTPHeaderName(name)}
 		switch {
 		case condition.Exact != "":
@@ -128,14 +261,77 @@ func httpRouteMatch(m v1alpha1.HTTPMatch) (gatewayv1.HTTPRouteMatch, error) {
 		case condition.Regex != "":
 			header.Type, header.Value = ptr.To(gatewayv1.HeaderMatchRegularExpression), condition.Regex
 		default:
-			return routeMatch, fmt.Errorf("header %s: Gateway API matches a header exactly or by regular expression only", name)
+			return nil, fmt.Errorf("header %s: Gateway API matches a header exactly or by regular expression only", name)
 		}
-		routeMatch.Headers = append(routeMatch.Headers, header)
+		out = append(out, header)
 	}
-	return routeMatch, nil
+	return out, nil
 }
 
-// owned is the HTTPRoute <target>.
+// routeFilters returns the filters of the Service's route, in Flagger's
+// order: the request and response header modifiers of
+// spec.service.headers, then the URL rewrite of spec.service.rewrite.
+func routeFilters(service v1alpha1.CanaryService) []gatewayv1.HTTPRouteFilter {
+	var filters []gatewayv1.HTTPRouteFilter
+	if h := service.Headers; h != nil {
+		if modifier := headerFilter(h.Request); modifier != nil {
+			filters = append(filters, gatewayv1.HTTPRouteFilter{Type: gatewayv1.HTTPRouteFilterRequestHeaderModifier, RequestHeaderModifier: modifier})
+		}
+		if modifier := headerFilter(h.Response); modifier != nil {
+			filters = append(filters, gatewayv1.HTTPRouteFilter{Type: gatewayv1.HTTPRouteFilterResponseHeaderModifier, ResponseHeaderModifier: modifier})
+		}
+	}
+	if r := service.Rewrite; r != nil {
+		rewrite := &gatewayv1.HTTPURLRewriteFilter{}
+		if r.Authority != "" {
+			rewrite.Hostname = ptr.To(gatewayv1.PreciseHostname(r.Authority))
+		}
+		switch {
+		case r.URI == "":
+		case r.Type == v1alpha1.RewritePrefixMatch:
+			rewrite.Path = &gatewayv1.HTTPPathModifier{Type: gatewayv1.PrefixMatchHTTPPathModifier, ReplacePrefixMatch: ptr.To(r.URI)}
+		default:
+			// Flagger's default too.
+			rewrite.Path = &gatewayv1.HTTPPathModifier{Type: gatewayv1.FullPathHTTPPathModifier, ReplaceFullPath: ptr.To(r.URI)}
+		}
+		filters = append(filters, gatewayv1.HTTPRouteFilter{Type: gatewayv1.HTTPRouteFilterURLRewrite, URLRewrite: rewrite})
+	}
+	return filters
+}
+
+// headerFilter returns the header modifier of op, set and add in the
+// order of the header names; nil when op changes nothing.
+func headerFilter(op *v1alpha1.HeaderOperation) *gatewayv1.HTTPHeaderFilter {
+	if op == nil || len(op.Set) == 0 && len(op.Add) == 0 && len(op.Remove) == 0 {
+		return nil
+	}
+	headers := func(m map[string]string) []gatewayv1.HTTPHeader {
+		var out []gatewayv1.HTTPHeader
+		for _, name := range slices.Sorted(maps.Keys(m)) {
+			out = append(out, gatewayv1.HTTPHeader{Name: gatewayv1.HTTPHeaderName(name), Value: m[name]})
+		}
+		return out
+	}
+	return &gatewayv1.HTTPHeaderFilter{Set: headers(op.Set), Add: headers(op.Add), Remove: slices.Clone(op.Remove)}
+}
+
+// routeTimeouts returns the timeouts of the Service's route; nil when it
+// sets none.
+func routeTimeouts(service v1alpha1.CanaryService) *gatewayv1.HTTPRouteTimeouts {
+	if service.Timeout == "" && service.BackendTimeout == "" {
+		return nil
+	}
+	timeouts := &gatewayv1.HTTPRouteTimeouts{}
+	if service.Timeout != "" {
+		timeouts.Request = ptr.To(gatewayv1.Duration(service.Timeout))
+	}
+	if service.BackendTimeout != "" {
+		timeouts.BackendRequest = ptr.To(gatewayv1.Duration(service.BackendTimeout))
+	}
+	return timeouts
+}
+
+// owned is the HTTPRoute <apex>.
 func (gatewayAPIRouting) owned(canary *v1alpha1.Canary) []ownedObject {
-	return []ownedObject{{gvk: httpRouteGVK, name: canary.Spec.TargetRef.Name}}
+	return []ownedObject{{gvk: httpRouteGVK, name: canary.ApexServiceName()}}
 }

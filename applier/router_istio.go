@@ -13,9 +13,10 @@ import (
 	"github.com/sluicehq/sluice/api/v1alpha1"
 )
 
-// istioRouting routes with an Istio VirtualService named after the target
+// istioRouting routes with an Istio VirtualService
 // (networking.istio.io/v1beta1, which every Istio since 1.5 serves, those
-// serving v1 included):
+// serving v1 included) named after the apex Service (see
+// v1alpha1.Canary.ApexServiceName):
 //
 //   - hosts: the apex Service's name, then spec.service.hosts;
 //   - gateways: spec.service.gatewayRefs as "namespace/name" (the Canary's
@@ -23,7 +24,7 @@ import (
 //     inside the mesh get the same split as those behind the gateways; none
 //     without gatewayRefs, which Istio reads as "mesh";
 //   - one HTTP route with two weighted destinations, the hosts
-//     <target>-primary and <target>-canary on spec.service.port.
+//     <apex>-primary and <apex>-canary on spec.service.port.
 //
 // With spec.analysis.match the weighted route carries the matches (any one
 // of them; every header of a match: exact, prefix or regex) and a second
@@ -47,12 +48,12 @@ func (istioRouting) objects(_ context.Context, _ client.Reader, canary *v1alpha1
 
 // split reads the weights of the first HTTP route, the weighted one.
 func (istioRouting) split(ctx context.Context, r client.Reader, canary *v1alpha1.Canary) (split, error) {
-	target := canary.Spec.TargetRef.Name
-	obj, err := getLive(ctx, r, virtualServiceGVK, canary.Namespace, target)
+	apex := canary.ApexServiceName()
+	obj, err := getLive(ctx, r, virtualServiceGVK, canary.Namespace, apex)
 	if err != nil {
 		return split{}, err
 	}
-	subject := "virtualservice " + target
+	subject := "virtualservice " + apex
 	routes, _, err := unstructured.NestedSlice(obj.Object, "spec", "http")
 	if err != nil || len(routes) == 0 {
 		return split{}, fmt.Errorf("%s: no http routes", subject)
@@ -76,12 +77,12 @@ func (istioRouting) split(ctx context.Context, r client.Reader, canary *v1alpha1
 		}
 		weights[host] = int32(weight)
 	}
-	return splitOf(subject, weights, target)
+	return splitOf(subject, weights, apex)
 }
 
 // virtualService returns the VirtualService of canary routing s.
 func virtualService(canary *v1alpha1.Canary, s split) (*unstructured.Unstructured, error) {
-	target := canary.Spec.TargetRef.Name
+	apex := canary.ApexServiceName()
 	port := int64(canary.Spec.Service.Port)
 	destination := func(host string, weight int32) map[string]any {
 		return map[string]any{
@@ -90,8 +91,8 @@ func virtualService(canary *v1alpha1.Canary, s split) (*unstructured.Unstructure
 		}
 	}
 	weighted := map[string]any{"route": []any{
-		destination(PrimaryName(target), s.primary),
-		destination(CanaryServiceName(target), s.canary),
+		destination(PrimaryName(apex), s.primary),
+		destination(CanaryServiceName(apex), s.canary),
 	}}
 	routes := []any{weighted}
 	if match := canary.Spec.Analysis.Match; len(match) > 0 {
@@ -99,16 +100,16 @@ func virtualService(canary *v1alpha1.Canary, s split) (*unstructured.Unstructure
 		for i, m := range match {
 			headers, err := istioHeaders(m)
 			if err != nil {
-				return nil, fmt.Errorf("virtualservice %s: spec.analysis.match[%d]: %w", target, i, err)
+				return nil, fmt.Errorf("virtualservice %s: spec.analysis.match[%d]: %w", apex, i, err)
 			}
 			matches = append(matches, map[string]any{"headers": headers})
 		}
 		weighted["match"] = matches
-		routes = append(routes, map[string]any{"route": []any{destination(PrimaryName(target), 100)}})
+		routes = append(routes, map[string]any{"route": []any{destination(PrimaryName(apex), 100)}})
 	}
-	hosts := []any{target}
+	hosts := []any{apex}
 	for _, host := range canary.Spec.Service.Hosts {
-		if host != target {
+		if host != apex {
 			hosts = append(hosts, host)
 		}
 	}
@@ -126,7 +127,7 @@ func virtualService(canary *v1alpha1.Canary, s split) (*unstructured.Unstructure
 	}
 	vs := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
 	vs.SetGroupVersionKind(virtualServiceGVK)
-	vs.SetName(target)
+	vs.SetName(apex)
 	vs.SetNamespace(canary.Namespace)
 	vs.SetLabels(routeLabels())
 	return vs, nil
@@ -165,7 +166,7 @@ func int64Of(v any) (int64, error) {
 	return 0, fmt.Errorf("%v is not a number", v)
 }
 
-// owned is the VirtualService <target>.
+// owned is the VirtualService <apex>.
 func (istioRouting) owned(canary *v1alpha1.Canary) []ownedObject {
-	return []ownedObject{{gvk: virtualServiceGVK, name: canary.Spec.TargetRef.Name}}
+	return []ownedObject{{gvk: virtualServiceGVK, name: canary.ApexServiceName()}}
 }

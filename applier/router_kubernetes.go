@@ -13,8 +13,8 @@ import (
 	"github.com/sluicehq/sluice/api/v1alpha1"
 )
 
-// kubernetesRouting is blue/green without a mesh: the apex Service <target>
-// selects either the primary pods (100/0) or the canary pods (0/100); there
+// kubernetesRouting is blue/green without a mesh: the apex Service (see
+// v1alpha1.Canary.ApexServiceName) selects either the primary pods (100/0) or the canary pods (0/100); there
 // are no weights in between, and any other split is a *WeightsError. The
 // apex Service is applied whole, as Services renders it from the live target
 // Deployment, with only its selector switched, so that the two writers of it
@@ -45,9 +45,10 @@ func (kubernetesRouting) split(ctx context.Context, r client.Reader, canary *v1a
 	if err != nil {
 		return split{}, err
 	}
+	name := canary.ApexServiceName()
 	var apex corev1.Service
-	if err := r.Get(ctx, client.ObjectKey{Namespace: canary.Namespace, Name: target.Name}, &apex); err != nil {
-		return split{}, fmt.Errorf("service %s: %w", target.Name, err)
+	if err := r.Get(ctx, client.ObjectKey{Namespace: canary.Namespace, Name: name}, &apex); err != nil {
+		return split{}, fmt.Errorf("service %s: %w", name, err)
 	}
 	primary, canaryPods := podSelectors(target)
 	switch {
@@ -57,7 +58,7 @@ func (kubernetesRouting) split(ctx context.Context, r client.Reader, canary *v1a
 		return split{canary: 100}, nil
 	}
 	return split{}, fmt.Errorf("service %s: selector %v selects neither the primary pods (%v) nor the canary pods (%v)",
-		target.Name, apex.Spec.Selector, primary, canaryPods)
+		name, apex.Spec.Selector, primary, canaryPods)
 }
 
 // blueGreenService returns the apex Service of canary selecting the pods
@@ -101,7 +102,7 @@ func readTarget(ctx context.Context, r client.Reader, canary *v1alpha1.Canary) (
 	return &target, nil
 }
 
-// owned is the apex Service <target>, whose selector it switches.
+// owned is the apex Service, whose selector it switches.
 func (kubernetesRouting) owned(canary *v1alpha1.Canary) []ownedObject {
-	return []ownedObject{{gvk: corev1.SchemeGroupVersion.WithKind("Service"), name: canary.Spec.TargetRef.Name}}
+	return []ownedObject{{gvk: corev1.SchemeGroupVersion.WithKind("Service"), name: canary.ApexServiceName()}}
 }

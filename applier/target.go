@@ -5,13 +5,9 @@ import (
 	"maps"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/intstr"
-
-	"github.com/sluicehq/sluice/api/v1alpha1"
 )
 
 // RevisionAnnotation records on the primary the target revision it runs.
@@ -21,11 +17,13 @@ const RevisionAnnotation = "sluice.dev/revision"
 // promoted (or first installed) from.
 const CommitAnnotation = "sluice.dev/commit"
 
-// PrimaryName is the name of the primary Deployment and Service of target.
-func PrimaryName(target string) string { return target + "-primary" }
+// PrimaryName is the name of the primary Deployment of target, and of the
+// primary Service of an apex Service (see v1alpha1.Canary.ApexServiceName).
+func PrimaryName(name string) string { return name + "-primary" }
 
-// CanaryServiceName is the name of the Service selecting the canary pods.
-func CanaryServiceName(target string) string { return target + "-canary" }
+// CanaryServiceName is the name of the Service selecting the canary pods,
+// given the apex Service's name.
+func CanaryServiceName(apex string) string { return apex + "-canary" }
 
 // Primary returns the primary Deployment derived from the rendered target:
 // named <target>-primary, with every selector label value suffixed with
@@ -94,40 +92,6 @@ func ScaledToZero(target *appsv1.Deployment) *appsv1.Deployment {
 	zero := int32(0)
 	scaled.Spec.Replicas = &zero
 	return scaled
-}
-
-// Services returns the apex Service <target> and <target>-primary, which
-// select the primary pods, and <target>-canary, which selects the canary's.
-func Services(canary *v1alpha1.Canary, target *appsv1.Deployment) []*corev1.Service {
-	selector := target.Spec.Selector.MatchLabels
-	port := canary.Spec.Service
-	targetPort := port.TargetPort
-	if targetPort.Type == intstr.Int && targetPort.IntVal == 0 {
-		targetPort = intstr.FromInt32(port.Port)
-	}
-	portName := port.PortName
-	if portName == "" {
-		portName = "http"
-	}
-	service := func(name string, selects map[string]string) *corev1.Service {
-		return &corev1.Service{
-			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: target.Namespace, Labels: map[string]string{"app.kubernetes.io/managed-by": "sluice"}},
-			Spec: corev1.ServiceSpec{
-				Selector: selects,
-				Ports: []corev1.ServicePort{{
-					Name: portName, Port: port.Port, Protocol: corev1.ProtocolTCP,
-					TargetPort: targetPort,
-				}},
-			},
-		}
-	}
-	primarySelector := primaryLabels(selector, selector)
-	return []*corev1.Service{
-		service(target.Name, primarySelector),
-		service(PrimaryName(target.Name), primarySelector),
-		service(CanaryServiceName(target.Name), maps.Clone(selector)),
-	}
 }
 
 // ToUnstructured converts typed objects, whose TypeMeta must be set, for Apply.

@@ -71,7 +71,7 @@ func TestPrimaryRefusesSelectorsItCannotRewrite(t *testing.T) {
 }
 
 func TestServicesSelectPrimaryForApexAndTargetForCanary(t *testing.T) {
-	canary := &v1alpha1.Canary{Spec: v1alpha1.CanarySpec{Service: v1alpha1.CanaryService{Port: 3000}}}
+	canary := &v1alpha1.Canary{Spec: v1alpha1.CanarySpec{TargetRef: v1alpha1.TargetRef{Name: "detail"}, Service: v1alpha1.CanaryService{Port: 3000}}}
 	got := map[string]map[string]string{}
 	for _, svc := range Services(canary, detail()) {
 		got[svc.Name] = svc.Spec.Selector

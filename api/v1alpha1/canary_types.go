@@ -249,7 +249,7 @@ type HTTPRewrite struct {
 	// +optional
 	Authority string `json:"authority,omitempty"`
 	// Type is ReplaceFullPath or ReplacePrefixMatch (gatewayapi); empty
-	// means ReplacePrefixMatch.
+	// means ReplaceFullPath, as in Flagger.
 	// +optional
 	Type string `json:"type,omitempty"`
 }

@@ -71,6 +71,8 @@ func (e *ValidationError) Unwrap() []error {
 //   - service: port and targetPort 1..65535, portName a valid port name;
 //     gatewayRefs required with provider gatewayapi, each with a name and
 //     an empty or DNS-1123 namespace; hosts DNS names, a leading "*." allowed;
+//     name, appProtocol and the route options as the provider builds them
+//     (see validateRouting);
 //   - analysis: interval a Go duration > 0, threshold >= 1, maxErrors >= 1;
 //   - the schedule: stepWeight and maxWeight 1..100, stepWeight <= maxWeight;
 //     stepWeights 1..100, strictly increasing, not with stepWeight or
@@ -114,6 +116,7 @@ func (s *CanarySpec) validate(path *field.Path) field.ErrorList {
 		errs = append(errs, field.NotSupported(path.Child("provider"), s.Provider, providers))
 	}
 	errs = append(errs, s.Service.validate(path.Child("service"), s.Provider)...)
+	errs = append(errs, s.Service.validateRouting(path.Child("service"), s.Provider, len(s.Analysis.Match))...)
 	switch deadline := path.Child("progressDeadlineSeconds"); {
 	case s.ProgressDeadlineSeconds == nil:
 		errs = append(errs, field.Required(deadline, ""))

@@ -35,9 +35,10 @@ type MetricTemplateSpec struct {
 	Provider MetricTemplateProvider `json:"provider,omitempty"`
 	// Query is PromQL with the template variables {{ name }} (the Canary's
 	// name), {{ namespace }}, {{ target }} (the targetRef name),
-	// {{ service }}, {{ ingress }}, {{ route }} (all three the target's
-	// name, as Flagger has them for a Canary without service.name, an
-	// ingressRef or a routeRef), {{ interval }} (the metric's) and
+	// {{ service }} (the apex Service's name: spec.service.name, else the
+	// target's), {{ ingress }}, {{ route }} (both the target's name, as
+	// Flagger has them for a Canary without an ingressRef or a routeRef),
+	// {{ interval }} (the metric's) and
 	// {{ variables.NAME }} (the metric's templateVariables). The query must
 	// return one value.
 	Query string `json:"query"`
