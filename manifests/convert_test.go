@@ -9,7 +9,7 @@ import (
 
 func TestConvertFlaggerRewritesOnlyTheApiVersionOfCanariesAndMetricTemplates(t *testing.T) {
 	content := "# the podinfo canary\n" + strings.Replace(flaggerCanary, "  revertOnDeletion: true\n",
-		"  revertOnDeletion: true # keep\n  autoscalerRef: {apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, name: podinfo}\n", 1) +
+		"  revertOnDeletion: true # keep\n  autoscalerRef: {apiVersion: keda.sh/v1alpha1, kind: ScaledObject, name: podinfo, primaryScalerQueries: {p: vector(1)}}\n", 1) +
 		"---\napiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata: {name: latency}\nspec:\n  provider: {type: datadog}\n  query: avg:latency\n---\n" + podinfo
 	got := ConvertFlagger([]byte(content))
 	want := strings.ReplaceAll(content, "apiVersion: flagger.app/v1beta1\n", "apiVersion: sluice.dev/v1alpha1\n")
@@ -24,7 +24,7 @@ func TestConvertFlaggerRewritesOnlyTheApiVersionOfCanariesAndMetricTemplates(t *
 		t.Errorf("changes (-want +got):\n%s", diff)
 	}
 	wantRefused := []string{
-		"canary podinfo: spec.autoscalerRef: not supported by sluice: a HorizontalPodAutoscaler for the primary is not built yet: the primary would keep the replicas of the target",
+		"canary podinfo: spec.autoscalerRef.primaryScalerQueries: not supported by sluice: KEDA ScaledObjects are not supported: use a HorizontalPodAutoscaler",
 		`metrictemplate latency: spec.provider.type: Invalid value: "datadog": not supported by sluice: query Datadog through a Prometheus-compatible endpoint, or keep this metric in Flagger; supported: prometheus, and what answers its API (Thanos, Mimir, Cortex, VictoriaMetrics)`,
 	}
 	if diff := cmp.Diff(wantRefused, got.Refused); diff != "" {

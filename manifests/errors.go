@@ -6,7 +6,8 @@ import "strings"
 // does not build, YAML that does not parse, a path or symlink that leaves the
 // checkout, a remote base or plugin that Options do not allow, a Canary that
 // does not validate or whose target is missing, of the wrong kind, or
-// already taken by another Canary. Nothing of a rendering that fails this
+// already taken by another Canary, or whose autoscaler is missing or
+// scales another workload. Nothing of a rendering that fails this
 // way should be applied. Use errors.As to branch on it.
 type InvalidError struct {
 	// Object names what is at fault, with its kind first:

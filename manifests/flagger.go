@@ -21,7 +21,6 @@ const FlaggerGroup = "flagger.app"
 var unsupported = []struct{ path, reason string }{
 	{"spec.metricsServer", "a Prometheus per Canary is not built: metrics are measured in --prometheus-url"},
 	{"spec.autoscalerRef.primaryScalerQueries", "KEDA ScaledObjects are not supported: use a HorizontalPodAutoscaler"},
-	{"spec.autoscalerRef", "a HorizontalPodAutoscaler for the primary is not built yet: the primary would keep the replicas of the target"},
 	{"spec.ingressRef", "ingress controllers (provider nginx, contour, …) are not supported: use provider gatewayapi"},
 	{"spec.routeRef", "OpenShift routes are not supported: use provider gatewayapi"},
 	{"spec.upstreamRef", "Gloo upstreams are not supported: use provider gatewayapi"},

@@ -91,8 +91,8 @@ func TestAFlaggerFieldSluiceDoesNotImplementIsRefusedByName(t *testing.T) {
 	}{
 		{"a metric with both a query and a templateRef", "      threshold: 99\n", "      threshold: 99\n      query: vector(1)\n      templateRef: {name: latency, namespace: flagger}\n",
 			"spec.analysis.metrics[0].templateRef", "Forbidden: a metric has a query or a templateRef, not both"},
-		{"an autoscaler", "  revertOnDeletion: true\n", "  autoscalerRef: {apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, name: podinfo}\n",
-			"spec.autoscalerRef", "not supported by sluice: a HorizontalPodAutoscaler for the primary is not built yet: the primary would keep the replicas of the target"},
+		{"a KEDA autoscaler's queries", "  revertOnDeletion: true\n", "  autoscalerRef: {apiVersion: keda.sh/v1alpha1, kind: ScaledObject, name: podinfo, primaryScalerQueries: {p: vector(1)}}\n",
+			"spec.autoscalerRef.primaryScalerQueries", "not supported by sluice: KEDA ScaledObjects are not supported: use a HorizontalPodAutoscaler"},
 		{"Istio's trafficPolicy", "    hosts: [www.example.com]\n", "    hosts: [www.example.com]\n    trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}\n",
 			"spec.service.trafficPolicy", "not supported by sluice: Istio DestinationRules are not built yet"},
 		{"a named targetPort", "    targetPort: 9898\n", "    targetPort: http\n",

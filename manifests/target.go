@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -36,6 +37,11 @@ type Target struct {
 	// Secret data, so a Target never serializes them (json:"-"): printing
 	// a Target shows no secret.
 	ConfigObjects []*unstructured.Unstructured `json:"-"`
+	// Autoscaler is the rendered HorizontalPodAutoscaler (autoscaling/v2)
+	// that the Canary's spec.autoscalerRef names, decoded; it scales the
+	// Deployment and is also among Rendering.Objects. Nil when the Canary
+	// names none. It is not part of the Revision.
+	Autoscaler *autoscalingv2.HorizontalPodAutoscaler
 	// SourceFiles are the checkout files that fed the target, relative to
 	// the checkout root, slash-separated, sorted; see Render for what
 	// "fed" means.
@@ -93,10 +99,12 @@ func (t *targeting) find(c canary) (object, *appsv1.Deployment, error) {
 }
 
 // targets returns the Target of each Canary, in the same order, finding
-// Deployments and ConfigMaps/Secrets among the plain objects.
+// Deployments, ConfigMaps/Secrets and HorizontalPodAutoscalers among the
+// plain objects.
 func targets(plain []object, canaries []canary, src *sources, secretKey []byte) ([]Target, error) {
 	targeting := newTargeting(plain)
 	configs := configIndex(plain)
+	scalers := autoscalerIndex(plain)
 	out := make([]Target, 0, len(canaries))
 	for _, c := range canaries {
 		obj, deployment, err := targeting.find(c)
@@ -105,6 +113,9 @@ func targets(plain []object, canaries []canary, src *sources, secretKey []byte) 
 		}
 		target, err := newTarget(c, obj, deployment, configs, src, secretKey)
 		if err != nil {
+			return nil, err
+		}
+		if target.Autoscaler, err = scalers.find(c, deployment.Name); err != nil {
 			return nil, err
 		}
 		out = append(out, target)

@@ -19,6 +19,14 @@ func TestDecideDeparture(t *testing.T) {
 			DepartureDecision{Hold: true, Message: "Canary detail.shop left Git: detail-primary.shop serves until detail.shop is ready to take the traffic over"}},
 		{"a ready target takes over", func(o *DepartureObservation) { o.TargetInGit, o.TargetReady = true, true },
 			DepartureDecision{Message: "Canary detail.shop left Git: detail.shop is ready; removing detail-primary.shop, its Services and routing"}},
+		// A target that leaves its replicas to an autoscaler stays at the
+		// zero sluice scaled the canary to, and a Deployment at zero is
+		// "ready": without this the primary went and nothing served.
+		{"a target at zero that Git gives no replicas is scaled to the primary's first", func(o *DepartureObservation) {
+			o.TargetInGit, o.TargetReady, o.TargetScaledDown, o.PrimaryReplicas = true, true, true, 4
+		}, DepartureDecision{Hold: true, ScaleTarget: 4, Message: "Canary detail.shop left Git: scaling detail.shop up to 4 replicas, as detail-primary.shop runs, to take the traffic over"}},
+		{"to 1 at least", func(o *DepartureObservation) { o.TargetInGit, o.TargetScaledDown = true, true },
+			DepartureDecision{Hold: true, ScaleTarget: 1, Message: "Canary detail.shop left Git: scaling detail.shop up to 1 replicas, as detail-primary.shop runs, to take the traffic over"}},
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {

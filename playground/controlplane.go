@@ -47,7 +47,12 @@ const maxRestarts = 5
 
 // controllers are the kube-controller-manager controllers the playground runs:
 // enough for Deployments to roll out, fake nodes to lose their not-ready
-// taint, and deleted namespaces and owners to be cleaned up.
+// taint, deleted namespaces and owners to be cleaned up, and
+// HorizontalPodAutoscalers to hold their Deployments within their
+// bounds. The playground serves no metrics API, so an autoscaler never
+// scales on its metrics: it brings a Deployment below its minReplicas up
+// and one above its maxReplicas down, and leaves a count within them as
+// it is (its ScalingActive condition says it cannot read the metrics).
 var controllers = []string{
 	"deployment-controller",
 	"replicaset-controller",
@@ -55,6 +60,7 @@ var controllers = []string{
 	"namespace-controller",
 	"garbage-collector-controller",
 	"serviceaccount-controller",
+	"horizontal-pod-autoscaler-controller",
 }
 
 // startControlPlane starts every component in dir and returns once the API
@@ -193,6 +199,8 @@ func (cp *ControlPlane) startClientComponent(tools *Toolchain, dir, name string)
 			"--controllers=" + strings.Join(controllers, ","),
 			"--leader-elect=false", "--secure-port=0",
 			"--concurrent-deployment-syncs=10", "--concurrent-replicaset-syncs=10",
+			// Tests wait seconds, not the default 15s, for an autoscaler.
+			"--horizontal-pod-autoscaler-sync-period=1s",
 		}
 	case KubeScheduler:
 		args = []string{kubeconfig, "--leader-elect=false", "--secure-port=0"}

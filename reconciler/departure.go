@@ -2,9 +2,11 @@ package reconciler
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -27,8 +29,8 @@ type departure struct {
 	// targetName names the target.
 	targetName string
 	// owned are the inventory entries of what sluice generated for the
-	// Canary — the primary, the Services, the routing objects, the config
-	// copies — and of the Canary itself.
+	// Canary — the primary, its autoscaler, the Services, the routing
+	// objects, the config copies — and of the Canary itself.
 	owned applier.Inventory
 }
 
@@ -79,6 +81,13 @@ func generatedFor(canary *v1alpha1.Canary, target *appsv1.Deployment) applier.In
 	primary.SetNamespace(canary.Namespace)
 	primary.SetName(applier.PrimaryName(target.Name))
 	objects = append(objects, primary)
+	if ref := canary.Spec.AutoscalerRef; ref != nil {
+		scaler := &autoscalingv2.HorizontalPodAutoscaler{}
+		scaler.SetGroupVersionKind(autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler"))
+		scaler.SetNamespace(canary.Namespace)
+		scaler.SetName(applier.PrimaryAutoscalerName(ref.Name))
+		objects = append(objects, scaler)
+	}
 	skeletons, err := applier.ToUnstructured(objects...)
 	if err != nil {
 		return nil
@@ -89,6 +98,35 @@ func generatedFor(canary *v1alpha1.Canary, target *appsv1.Deployment) applier.In
 		owned = owned.Union(routing)
 	}
 	return owned
+}
+
+// observeDeparture reads what DecideDeparture needs about a departed
+// Canary: whether its target, as this sync applied it, is ready, and
+// whether it still rests at the zero replicas of a canary while Git gives
+// it none, with the replicas of the primary.
+func (r *Reconciler) observeDeparture(ctx context.Context, d departure) (planner.DepartureObservation, error) {
+	obs := planner.DepartureObservation{Name: d.canary.Name, Namespace: d.canary.Namespace, Target: d.targetName, TargetInGit: d.target != nil}
+	if !obs.TargetInGit {
+		return obs, nil
+	}
+	key := client.ObjectKey{Namespace: d.canary.Namespace, Name: d.targetName}
+	obs.TargetReady = r.applier.DeploymentReady(ctx, key) == nil
+	if d.target.Spec.Replicas != nil {
+		return obs, nil
+	}
+	replicas, err := r.applier.Replicas(ctx, key)
+	if err != nil {
+		return obs, err
+	}
+	obs.TargetScaledDown = replicas == 0
+	primary, err := r.applier.Replicas(ctx, client.ObjectKey{Namespace: d.canary.Namespace, Name: applier.PrimaryName(d.targetName)})
+	switch {
+	case err == nil:
+		obs.PrimaryReplicas = primary
+	case !apierrors.IsNotFound(errors.Unwrap(err)):
+		return obs, err
+	}
+	return obs, nil
 }
 
 // renderedDeployment returns the apps/v1 Deployment of the rendering with
@@ -133,14 +171,21 @@ func (r *Reconciler) handOver(ctx context.Context, departures []departure, defer
 	var held applier.Inventory
 	waiting := false
 	for _, d := range departures {
-		obs := planner.DepartureObservation{Name: d.canary.Name, Namespace: d.canary.Namespace, Target: d.targetName, TargetInGit: d.target != nil}
-		if obs.TargetInGit {
-			obs.TargetReady = r.applier.DeploymentReady(ctx, client.ObjectKey{Namespace: d.canary.Namespace, Name: d.targetName}) == nil
+		obs, err := r.observeDeparture(ctx, d)
+		if err != nil {
+			return changes, held, waiting, err
 		}
 		decision := planner.DecideDeparture(obs)
 		if r.departed[d.canary] != decision.Message {
 			r.departed[d.canary] = decision.Message
 			r.opts.Log.Info(decision.Message, "canary", d.canary.Name+"."+d.canary.Namespace)
+		}
+		if decision.ScaleTarget > 0 {
+			scaled, err := r.applier.Scale(ctx, client.ObjectKey{Namespace: d.canary.Namespace, Name: d.targetName}, decision.ScaleTarget)
+			changes = append(changes, scaled...)
+			if err != nil {
+				return changes, held, waiting, err
+			}
 		}
 		if decision.Hold {
 			held = held.Union(d.owned)

@@ -30,13 +30,16 @@ type state struct {
 }
 
 // desiredState composes the objects to apply from the rendering and the
-// decisions: plain objects as rendered, Canaries, each Canary's Services, and
-// for targets the planner installs, the target scaled to zero, its primary
-// and the -primary copies of its configs. A generated object that Git also
+// decisions: plain objects as rendered, Canaries, each Canary's Services
+// and the primary's copy of its autoscaler, if any, and for targets the
+// planner installs, the target scaled to zero, its primary and the
+// -primary copies of its configs. A generated object that Git also
 // defines is an error. departing maps the inventory entries of what sluice
 // generated for Canaries that left Git to those Canaries: the objects of
-// Git with those entries are deferred.
-func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecision, departing map[string]types.NamespacedName) (state, error) {
+// Git with those entries are deferred. live holds, at the index of each
+// target with an autoscaler, the replicas its primary runs (see
+// liveReplicas); a nil or short live reads as no primary.
+func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecision, departing map[string]types.NamespacedName, live []*int32) (state, error) {
 	var generated []*unstructured.Unstructured
 	var untouched []*unstructured.Unstructured
 	var routing applier.Inventory
@@ -64,7 +67,16 @@ func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecisi
 		for _, svc := range services {
 			typed = append(typed, svc)
 		}
-		primary, err := primaryObjects(target, primaryCommit(decisions[i].Status))
+		if scaler := primaryAutoscaler(canary, target); scaler != nil {
+			// It follows the target's autoscaler in Git at every sync:
+			// its bounds and metrics are no part of the revision.
+			typed = append(typed, scaler)
+		}
+		var replicas *int32
+		if i < len(live) {
+			replicas = live[i]
+		}
+		primary, err := primaryObjects(target, primaryCommit(decisions[i].Status), scaledReplicas(canary, target, replicas))
 		if err != nil {
 			return state{}, fmt.Errorf("canary %s/%s: %w", canary.Namespace, canary.Name, err)
 		}

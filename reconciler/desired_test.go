@@ -34,7 +34,7 @@ func TestTheBlueGreenApexServiceIsTheRoutersDuringARollout(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rendering := blueGreenRendering(tt.provider)
 			decisions := []planner.SyncDecision{{Status: v1alpha1.CanaryStatus{Phase: tt.phase}}}
-			desired, err := desiredState(rendering, decisions, nil)
+			desired, err := desiredState(rendering, decisions, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

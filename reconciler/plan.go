@@ -89,7 +89,11 @@ func (r *Reconciler) Plan(ctx context.Context, co gitsync.Checkout) (Plan, error
 		decisions[i] = planner.DecideSync(obs)
 		plan.Canaries = append(plan.Canaries, canaryPlan(rendering.Canaries[i], obs, decisions[i]))
 	}
-	desired, err := desiredState(rendering, decisions, nil)
+	live, err := r.liveReplicas(ctx, rendering)
+	if err != nil {
+		return plan, err
+	}
+	desired, err := desiredState(rendering, decisions, nil, live)
 	if err != nil {
 		return plan, err
 	}

@@ -11,8 +11,9 @@ import (
 // revision, from commit: the -primary copies of the ConfigMaps and Secrets
 // it tracks, then the primary Deployment that reads them and records the
 // revision and commit. Applied in this order, the primary's new pods find
-// their config.
-func primaryObjects(target manifests.Target, commit string) ([]*unstructured.Unstructured, error) {
+// their config. The primary asks for replicas, or for the target's when
+// nil (see scaledReplicas: an autoscaled primary keeps its count).
+func primaryObjects(target manifests.Target, commit string, replicas *int32) ([]*unstructured.Unstructured, error) {
 	copies, err := applier.PrimaryConfigs(target.ConfigObjects)
 	if err != nil {
 		return nil, err
@@ -20,6 +21,9 @@ func primaryObjects(target manifests.Target, commit string) ([]*unstructured.Uns
 	primary, err := applier.Primary(target.Deployment, target.Revision, commit, trackedConfigs(target))
 	if err != nil {
 		return nil, err
+	}
+	if replicas != nil {
+		primary.Spec.Replicas = replicas
 	}
 	deploy, err := applier.ToUnstructured(primary)
 	if err != nil {

@@ -68,7 +68,7 @@ func (r *Reconciler) act(ctx context.Context, live, canary *v1alpha1.Canary, tar
 	case planner.SetWeights:
 		changes, err = r.setWeights(ctx, canary, a)
 	case planner.PromoteToPrimary:
-		changes, err = r.promoteToPrimary(ctx, target, a)
+		changes, err = r.promoteToPrimary(ctx, canary, target, a)
 		return changes, &target, err
 	case planner.RestorePrimary:
 		return r.restorePrimary(ctx, canary, a)
@@ -107,9 +107,14 @@ func (r *Reconciler) applyCanary(ctx context.Context, target manifests.Target, a
 }
 
 // scaleUpCanary scales the canary to the replicas Git gives the target, or
-// to the primary's when Git leaves them unset (to an autoscaler).
+// to the primary's when Git leaves them unset; a target with an autoscaler
+// starts from its minReplicas when Git sets none (applier.CanaryReplicas),
+// and the autoscaler scales it from there.
 func (r *Reconciler) scaleUpCanary(ctx context.Context, target manifests.Target) (applier.Changes, error) {
 	key := client.ObjectKey{Namespace: target.Deployment.Namespace, Name: target.Deployment.Name}
+	if target.Autoscaler != nil {
+		return r.applier.Scale(ctx, key, applier.CanaryReplicas(target.Deployment, target.Autoscaler))
+	}
 	if target.Deployment.Spec.Replicas != nil {
 		return r.applier.Scale(ctx, key, *target.Deployment.Spec.Replicas)
 	}
@@ -132,12 +137,20 @@ func (r *Reconciler) setWeights(ctx context.Context, canary *v1alpha1.Canary, w 
 
 // promoteToPrimary applies the primary derived from the rendered target,
 // which the analysis ran on the canary, with the -primary copies of its
-// configs first.
-func (r *Reconciler) promoteToPrimary(ctx context.Context, target manifests.Target, a planner.PromoteToPrimary) (applier.Changes, error) {
+// configs first. A primary that an autoscaler scales keeps the replicas
+// it runs: the promotion copies the pod template, not the count.
+func (r *Reconciler) promoteToPrimary(ctx context.Context, canary *v1alpha1.Canary, target manifests.Target, a planner.PromoteToPrimary) (applier.Changes, error) {
 	if a.Revision != target.Revision {
 		return nil, fmt.Errorf("the rendering has revision %s, not %s", short(target.Revision), short(a.Revision))
 	}
-	objs, err := primaryObjects(target, a.Commit)
+	var live *int32
+	if target.Autoscaler != nil {
+		var err error
+		if live, err = r.primaryReplicas(ctx, target); err != nil {
+			return nil, err
+		}
+	}
+	objs, err := primaryObjects(target, a.Commit, scaledReplicas(canary, target, live))
 	if err != nil {
 		return nil, err
 	}

@@ -43,7 +43,7 @@ func (r *Reconciler) restorePrimary(ctx context.Context, canary *v1alpha1.Canary
 	for i, c := range rendering.Canaries {
 		if c.Name == canary.Name && c.Namespace == canary.Namespace {
 			target := rendering.Targets[i]
-			changes, err := r.promoteToPrimary(ctx, target, planner.PromoteToPrimary{Revision: a.Revision, Commit: a.Commit})
+			changes, err := r.promoteToPrimary(ctx, canary, target, planner.PromoteToPrimary{Revision: a.Revision, Commit: a.Commit})
 			return changes, &target, err
 		}
 	}

@@ -104,7 +104,8 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 		result.Settling = result.Settling || !obs.PrimaryReady && decisions[i].Install
 	}
 
-	// Observe: what sluice owns, and the Canaries that left Git.
+	// Observe: what sluice owns, the Canaries that left Git, and the
+	// replicas the autoscaled primaries run (their autoscalers' to keep).
 	var previous applier.Inventory
 	var departures []departure
 	if r.opts.Prune {
@@ -115,10 +116,14 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 			return result, err
 		}
 	}
+	live, err := r.liveReplicas(ctx, rendering)
+	if err != nil {
+		return result, err
+	}
 
 	// Act: one staged apply of everything, a hand-over for the Canaries
 	// that left, then pruning.
-	desired, err := desiredState(rendering, decisions, departingEntries(departures))
+	desired, err := desiredState(rendering, decisions, departingEntries(departures), live)
 	if err != nil {
 		return result, r.refuse(ctx, co.Commit, err)
 	}
