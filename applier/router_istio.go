@@ -4,46 +4,79 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
 )
 
-// istioRouting routes with an Istio VirtualService
-// (networking.istio.io/v1beta1, which every Istio since 1.5 serves, those
-// serving v1 included) named after the apex Service (see
-// v1alpha1.Canary.ApexServiceName):
+// istioRouting routes with an Istio VirtualService named after the apex
+// Service (see v1alpha1.Canary.ApexServiceName) and, when
+// spec.service.trafficPolicy is set, the DestinationRules <apex>-primary
+// and <apex>-canary (networking.istio.io/v1beta1, which every Istio since
+// 1.5 serves, those serving v1 included). As Flagger builds them:
 //
 //   - hosts: the apex Service's name, then spec.service.hosts;
-//   - gateways: spec.service.gatewayRefs as "namespace/name" (the Canary's
-//     namespace when a ref has none) followed by "mesh", so that callers
-//     inside the mesh get the same split as those behind the gateways; none
-//     without gatewayRefs, which Istio reads as "mesh";
+//   - gateways: spec.service.gateways as written — add "mesh" to route the
+//     sidecars' requests too, as with Flagger; or sluice's
+//     spec.service.gatewayRefs as "namespace/name" (the Canary's namespace
+//     when a ref has none) followed by "mesh", so that callers inside the
+//     mesh get the same split as those behind the gateways; with neither,
+//     none, which Istio reads as "mesh";
+//   - with spec.service.delegation, neither hosts nor gateways: a delegate
+//     VirtualService, which the VirtualService delegating to it routes to;
 //   - one HTTP route with two weighted destinations, the hosts
-//     <apex>-primary and <apex>-canary on spec.service.port.
+//     <apex>-primary and <apex>-canary on spec.service.port, carrying
+//     spec.service.match, .rewrite (uri, authority), .timeout, .retries,
+//     .headers and .corsPolicy as Istio's fields of the same names.
 //
-// With spec.analysis.match the weighted route carries the matches (any one
-// of them; every header of a match: exact, prefix or regex) and a second
-// route sends the rest to the primary.
+// With spec.analysis.match the weighted route matches the requests of any
+// analysis match (every header of it: exact, prefix or regex) combined
+// with any spec.service.match, as Flagger combines them, and a second
+// route with spec.service.match sends the rest to the primary. A combined
+// condition is the Service match with the analysis match's headers added
+// to its own, the analysis match's condition winning on a header both
+// name (Flagger replaces all of the Service match's headers, letting
+// requests the Service match excludes reach the canary).
 //
-// No DestinationRule is written: the destinations are Service hosts, not
-// subsets, so none is needed, and one would shadow the DestinationRules the
-// cluster already applies to these hosts (mTLS, connection pools, outlier
-// detection), since Istio does not merge them.
+// The DestinationRules have the host of their Service and the
+// trafficPolicy as written. They are written before the VirtualService,
+// so that no request reaches a host before its policy (its TLS mode, say)
+// is in place. Without a trafficPolicy none is written, unlike Flagger,
+// which writes empty ones: the destinations are Service hosts, not
+// subsets, so none is needed, and an empty one would shadow the
+// DestinationRules the cluster applies to these hosts (mTLS, connection
+// pools, outlier detection), since Istio does not merge them. A
+// trafficPolicy removed from the Canary leaves its DestinationRules to be
+// pruned with the inventory (see RoutingInventory).
 type istioRouting struct{}
 
-var virtualServiceGVK = schema.GroupVersionKind{Group: "networking.istio.io", Version: "v1beta1", Kind: "VirtualService"}
+var (
+	virtualServiceGVK  = schema.GroupVersionKind{Group: "networking.istio.io", Version: "v1beta1", Kind: "VirtualService"}
+	destinationRuleGVK = schema.GroupVersionKind{Group: "networking.istio.io", Version: "v1beta1", Kind: "DestinationRule"}
+)
 
 func (istioRouting) objects(_ context.Context, _ client.Reader, canary *v1alpha1.Canary, s split) ([]*unstructured.Unstructured, error) {
+	var objects []*unstructured.Unstructured
+	if canary.Spec.Service.TrafficPolicy != nil {
+		apex := canary.ApexServiceName()
+		for _, host := range []string{PrimaryName(apex), CanaryServiceName(apex)} {
+			rule, err := destinationRule(canary, host)
+			if err != nil {
+				return nil, err
+			}
+			objects = append(objects, rule)
+		}
+	}
 	vs, err := virtualService(canary, s)
 	if err != nil {
 		return nil, err
 	}
-	return []*unstructured.Unstructured{vs}, nil
+	return append(objects, vs), nil
 }
 
 // split reads the weights of the first HTTP route, the weighted one.
@@ -80,52 +113,77 @@ func (istioRouting) split(ctx context.Context, r client.Reader, canary *v1alpha1
 	return splitOf(subject, weights, apex)
 }
 
+// istioVirtualServiceSpec is the part of Istio's VirtualService spec
+// sluice writes.
+type istioVirtualServiceSpec struct {
+	Hosts    []string         `json:"hosts,omitempty"`
+	Gateways []string         `json:"gateways,omitempty"`
+	HTTP     []istioHTTPRoute `json:"http"`
+}
+
+// istioHTTPRoute is the part of Istio's HTTPRoute sluice writes. The
+// fields of v1alpha1 it holds have Istio's names and shapes.
+type istioHTTPRoute struct {
+	Match      []v1alpha1.HTTPMatchRequest `json:"match,omitempty"`
+	Rewrite    *istioRewrite               `json:"rewrite,omitempty"`
+	Timeout    string                      `json:"timeout,omitempty"`
+	Retries    *v1alpha1.HTTPRetry         `json:"retries,omitempty"`
+	Headers    *v1alpha1.HeaderOperations  `json:"headers,omitempty"`
+	CorsPolicy *v1alpha1.CorsPolicy        `json:"corsPolicy,omitempty"`
+	Route      []istioDestination          `json:"route"`
+}
+
+// istioRewrite is Istio's HTTPRewrite: spec.service.rewrite without
+// Gateway API's type.
+type istioRewrite struct {
+	URI       string `json:"uri,omitempty"`
+	Authority string `json:"authority,omitempty"`
+}
+
+// istioDestination is Istio's HTTPRouteDestination to a Service port.
+type istioDestination struct {
+	Destination struct {
+		Host string `json:"host"`
+		Port struct {
+			Number int32 `json:"number"`
+		} `json:"port"`
+	} `json:"destination"`
+	Weight int32 `json:"weight"`
+}
+
 // virtualService returns the VirtualService of canary routing s.
 func virtualService(canary *v1alpha1.Canary, s split) (*unstructured.Unstructured, error) {
 	apex := canary.ApexServiceName()
-	port := int64(canary.Spec.Service.Port)
-	destination := func(host string, weight int32) map[string]any {
-		return map[string]any{
-			"destination": map[string]any{"host": host, "port": map[string]any{"number": port}},
-			"weight":      int64(weight),
+	primary, canaryHost := PrimaryName(apex), CanaryServiceName(apex)
+	route := func(match []v1alpha1.HTTPMatchRequest, destinations ...istioDestination) istioHTTPRoute {
+		return istioRouteOptions(canary.Spec.Service, match, destinations)
+	}
+	destination := func(host string, weight int32) istioDestination {
+		var d istioDestination
+		d.Destination.Host, d.Destination.Port.Number, d.Weight = host, canary.Spec.Service.Port, weight
+		return d
+	}
+	weighted := []istioDestination{destination(primary, s.primary), destination(canaryHost, s.canary)}
+	spec := istioVirtualServiceSpec{
+		Hosts:    istioHosts(canary),
+		Gateways: istioGateways(canary),
+		HTTP:     []istioHTTPRoute{route(canary.Spec.Service.Match, weighted...)},
+	}
+	if len(canary.Spec.Analysis.Match) > 0 {
+		matches, err := abMatches(canary)
+		if err != nil {
+			return nil, fmt.Errorf("virtualservice %s: %w", apex, err)
+		}
+		spec.HTTP = []istioHTTPRoute{
+			route(matches, weighted...),
+			route(canary.Spec.Service.Match, destination(primary, 100)),
 		}
 	}
-	weighted := map[string]any{"route": []any{
-		destination(PrimaryName(apex), s.primary),
-		destination(CanaryServiceName(apex), s.canary),
-	}}
-	routes := []any{weighted}
-	if match := canary.Spec.Analysis.Match; len(match) > 0 {
-		var matches []any
-		for i, m := range match {
-			headers, err := istioHeaders(m)
-			if err != nil {
-				return nil, fmt.Errorf("virtualservice %s: spec.analysis.match[%d]: %w", apex, i, err)
-			}
-			matches = append(matches, map[string]any{"headers": headers})
-		}
-		weighted["match"] = matches
-		routes = append(routes, map[string]any{"route": []any{destination(PrimaryName(apex), 100)}})
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&spec)
+	if err != nil {
+		return nil, fmt.Errorf("virtualservice %s: %w", apex, err)
 	}
-	hosts := []any{apex}
-	for _, host := range canary.Spec.Service.Hosts {
-		if host != apex {
-			hosts = append(hosts, host)
-		}
-	}
-	spec := map[string]any{"hosts": hosts, "http": routes}
-	if refs := canary.Spec.Service.GatewayRefs; len(refs) > 0 {
-		var gateways []any
-		for _, ref := range refs {
-			namespace := ref.Namespace
-			if namespace == "" {
-				namespace = canary.Namespace
-			}
-			gateways = append(gateways, namespace+"/"+ref.Name)
-		}
-		spec["gateways"] = append(gateways, "mesh")
-	}
-	vs := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
+	vs := &unstructured.Unstructured{Object: map[string]any{"spec": content}}
 	vs.SetGroupVersionKind(virtualServiceGVK)
 	vs.SetName(apex)
 	vs.SetNamespace(canary.Namespace)
@@ -133,23 +191,104 @@ func virtualService(canary *v1alpha1.Canary, s split) (*unstructured.Unstructure
 	return vs, nil
 }
 
-// istioHeaders returns the header conditions of m in Istio's shape.
-func istioHeaders(m v1alpha1.HTTPMatch) (map[string]any, error) {
-	headers := map[string]any{}
-	for _, name := range slices.Sorted(maps.Keys(m.Headers)) {
-		condition := m.Headers[name]
-		switch {
-		case condition.Exact != "":
-			headers[name] = map[string]any{"exact": condition.Exact}
-		case condition.Prefix != "":
-			headers[name] = map[string]any{"prefix": condition.Prefix}
-		case condition.Regex != "":
-			headers[name] = map[string]any{"regex": condition.Regex}
-		default:
-			return nil, fmt.Errorf("header %s: no condition", name)
+// istioRouteOptions returns an HTTP route to destinations on the requests
+// of match, with the route options of service.
+func istioRouteOptions(service v1alpha1.CanaryService, match []v1alpha1.HTTPMatchRequest, destinations []istioDestination) istioHTTPRoute {
+	route := istioHTTPRoute{
+		Match:      match,
+		Timeout:    service.Timeout,
+		Retries:    service.Retries,
+		Headers:    service.Headers,
+		CorsPolicy: service.CorsPolicy,
+		Route:      destinations,
+	}
+	if r := service.Rewrite; r != nil {
+		route.Rewrite = &istioRewrite{URI: r.URI, Authority: r.Authority}
+	}
+	return route
+}
+
+// istioHosts returns the hosts of the VirtualService: the apex Service's
+// name, then spec.service.hosts; none for a delegate.
+func istioHosts(canary *v1alpha1.Canary) []string {
+	if canary.Spec.Service.Delegation {
+		return nil
+	}
+	apex := canary.ApexServiceName()
+	hosts := []string{apex}
+	for _, host := range canary.Spec.Service.Hosts {
+		if host != apex {
+			hosts = append(hosts, host)
 		}
 	}
-	return headers, nil
+	return hosts
+}
+
+// istioGateways returns the gateways of the VirtualService (see
+// istioRouting); none for a delegate.
+func istioGateways(canary *v1alpha1.Canary) []string {
+	service := canary.Spec.Service
+	switch {
+	case service.Delegation:
+		return nil
+	case len(service.Gateways) > 0:
+		return service.Gateways
+	case len(service.GatewayRefs) == 0:
+		return nil
+	}
+	var gateways []string
+	for _, ref := range service.GatewayRefs {
+		namespace := ref.Namespace
+		if namespace == "" {
+			namespace = canary.Namespace
+		}
+		gateways = append(gateways, namespace+"/"+ref.Name)
+	}
+	return append(gateways, "mesh")
+}
+
+// abMatches returns the conditions of the weighted route of an A/B
+// rollout: every spec.analysis.match combined with every
+// spec.service.match (see istioRouting), in that order.
+func abMatches(canary *v1alpha1.Canary) ([]v1alpha1.HTTPMatchRequest, error) {
+	service := canary.Spec.Service.Match
+	if len(service) == 0 {
+		service = []v1alpha1.HTTPMatchRequest{{}}
+	}
+	var matches []v1alpha1.HTTPMatchRequest
+	for i, ab := range canary.Spec.Analysis.Match {
+		for name, condition := range ab.Headers {
+			if condition == (v1alpha1.StringMatch{}) {
+				return nil, fmt.Errorf("spec.analysis.match[%d]: header %s: no condition", i, name)
+			}
+		}
+		for _, m := range service {
+			combined := *m.DeepCopy()
+			if combined.Headers == nil {
+				combined.Headers = map[string]v1alpha1.StringMatch{}
+			}
+			maps.Copy(combined.Headers, ab.Headers)
+			matches = append(matches, combined)
+		}
+	}
+	return matches, nil
+}
+
+// destinationRule returns the DestinationRule of host, a Service of the
+// Canary, with spec.service.trafficPolicy, which is set.
+func destinationRule(canary *v1alpha1.Canary, host string) (*unstructured.Unstructured, error) {
+	// util/json reads whole numbers as int64, as unstructured objects hold
+	// them.
+	var policy map[string]any
+	if err := json.Unmarshal(canary.Spec.Service.TrafficPolicy.Raw, &policy); err != nil || policy == nil {
+		return nil, fmt.Errorf("destinationrule %s: spec.service.trafficPolicy is not an object (%v)", host, err)
+	}
+	rule := &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"host": host, "trafficPolicy": policy}}}
+	rule.SetGroupVersionKind(destinationRuleGVK)
+	rule.SetName(host)
+	rule.SetNamespace(canary.Namespace)
+	rule.SetLabels(routeLabels())
+	return rule, nil
 }
 
 // int64Of returns a JSON number of an unstructured object as an int64.
@@ -166,7 +305,15 @@ func int64Of(v any) (int64, error) {
 	return 0, fmt.Errorf("%v is not a number", v)
 }
 
-// owned is the VirtualService <apex>.
+// owned is the VirtualService <apex> and, with a trafficPolicy, the
+// DestinationRules <apex>-primary and <apex>-canary.
 func (istioRouting) owned(canary *v1alpha1.Canary) []ownedObject {
-	return []ownedObject{{gvk: virtualServiceGVK, name: canary.ApexServiceName()}}
+	apex := canary.ApexServiceName()
+	owned := []ownedObject{{gvk: virtualServiceGVK, name: apex}}
+	if canary.Spec.Service.TrafficPolicy != nil {
+		owned = append(owned,
+			ownedObject{gvk: destinationRuleGVK, name: PrimaryName(apex)},
+			ownedObject{gvk: destinationRuleGVK, name: CanaryServiceName(apex)})
+	}
+	return owned
 }

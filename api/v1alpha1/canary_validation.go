@@ -71,6 +71,9 @@ func (e *ValidationError) Unwrap() []error {
 //   - service: port and targetPort 1..65535, portName a valid port name;
 //     gatewayRefs required with provider gatewayapi, each with a name and
 //     an empty or DNS-1123 namespace; hosts DNS names, a leading "*." allowed;
+//     with provider istio, the route options (gateways, delegation,
+//     trafficPolicy, match, rewrite, retries, timeout, headers,
+//     corsPolicy) as Istio checks them (see validateIstioRoute);
 //     name, appProtocol and the route options as the provider builds them
 //     (see validateRouting);
 //   - analysis: interval a Go duration > 0, threshold >= 1, maxErrors >= 1;
@@ -199,7 +202,7 @@ func (s *CanaryService) validate(path *field.Path, provider string) field.ErrorL
 			errs = append(errs, field.Invalid(path.Child("hosts").Index(i), host, `must be a DNS name such as detail.example.com, optionally starting with "*."`))
 		}
 	}
-	return errs
+	return append(errs, s.validateIstioRoute(path, provider)...)
 }
 
 func (a *CanaryAnalysis) validate(path *field.Path, provider string, skipAnalysis bool) field.ErrorList {
