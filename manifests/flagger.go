@@ -24,7 +24,6 @@ var unsupported = []struct{ path, reason string }{
 	{"spec.ingressRef", "ingress controllers (provider nginx, contour, …) are not supported: use provider gatewayapi"},
 	{"spec.routeRef", "OpenShift routes are not supported: use provider gatewayapi"},
 	{"spec.upstreamRef", "Gloo upstreams are not supported: use provider gatewayapi"},
-	{"spec.suspend", "suspending a Canary is not built yet"},
 	{"spec.service.name", "the Services are named after the target (<target>, <target>-primary, <target>-canary)"},
 	{"spec.service.appProtocol", "not built yet"},
 	{"spec.service.trafficDistribution", "not built yet"},

@@ -69,11 +69,19 @@ type RolloutDecision struct {
 // rolls the rollout back. A Canary whose primary was never installed
 // (DecideSync's business) decides nothing.
 //
+// A suspended Canary (spec.suspend) decides nothing: no action, no
+// requeue, only the Suspended condition and a message when it becomes
+// suspended; once Git sets spec.suspend back to false, it goes on from
+// the status it kept (see suspended).
+//
 // Checks are asked for with a RunChecks action: the reconciler runs them
 // and calls DecideRollout again with the same observation and obs.Checks
 // set. Given the same observation, DecideRollout decides the same.
 func DecideRollout(obs RolloutObservation) RolloutDecision {
 	r := newRollout(obs)
+	if r.suspended() {
+		return r.decision()
+	}
 	switch {
 	case r.st.LastPromotedRevision == "" || obs.Revision == "":
 		// Not installed yet: DecideSync installs the primary.

@@ -27,6 +27,8 @@ type SyncObservation struct {
 	// Primary is what <target>-primary records of the Canary's history:
 	// the cluster's memory, which outlives the Canary's status.
 	Primary PrimaryRecord
+	// Suspended is the Canary's spec.suspend, as Git has it.
+	Suspended bool
 	// Now is the time of the decision.
 	Now time.Time
 }
@@ -52,6 +54,11 @@ type SyncDecision struct {
 	// and primary as they are (a pending rollout must not be applied
 	// blindly).
 	Install bool
+	// Suspended means: leave everything generated for the Canary as it is,
+	// its Services and routing too, not only its target and primary
+	// (Install is false). The Canary itself is applied, so that Git can
+	// set spec.suspend back to false.
+	Suspended bool
 	// Status is the Canary status to persist.
 	Status v1alpha1.CanaryStatus
 	// Messages are logged and recorded as events, in order.
@@ -61,6 +68,9 @@ type SyncDecision struct {
 }
 
 // DecideSync decides what syncing a commit does to one Canary target:
+//   - suspended (spec.suspend): nothing, whatever the revision, and the
+//     status stays as it is; a revision that came meanwhile is seen once
+//     the Canary is no longer suspended;
 //   - first sight: install the primary from this revision (no analysis),
 //     phase Initializing, then Initialized once the primary is ready;
 //   - a rollout owns the Canary (phase Progressing, WaitingPromotion,
@@ -93,6 +103,8 @@ func DecideSync(obs SyncObservation) SyncDecision {
 	}
 
 	switch {
+	case obs.Suspended:
+		return SyncDecision{Suspended: true, Status: st}
 	case st.LastPromotedRevision == "" && obs.Primary.Exists && (st.Phase != v1alpha1.PhaseInitializing || obs.Primary.Revision != obs.Revision):
 		return adopt(obs)
 	case st.LastPromotedRevision == "":

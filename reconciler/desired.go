@@ -39,9 +39,16 @@ type state struct {
 // Git with those entries are deferred. live holds, at the index of each
 // target with an autoscaler, the replicas its primary runs (see
 // liveReplicas); a nil or short live reads as no primary.
+//
+// Of a suspended Canary (decision Suspended), nothing generated is applied:
+// its target, primary, config copies and Services stay as they are, and
+// stay sluice's.
 func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecision, departing map[string]types.NamespacedName, live []*int32) (state, error) {
 	var generated []*unstructured.Unstructured
 	var untouched []*unstructured.Unstructured
+	// held are the Services (and the like) of suspended Canaries: left as
+	// they are, yet still sluice's to generate.
+	var held []*unstructured.Unstructured
 	var routing applier.Inventory
 	targets := map[string]bool{}
 	for i, target := range rendering.Targets {
@@ -98,12 +105,17 @@ func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecisi
 		if err != nil {
 			return state{}, err
 		}
+		if decisions[i].Suspended {
+			held = append(held, objs...)
+			continue
+		}
 		generated = append(generated, objs...)
 	}
+	untouched = append(untouched, held...)
 
 	out := state{deferred: map[types.NamespacedName][]*unstructured.Unstructured{}}
 	generatedIDs := map[string]bool{}
-	for _, obj := range generated {
+	for _, obj := range slices.Concat(generated, held) {
 		generatedIDs[objectID(obj.GetNamespace(), obj.GetName(), obj.GetKind())] = true
 	}
 	for _, obj := range rendering.Objects {

@@ -6,10 +6,17 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
+	"github.com/sluicehq/sluice/planner"
 	"github.com/sluicehq/sluice/playground/playgroundtest"
 	"github.com/sluicehq/sluice/reconciler"
 )
@@ -137,4 +144,135 @@ func TestStepWeightPromotionMovesTheTrafficBackToThePrimaryOverSeveralIntervals(
 		t.Errorf("the primary runs %s after the promotion, want 2.0", img)
 	}
 	h.assertAllTrafficOnThePrimary()
+}
+
+// suspend: while true, a new revision in Git reaches neither the canary
+// Deployment nor an analysis, and an analysis in flight holds its weight;
+// the Canary itself is applied (Git turns the flag off) and says it is
+// suspended. Back to false, the revision that came meanwhile starts, and
+// an analysis goes on where it stopped.
+func TestASuspendedCanaryLeavesItsTargetAloneAndResumesWhereItStopped(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	repo := newGitRepo(t)
+	canary := func(spec ...string) map[string]*string {
+		return map[string]*string{"canary.yaml": text(quickCanaryYAML("stepWeight: 25, maxWeight: 50", spec...))}
+	}
+	files := canary()
+	files["kustomization.yaml"], files["deployment.yaml"], files["settings.yaml"] = text(kustomization), text(deploymentYAML("1.0")), text(settingsYAML("blue"))
+	repo.commit("detail 1.0", files)
+	var logs logLines
+	h := newHarness(t, repo, ns, func(o *reconciler.Options) { o.Log = slog.New(slog.NewJSONHandler(&logs, nil)) })
+	h.settle()
+	id := "detail." + ns
+	suspendedMsg := "Canary " + id + " is suspended: no rollout steps until spec.suspend is false"
+	resumedMsg := "Canary " + id + " resumed: spec.suspend is false"
+	router, err := h.applier().Router("gatewayapi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	routed := func() int32 {
+		_, canaryWeight, err := router.Weights(context.Background(), h.canary())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return canaryWeight
+	}
+	// syncFor syncs every 300ms for 3s: three analysis intervals.
+	syncFor := func() {
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+			h.mustSync()
+		}
+	}
+
+	// Suspended, then a new revision: nothing of it reaches the cluster,
+	// nor does a new port reach the Services or the route.
+	suspendedOnPort := canary("suspend: true")
+	suspendedOnPort["canary.yaml"] = text(strings.Replace(*suspendedOnPort["canary.yaml"], "port: 3000", "port: 3001", 1))
+	repo.commit("suspend detail", suspendedOnPort)
+	h.mustSync()
+	if c := h.canary(); !c.Spec.Suspend || !meta.IsStatusConditionTrue(c.Status.Conditions, planner.ConditionSuspended) {
+		t.Fatalf("the Canary in the cluster has suspend %v and conditions %+v, want it applied and condition Suspended True", c.Spec.Suspend, c.Status.Conditions)
+	}
+	before := h.canary().Status
+	repo.commit("detail 2.0 while suspended", map[string]*string{"deployment.yaml": text(deploymentYAML("2.0"))})
+	syncFor()
+	st := h.canary().Status
+	if st.Phase != v1alpha1.PhaseInitialized || st.LastAppliedRevision != before.LastAppliedRevision || st.PendingRevision != "" {
+		t.Errorf("status while suspended: phase %s, applied %.7s, pending %.7q; want Initialized, %.7s, none", st.Phase, st.LastAppliedRevision, st.PendingRevision, before.LastAppliedRevision)
+	}
+	if d := h.deployment("detail"); !strings.HasSuffix(d.Spec.Template.Spec.Containers[0].Image, ":1.0") || *d.Spec.Replicas != 0 {
+		t.Errorf("the canary Deployment runs %s with %d replicas while suspended, want 1.0 at 0", d.Spec.Template.Spec.Containers[0].Image, *d.Spec.Replicas)
+	}
+	co, _, err := h.source.Poll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan, err := h.rec.Plan(context.Background(), co); err != nil || len(plan.Canaries) != 1 || plan.Canaries[0].Action != "suspended" {
+		t.Errorf("sluice plan while suspended: %+v, %v; want the one Canary suspended", plan.Canaries, err)
+	}
+	var svc corev1.Service
+	if err := h.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "detail-canary"}, &svc); err != nil {
+		t.Fatal(err)
+	}
+	if port := svc.Spec.Ports[0].Port; port != 3000 {
+		t.Errorf("Service detail-canary has port %d while suspended, want 3000 as before", port)
+	}
+	route := &unstructured.Unstructured{}
+	route.SetGroupVersionKind(schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "HTTPRoute"})
+	if err := h.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "detail"}, route); err != nil {
+		t.Fatal(err)
+	}
+	rules, _, _ := unstructured.NestedSlice(route.Object, "spec", "rules")
+	backends, _, _ := unstructured.NestedSlice(rules[0].(map[string]any), "backendRefs")
+	if port := backends[0].(map[string]any)["port"]; port != int64(3000) {
+		t.Errorf("the HTTPRoute routes to port %v while suspended, want 3000 as before", port)
+	}
+
+	// Resumed: 2.0 starts.
+	repo.commit("resume detail", canary())
+	h.rollUntil("2.0 at weight 25", func(st v1alpha1.CanaryStatus) bool { return st.CanaryWeight == 25 })
+	if img := h.deployment("detail").Spec.Template.Spec.Containers[0].Image; !strings.HasSuffix(img, ":2.0") {
+		t.Errorf("the canary runs %s once resumed, want 2.0", img)
+	}
+
+	// Suspended mid-analysis: the weight holds, three intervals long.
+	repo.commit("suspend detail mid-analysis", canary("suspend: true"))
+	h.mustSync()
+	held := h.canary().Status
+	syncFor()
+	if st := h.canary().Status; st.Phase != v1alpha1.PhaseProgressing || st.CanaryWeight != held.CanaryWeight || st.Iterations != held.Iterations || routed() != held.CanaryWeight {
+		t.Errorf("while suspended mid-analysis: phase %s, weight %d (route %d), iterations %d; want Progressing at %d after %d, as suspended",
+			st.Phase, st.CanaryWeight, routed(), st.Iterations, held.CanaryWeight, held.Iterations)
+	}
+
+	// Resumed: the analysis goes on from there to the promotion.
+	repo.commit("resume detail again", canary())
+	h.rollUntil("the promotion of 2.0", phaseIs(v1alpha1.PhaseSucceeded))
+	if img := h.deployment("detail-primary").Spec.Template.Spec.Containers[0].Image; !strings.HasSuffix(img, ":2.0") {
+		t.Errorf("the primary runs %s after the promotion, want 2.0", img)
+	}
+	want := []string{
+		"New revision detected! Scaling up " + id,
+		"Starting canary analysis for " + id,
+		"Pre-rollout check gate passed",
+		"Advance " + id + " canary weight 25",
+		suspendedMsg,
+		resumedMsg,
+		"Advance " + id + " canary weight 50",
+		"Copying " + id + " template spec to detail-primary." + ns,
+		"Routing all traffic to primary",
+		"Promotion completed! Scaling down " + id,
+	}
+	if held.CanaryWeight != 25 { // the step after 25 came before the suspension (a slow machine)
+		want = slices.DeleteFunc(want, func(msg string) bool { return msg == "Advance "+id+" canary weight 50" })
+		want = slices.Insert(want, 4, "Advance "+id+" canary weight 50")
+	}
+	all := logs.messages(t)
+	if diff := cmp.Diff(want, rolloutMessages(all)); diff != "" {
+		t.Errorf("messages from 2.0 on (-want +got):\n%s", diff)
+	}
+	if i := slices.Index(all, resumedMsg); i < 0 || all[i+1] != "New revision detected! Scaling up "+id || slices.Index(all, suspendedMsg) > i {
+		t.Errorf("messages do not say suspended, then resumed, then start 2.0:\n%s", strings.Join(all, "\n"))
+	}
+	h.assertEvents(map[string]string{suspendedMsg: "Normal", resumedMsg: "Normal"})
 }

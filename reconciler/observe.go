@@ -45,6 +45,7 @@ func (r *Reconciler) observe(ctx context.Context, rendering *manifests.Rendering
 			Revision: rendering.Targets[i].Revision, Commit: commit,
 			PrimaryReady: ready,
 			Primary:      planner.PrimaryRecord(record),
+			Suspended:    canary.Spec.Suspend,
 			Now:          r.opts.Now(),
 		}
 	}

@@ -33,7 +33,8 @@ type CanaryPlan struct {
 	// "rollout" (a new revision: a progressive rollout would start),
 	// "in-flight" (a rollout is under way; a sync leaves it to the
 	// rollout), "failed" (the revision failed its last rollout: a retry
-	// needs a new revision) or "none".
+	// needs a new revision), "suspended" (spec.suspend: nothing of its
+	// target is applied and no rollout step is taken) or "none".
 	Action string
 	// Phase and Weight are the live phase and canary weight.
 	Phase  v1alpha1.CanaryPhase
@@ -117,6 +118,8 @@ func canaryPlan(canary *v1alpha1.Canary, obs planner.SyncObservation, decision p
 		cp.Metrics = append(cp.Metrics, m.Name)
 	}
 	switch {
+	case decision.Suspended:
+		cp.Action = "suspended"
 	case obs.Status.LastPromotedRevision == "":
 		cp.Action = "install"
 	case planner.RolloutOwns(obs.Status.Phase):
@@ -167,6 +170,8 @@ func (p Plan) Format(w io.Writer) error {
 			fmt.Fprintf(&b, "a rollout is in flight (phase %s, canary weight %d%%); Git asks for revision %s\n", c.Phase, c.Weight, short(c.Revision))
 		case "failed":
 			fmt.Fprintf(&b, "no rollout (revision %s failed its last rollout; a retry needs a new revision)\n", short(c.Revision))
+		case "suspended":
+			fmt.Fprintf(&b, "suspended (phase %s, canary weight %d%%): nothing of its target is applied and no rollout step is taken until spec.suspend is false; Git asks for revision %s\n", c.Phase, c.Weight, short(c.Revision))
 		default:
 			fmt.Fprintf(&b, "no rollout (revision %s is the one the primary runs)\n", short(c.Revision))
 		}

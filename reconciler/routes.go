@@ -16,7 +16,9 @@ import (
 // reconcileRoutes makes the routing objects of every Canary of the
 // rendering (HTTPRoute, VirtualService, …, chosen by spec.provider) match
 // its spec, keeping the split they route now; missing ones route all the
-// traffic to the primary. It writes nothing when they already match. A
+// traffic to the primary. It writes nothing when they already match, and
+// nothing for a suspended Canary (spec.suspend), whose routing stays as it
+// is. A
 // Canary whose routing fails (its provider's CRDs are missing, say) gets a
 // Warning event and the error is returned, after the other Canaries were
 // reconciled.
@@ -25,6 +27,9 @@ func (r *Reconciler) reconcileRoutes(ctx context.Context, rendering *manifests.R
 	for _, canary := range rendering.Canaries {
 		if r.busy(client.ObjectKeyFromObject(canary)) {
 			continue // its step sets the routes it needs
+		}
+		if canary.Spec.Suspend {
+			continue
 		}
 		changes, err := r.reconcileRoute(ctx, canary)
 		logChanges(r, changes)
