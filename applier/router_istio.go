@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -40,8 +41,8 @@ import (
 // route with spec.service.match sends the rest to the primary. A combined
 // condition is the Service match with the analysis match's headers added
 // to its own, the analysis match's condition winning on a header both
-// name (Flagger replaces all of the Service match's headers, letting
-// requests the Service match excludes reach the canary).
+// name, however cased (Flagger replaces all of the Service match's
+// headers, letting requests the Service match excludes reach the canary).
 //
 // The DestinationRules have the host of their Service and the
 // trafficPolicy as written. They are written before the VirtualService,
@@ -266,6 +267,15 @@ func abMatches(canary *v1alpha1.Canary) ([]v1alpha1.HTTPMatchRequest, error) {
 			combined := *m.DeepCopy()
 			if combined.Headers == nil {
 				combined.Headers = map[string]v1alpha1.StringMatch{}
+			}
+			// Header names are case-insensitive: the analysis match's
+			// condition replaces the Service match's however written.
+			for name := range combined.Headers {
+				for abName := range ab.Headers {
+					if strings.EqualFold(name, abName) {
+						delete(combined.Headers, name)
+					}
+				}
 			}
 			maps.Copy(combined.Headers, ab.Headers)
 			matches = append(matches, combined)

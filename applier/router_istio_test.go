@@ -161,10 +161,11 @@ func istioRouteOptions(route map[string]any) map[string]any {
 }
 
 // istioServiceMatch is istioOptions' match as a live VirtualService holds
-// it, with extra headers added to its own.
+// it, with headers added to its own (a nil condition removes one).
 func istioServiceMatch(headers map[string]any) map[string]any {
 	all := map[string]any{"x-tenant": map[string]any{"exact": "blue"}}
 	maps.Copy(all, headers)
+	maps.DeleteFunc(all, func(_ string, v any) bool { return v == nil })
 	return map[string]any{
 		"name":          "api",
 		"uri":           map[string]any{"prefix": "/api"},
@@ -233,7 +234,9 @@ func TestRouteIstioVirtualServiceCarriesTheServiceRouteOptions(t *testing.T) {
 			canary: func(ns string) *v1alpha1.Canary {
 				c := withMatch(istioOptions(detailCanary(ns, v1alpha1.ProviderIstio)))
 				c.Spec.Service.Match = append(c.Spec.Service.Match, v1alpha1.HTTPMatchRequest{URI: &v1alpha1.StringMatch{Exact: "/health"}})
-				c.Spec.Analysis.Match[0].Headers["x-tenant"] = v1alpha1.StringMatch{Exact: "green"}
+				// The Service match has x-tenant: the analysis match's
+				// condition on it wins, however cased.
+				c.Spec.Analysis.Match[0].Headers["X-Tenant"] = v1alpha1.StringMatch{Exact: "green"}
 				return c
 			},
 			split: weights{0, 100},
@@ -243,8 +246,8 @@ func TestRouteIstioVirtualServiceCarriesTheServiceRouteOptions(t *testing.T) {
 				"http": []any{
 					istioRouteOptions(map[string]any{
 						"match": []any{
-							istioServiceMatch(map[string]any{"x-canary": map[string]any{"exact": "insider"}, "x-tenant": map[string]any{"exact": "green"}}),
-							map[string]any{"uri": map[string]any{"exact": "/health"}, "headers": map[string]any{"x-canary": map[string]any{"exact": "insider"}, "x-tenant": map[string]any{"exact": "green"}}},
+							istioServiceMatch(map[string]any{"x-tenant": nil, "x-canary": map[string]any{"exact": "insider"}, "X-Tenant": map[string]any{"exact": "green"}}),
+							map[string]any{"uri": map[string]any{"exact": "/health"}, "headers": map[string]any{"x-canary": map[string]any{"exact": "insider"}, "X-Tenant": map[string]any{"exact": "green"}}},
 							istioServiceMatch(map[string]any{"cookie": map[string]any{"regex": "^(.*?;)?(canary=always)(;.*)?$"}}),
 							map[string]any{"uri": map[string]any{"exact": "/health"}, "headers": map[string]any{"cookie": map[string]any{"regex": "^(.*?;)?(canary=always)(;.*)?$"}}},
 						},
