@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
@@ -71,11 +70,6 @@ func ConvertFlagger(content []byte) Conversion {
 		for _, u := range unsupported {
 			if path, found := find(content, strings.Split(u.path, ".")); found {
 				out.Refused = append(out.Refused, fmt.Sprintf("canary %s: %s: not supported by sluice: %s", name, path, u.reason))
-			}
-		}
-		if port, ok, _ := unstructured.NestedFieldNoCopy(content, "spec", "service", "targetPort"); ok {
-			if _, named := port.(string); named {
-				out.Refused = append(out.Refused, fmt.Sprintf("canary %s: spec.service.targetPort: a named port is not supported by sluice yet", name))
 			}
 		}
 	}

@@ -24,30 +24,17 @@ var unsupported = []struct{ path, reason string }{
 	{"spec.ingressRef", "ingress controllers (provider nginx, contour, …) are not supported: use provider gatewayapi"},
 	{"spec.routeRef", "OpenShift routes are not supported: use provider gatewayapi"},
 	{"spec.upstreamRef", "Gloo upstreams are not supported: use provider gatewayapi"},
-	{"spec.service.name", "the Services are named after the target (<target>, <target>-primary, <target>-canary)"},
-	{"spec.service.appProtocol", "not built yet"},
 	{"spec.service.trafficDistribution", "not built yet"},
 	{"spec.service.headless", "headless Services are not supported"},
-	{"spec.service.portDiscovery", "discovering the target's other ports is not built yet: only spec.service.port is exposed"},
-	{"spec.service.timeout", "route timeouts are not built yet"},
-	{"spec.service.backendTimeout", "route timeouts are not built yet"},
 	{"spec.service.gateways", "Istio gateways are not built yet: the VirtualService serves the mesh only"},
 	{"spec.service.delegation", "Istio delegate VirtualServices are not built yet"},
 	{"spec.service.trafficPolicy", "Istio DestinationRules are not built yet"},
-	{"spec.service.match", "route matches of the Service are not built yet (spec.analysis.match is)"},
-	{"spec.service.rewrite", "URI rewrites are not built yet"},
 	{"spec.service.retries", "route retries are not built yet"},
-	{"spec.service.headers", "header operations are not built yet"},
 	{"spec.service.mirror", "traffic mirroring is not built yet"},
 	{"spec.service.corsPolicy", "CORS policies are not built yet"},
 	{"spec.service.meshName", "App Mesh meshes other than the namespace's are not supported"},
 	{"spec.service.backends", "App Mesh backends are not built yet"},
-	{"spec.service.apex", "labels and annotations of the generated Services are not built yet"},
-	{"spec.service.primary", "labels and annotations of the generated Services are not built yet"},
-	{"spec.service.canary", "labels and annotations of the generated Services are not built yet"},
 	{"spec.service.unmanagedMetadata", "not built yet"},
-	{"spec.service.gatewayRefs.*.sectionName", "attaching to a listener of a Gateway is not built yet"},
-	{"spec.service.gatewayRefs.*.port", "attaching to a port of a Gateway is not built yet"},
 	{"spec.analysis.mirror", "traffic mirroring is not built yet"},
 	{"spec.analysis.mirrorWeight", "traffic mirroring is not built yet"},
 	{"spec.analysis.sessionAffinity", "session affinity is not built yet"},
@@ -85,9 +72,8 @@ var unsupportedProviders = map[string]string{
 //     Gateway (the defaults) are dropped;
 //   - revertOnDeletion is read and dropped: sluice always hands the
 //     traffic back to the target when a Canary leaves Git;
-//   - any field of the unsupported table, an unsupported provider, and a
-//     named targetPort are an *InvalidError naming the field and saying
-//     why.
+//   - any field of the unsupported table and an unsupported provider are
+//     an *InvalidError naming the field and saying why.
 func fromFlagger(obj object) (notice string, err error) {
 	name := describe("canary", obj)
 	if obj.GroupVersionKind().Group == FlaggerGroup {
@@ -109,12 +95,6 @@ func fromFlagger(obj object) (notice string, err error) {
 	}
 	if err := providerSpelling(content, name); err != nil {
 		return notice, err
-	}
-	if port, ok, _ := unstructured.NestedFieldNoCopy(content, "spec", "service", "targetPort"); ok {
-		if text, isString := port.(string); isString {
-			return notice, &InvalidError{Object: name, Field: "spec.service.targetPort",
-				Reason: fmt.Sprintf("a named port (%q) is not supported by sluice yet: give the container's port number", text)}
-		}
 	}
 	unstructured.RemoveNestedField(content, "spec", "revertOnDeletion")
 	thresholds(content)

@@ -84,6 +84,36 @@ func TestAFlaggerCanaryIsReadAsSluicesOwn(t *testing.T) {
 	}
 }
 
+// The Service fields of Flagger's Canary that sluice builds are read as
+// they are: a Canary that sets them all renders.
+func TestAFlaggerCanaryWithServiceOptionsRenders(t *testing.T) {
+	canary := strings.Replace(flaggerCanary, "    targetPort: 9898\n", `    name: shop
+    targetPort: http
+    appProtocol: kubernetes.io/h2c
+    portDiscovery: true
+    timeout: 30s
+    backendTimeout: 10s
+    match: [{uri: {prefix: /api}}]
+    rewrite: {uri: /}
+    headers: {request: {set: {x-via: sluice}}}
+    apex: {labels: {tier: web}}
+    primary: {annotations: {example.com/role: primary}}
+    canary: {labels: {role: canary}}
+`, 1)
+	canary = strings.Replace(canary, "      kind: Gateway\n", "      kind: Gateway\n      sectionName: https\n      port: 443\n", 1)
+	rendering, err := Render(writeRepo(t, map[string]string{"canary.yaml": canary, "deployment.yaml": podinfo}, nil), ".", Options{DefaultNamespace: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rendering.Canaries[0].Spec.Service
+	got := fmt.Sprintf("%s %s %s %v %s/%s %s/%d %s %s %v %v %v %v", s.Name, s.TargetPort.String(), s.AppProtocol, s.PortDiscovery, s.Timeout, s.BackendTimeout,
+		s.GatewayRefs[0].SectionName, *s.GatewayRefs[0].Port, s.Match[0].URI.Prefix, s.Rewrite.URI, s.Headers.Request.Set, s.Apex.Labels, s.Primary.Annotations, s.Canary.Labels)
+	want := "shop http kubernetes.io/h2c true 30s/10s https/443 /api / map[x-via:sluice] map[tier:web] map[example.com/role:primary] map[role:canary]"
+	if got != want {
+		t.Errorf("service read as %q, want %q", got, want)
+	}
+}
+
 func TestAFlaggerFieldSluiceDoesNotImplementIsRefusedByName(t *testing.T) {
 	cases := []struct {
 		name, from, to string
@@ -95,12 +125,12 @@ func TestAFlaggerFieldSluiceDoesNotImplementIsRefusedByName(t *testing.T) {
 			"spec.autoscalerRef.primaryScalerQueries", "not supported by sluice: KEDA ScaledObjects are not supported: use a HorizontalPodAutoscaler"},
 		{"Istio's trafficPolicy", "    hosts: [www.example.com]\n", "    hosts: [www.example.com]\n    trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}\n",
 			"spec.service.trafficPolicy", "not supported by sluice: Istio DestinationRules are not built yet"},
-		{"a named targetPort", "    targetPort: 9898\n", "    targetPort: http\n",
-			"spec.service.targetPort", `a named port ("http") is not supported by sluice yet: give the container's port number`},
+		{"a backendTimeout Gateway API cannot read", "    targetPort: 9898\n", "    targetPort: 9898\n    backendTimeout: 1.5s\n",
+			"spec.service.backendTimeout", `Invalid value: "1.5s": must be a Gateway API duration: whole hours, minutes, seconds or milliseconds, such as 30s, 1m30s or 500ms`},
 		{"provider contour", "  provider: gatewayapi:v1\n", "  provider: contour\n",
 			"spec.provider", `"contour" is not supported by sluice: use provider gatewayapi (Contour implements Gateway API)`},
-		{"a gatewayRef's sectionName", "      kind: Gateway\n", "      kind: Gateway\n      sectionName: https\n",
-			"spec.service.gatewayRefs[0].sectionName", "not supported by sluice: attaching to a listener of a Gateway is not built yet"},
+		{"a gatewayRef's port out of range", "      kind: Gateway\n", "      kind: Gateway\n      port: 0\n",
+			"spec.service.gatewayRefs[0].port", "Invalid value: 0: must be between 1 and 65535"},
 		{"both analysis and canaryAnalysis", "  progressDeadlineSeconds: 60\n", "  progressDeadlineSeconds: 60\n  analysis: {interval: 1m}\n",
 			"spec.canaryAnalysis", "set with spec.analysis: keep one (canaryAnalysis is its older name)"},
 	}
