@@ -2,8 +2,11 @@ package reconciler_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,9 +24,9 @@ import (
 // autoscaledFiles are the detail app whose replicas its
 // HorizontalPodAutoscaler sets (the Deployment asks for none), at tag,
 // with a Canary naming it and giving the primary's copy minReplicas
-// primaryMin; and frontend, a neighbour without an autoscaler, in the same
-// kustomization.
-func autoscaledFiles(tag string, hpaMax, primaryMin int) map[string]*string {
+// primaryMin, its analysis gated by the pre-rollout webhook gate; and
+// frontend, a neighbour without an autoscaler, in the same kustomization.
+func autoscaledFiles(tag string, hpaMax, primaryMin int, gate string) map[string]*string {
 	deployment := strings.Replace(deploymentYAML(tag), "  replicas: 2\n", "", 1)
 	hpa := `apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
@@ -47,7 +50,7 @@ spec:
     name: detail
     primaryScalerReplicas: {minReplicas: ` + strconv.Itoa(primaryMin) + `}
   service: {port: 3000, gatewayRefs: [{name: public, namespace: gateway}]}
-  analysis: {interval: 1s, threshold: 1, stepWeight: 5, maxWeight: 15, webhooks: [{name: gate, type: pre-rollout, url: "` + passingWebhook.URL + `"}]}
+  analysis: {interval: 1s, threshold: 1, stepWeight: 5, maxWeight: 15, webhooks: [{name: gate, type: pre-rollout, url: "` + gate + `"}]}
 `
 	return map[string]*string{
 		"kustomization.yaml": text("resources: [deployment.yaml, hpa.yaml, canary.yaml, frontend.yaml]\n"),
@@ -63,13 +66,23 @@ spec:
 // autoscaler controller holds Deployments within their bounds, without
 // metrics: the test plays the metric-driven scaling itself), a promotion
 // copies the pods and not the count, a change of the autoscaler in Git
-// reaches the primary's copy, and the Canary leaving Git takes the copy
-// along.
+// reaches the primary's copy, a rollback leaves both as they were, and the
+// Canary leaving Git takes the copy along.
 func TestAnAutoscaledTargetsPrimaryHasItsOwnAutoscalerWhoseCountSluiceKeeps(t *testing.T) {
 	ctx := context.Background()
 	ns := playgroundtest.Namespace(t)
+	var failing atomic.Bool
+	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if failing.Load() {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}))
+	t.Cleanup(gate.Close)
 	repo := newGitRepo(t)
-	repo.commit("detail 1.0 autoscaled", autoscaledFiles("1.0", 5, 3))
+	files := func(tag string, hpaMax, primaryMin int) map[string]*string {
+		return autoscaledFiles(tag, hpaMax, primaryMin, gate.URL)
+	}
+	repo.commit("detail 1.0 autoscaled", files("1.0", 5, 3))
 	h := newHarness(t, repo, ns, nil)
 	h.settle()
 
@@ -98,7 +111,7 @@ func TestAnAutoscaledTargetsPrimaryHasItsOwnAutoscalerWhoseCountSluiceKeeps(t *t
 		t.Fatalf("the primary runs %d replicas after two syncs, want the 4 its autoscaler set", got)
 	}
 
-	repo.commit("detail 2.0", map[string]*string{"deployment.yaml": text(strings.Replace(deploymentYAML("2.0"), "  replicas: 2\n", "", 1))})
+	repo.commit("detail 2.0", map[string]*string{"deployment.yaml": files("2.0", 5, 3)["deployment.yaml"]})
 	canaryReplicas := map[int32]bool{}
 	h.rollUntil("the promotion of 2.0", func(st v1alpha1.CanaryStatus) bool {
 		if st.Phase == v1alpha1.PhaseProgressing {
@@ -124,8 +137,8 @@ func TestAnAutoscaledTargetsPrimaryHasItsOwnAutoscalerWhoseCountSluiceKeeps(t *t
 
 	// Git raises the bounds: the copy follows at the next sync, and the
 	// autoscaler (not sluice) brings the primary up to its new minimum.
-	files := autoscaledFiles("2.0", 8, 5)
-	repo.commit("detail: more replicas", map[string]*string{"hpa.yaml": files["hpa.yaml"], "canary.yaml": files["canary.yaml"]})
+	raised := files("2.0", 8, 5)
+	repo.commit("detail: more replicas", map[string]*string{"hpa.yaml": raised["hpa.yaml"], "canary.yaml": raised["canary.yaml"]})
 	h.mustSync()
 	if scaler := h.autoscaler("detail-primary"); *scaler.Spec.MinReplicas != 5 || scaler.Spec.MaxReplicas != 8 {
 		t.Errorf("after the commit, detail-primary's autoscaler has min %d max %d, want 5 and 8", *scaler.Spec.MinReplicas, scaler.Spec.MaxReplicas)
@@ -134,6 +147,25 @@ func TestAnAutoscaledTargetsPrimaryHasItsOwnAutoscalerWhoseCountSluiceKeeps(t *t
 	h.mustSync()
 	if got := h.replicas("detail-primary"); got != 5 {
 		t.Errorf("a sync set the primary to %d replicas, want the 5 its autoscaler set", got)
+	}
+
+	// 3.0 fails its analysis and rolls back: the primary stays on 2.0
+	// with its autoscaler's count, its autoscaler as Git has it, the
+	// canary at zero.
+	failing.Store(true)
+	repo.commit("detail 3.0", map[string]*string{"deployment.yaml": files("3.0", 8, 5)["deployment.yaml"]})
+	h.rollUntil("the rollback of 3.0", phaseIs(v1alpha1.PhaseFailed))
+	if img := h.deployment("detail-primary").Spec.Template.Spec.Containers[0].Image; !strings.HasSuffix(img, ":2.0") {
+		t.Errorf("the primary runs %s after the rollback, want 2.0", img)
+	}
+	if got := h.replicas("detail-primary"); got != 5 {
+		t.Errorf("the primary runs %d replicas after the rollback, want the 5 its autoscaler set", got)
+	}
+	if got := h.replicas("detail"); got != 0 {
+		t.Errorf("the canary runs %d replicas after the rollback, want 0", got)
+	}
+	if scaler := h.autoscaler("detail-primary"); *scaler.Spec.MinReplicas != 5 || scaler.Spec.MaxReplicas != 8 || scaler.Spec.ScaleTargetRef.Name != "detail-primary" {
+		t.Errorf("after the rollback detail-primary's autoscaler is %+v, want min 5, max 8, scaling detail-primary", scaler.Spec)
 	}
 
 	// The Canary leaves Git, detail and its autoscaler stay: detail takes
