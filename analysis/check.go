@@ -20,7 +20,8 @@ import (
 // does not retry: the next analysis step is the retry.
 //
 // A metric with a templateRef runs the query of that MetricTemplate,
-// which templates resolves, in the template's Source; a template that
+// which templates resolves, in the template's Source; any other metric
+// runs in the Canary's spec.metricsServer when it names one. A template that
 // cannot be resolved (or a nil templates) is a VerdictError with a
 // *TemplateError.
 func (c *Checker) Check(ctx context.Context, canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric, templates TemplateLookup) Result {
@@ -39,9 +40,13 @@ func (c *Checker) Check(ctx context.Context, canary *v1alpha1.Canary, metric v1a
 		return result.failedWith(err)
 	}
 	result.Query = query
+	source := Source{Address: canary.Spec.MetricsServer}
+	if tmpl != nil {
+		source = tmpl.Source
+	}
 	prometheus := c.prometheus
-	if tmpl != nil && !tmpl.Source.isDefault() {
-		if prometheus, err = c.sources.client(tmpl.Source.withDefault(c.address)); err != nil {
+	if !source.isDefault() {
+		if prometheus, err = c.sources.client(source.withDefault(c.address)); err != nil {
 			return result.failedWith(&QueryError{Metric: metric.Name, Err: err})
 		}
 	}

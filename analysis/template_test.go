@@ -238,3 +238,25 @@ func basic(user, password string) string {
 	r.SetBasicAuth(user, password)
 	return r.Header.Get("Authorization")
 }
+
+// spec.metricsServer (Flagger's) runs the Canary's own queries in another
+// Prometheus; a MetricTemplate's address still wins for its metric.
+func TestACanarysMetricsServerRunsItsQueries(t *testing.T) {
+	server := newTemplateProxy(t, "", "", "", false)
+	elsewhere := newTemplateProxy(t, "", "", "", false)
+	own := v1alpha1.CanaryMetric{Name: "errors", Query: "vector(3)", ThresholdRange: &v1alpha1.ThresholdRange{Max: new(5.0)}}
+	canary := canaryIn("flagger", "", own, templated)
+	canary.Spec.MetricsServer = server.URL
+	checker := playgroundChecker(t, "")
+	lookup := lookupOf("flagger", "checkout-errors", Template{Name: "flagger/checkout-errors", Query: "vector(1)", Source: Source{Address: elsewhere.URL}})
+	results, verdict := checker.CheckAll(t.Context(), canary, lookup)
+	if verdict != VerdictPass || results[0].Value != 3 || results[1].Value != 1 {
+		t.Fatalf("CheckAll = %+v, %s; want both passing at 3 and 1", results, verdict)
+	}
+	if got := server.forwarded(); len(got) != 1 || got[0] != "vector(3)" {
+		t.Errorf("the metrics server was asked %q, want the Canary's own query once", got)
+	}
+	if got := elsewhere.forwarded(); len(got) != 1 || got[0] != "vector(1)" {
+		t.Errorf("the template's Prometheus was asked %q, want the template's query once", got)
+	}
+}

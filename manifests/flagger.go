@@ -19,7 +19,6 @@ const FlaggerGroup = "flagger.app"
 // from sluice's Canary is refused by the strict decoding as an unknown
 // field. docs/flagger-compatibility.md is the same table, for people.
 var unsupported = []struct{ path, reason string }{
-	{"spec.metricsServer", "a Prometheus per Canary is not built: metrics are measured in --prometheus-url"},
 	{"spec.autoscalerRef.primaryScalerQueries", "KEDA ScaledObjects are not supported: use a HorizontalPodAutoscaler"},
 	{"spec.ingressRef", "ingress controllers (provider nginx, contour, …) are not supported: use provider gatewayapi"},
 	{"spec.routeRef", "OpenShift routes are not supported: use provider gatewayapi"},

@@ -66,6 +66,12 @@ type CanarySpec struct {
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
 
+	// MetricsServer is the Prometheus HTTP API the built-in metrics and
+	// the queries of this Canary run in, instead of sluice's
+	// --prometheus-url (a metric's MetricTemplate names its own).
+	// +optional
+	MetricsServer string `json:"metricsServer,omitempty"`
+
 	// AutoscalerRef names the HorizontalPodAutoscaler (autoscaling/v2) of
 	// the target: sluice gives the primary a copy, <name>-primary, that
 	// scales the primary with the same metrics and bounds, while the

@@ -126,6 +126,13 @@ func (s *CanarySpec) validate(path *field.Path) field.ErrorList {
 	case *s.ProgressDeadlineSeconds <= 0:
 		errs = append(errs, field.Invalid(deadline, *s.ProgressDeadlineSeconds, "must be greater than 0"))
 	}
+	if s.MetricsServer != "" {
+		if u, err := url.Parse(s.MetricsServer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, field.Invalid(path.Child("metricsServer"), redactedURL(s.MetricsServer), "must be an absolute http or https URL"))
+		} else if u.User != nil {
+			errs = append(errs, field.Invalid(path.Child("metricsServer"), redactedURL(s.MetricsServer), "must not hold credentials: use a MetricTemplate with a secretRef"))
+		}
+	}
 	if s.AutoscalerRef != nil {
 		errs = append(errs, s.AutoscalerRef.validate(path.Child("autoscalerRef"))...)
 	}

@@ -383,6 +383,14 @@ func TestValidate(t *testing.T) {
 				`spec.analysis.metrics[2].templateRef.namespace: Invalid value: "mon.itoring": must not contain dots`,
 			},
 		}, {
+			name:   "a metrics server is an http URL",
+			change: func(c *Canary) { c.Spec.MetricsServer = "prometheus:9090" },
+			want:   []string{`spec.metricsServer: Invalid value: "prometheus:9090": must be an absolute http or https URL`},
+		}, {
+			name:   "a metrics server without credentials in it",
+			change: func(c *Canary) { c.Spec.MetricsServer = "https://admin:pw@thanos:9090" },
+			want:   []string{`spec.metricsServer: Invalid value: "https://REDACTED@thanos:9090": must not hold credentials: use a MetricTemplate with a secretRef`},
+		}, {
 			name:   "a built-in metric may have its own query",
 			change: func(c *Canary) { c.Spec.Analysis.Metrics[0].Query = "sum(rate(ok[1m])) / sum(rate(all[1m])) * 100" },
 		}, {
