@@ -111,6 +111,9 @@ func targets(plain []object, canaries []canary, src *sources, secretKey []byte) 
 		if err != nil {
 			return nil, err
 		}
+		if err := checkTargetPort(c, deployment); err != nil {
+			return nil, err
+		}
 		target, err := newTarget(c, obj, deployment, configs, src, secretKey)
 		if err != nil {
 			return nil, err
