@@ -123,8 +123,8 @@ func TestAFlaggerFieldSluiceDoesNotImplementIsRefusedByName(t *testing.T) {
 			"spec.analysis.metrics[0].templateRef", "Forbidden: a metric has a query or a templateRef, not both"},
 		{"a KEDA autoscaler's queries", "  revertOnDeletion: true\n", "  autoscalerRef: {apiVersion: keda.sh/v1alpha1, kind: ScaledObject, name: podinfo, primaryScalerQueries: {p: vector(1)}}\n",
 			"spec.autoscalerRef.primaryScalerQueries", "not supported by sluice: KEDA ScaledObjects are not supported: use a HorizontalPodAutoscaler"},
-		{"Istio's trafficPolicy", "    hosts: [www.example.com]\n", "    hosts: [www.example.com]\n    trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}\n",
-			"spec.service.trafficPolicy", "not supported by sluice: Istio DestinationRules are not built yet"},
+		{"Istio's trafficPolicy under provider gatewayapi", "    hosts: [www.example.com]\n", "    hosts: [www.example.com]\n    trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}\n",
+			"spec.service.trafficPolicy", "Forbidden: Istio only: provider gatewayapi does not build it"},
 		{"a backendTimeout Gateway API cannot read", "    targetPort: 9898\n", "    targetPort: 9898\n    backendTimeout: 1.5s\n",
 			"spec.service.backendTimeout", `Invalid value: "1.5s": must be a Gateway API duration: whole hours, minutes, seconds or milliseconds, such as 30s, 1m30s or 500ms`},
 		{"provider contour", "  provider: gatewayapi:v1\n", "  provider: contour\n",
@@ -283,6 +283,104 @@ func TestAMetricTemplateSluiceCannotRunIsRefusedByName(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "s3cret") {
 				t.Errorf("the error shows the password: %v", err)
+			}
+		})
+	}
+}
+
+// flaggerIstioCanary is a Canary as Flagger's Istio documentation writes
+// one, with every route option of its Service.
+const flaggerIstioCanary = `apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata:
+  name: podinfo
+spec:
+  provider: istio
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
+  service:
+    port: 9898
+    gateways: [istio-system/public-gateway, mesh]
+    hosts: [frontend.example.com]
+    trafficPolicy:
+      tls: {mode: DISABLE}
+    match:
+    - uri: {prefix: /}
+    rewrite: {uri: /}
+    timeout: 5s
+    retries:
+      attempts: 3
+      perTryTimeout: 1s
+      retryOn: "gateway-error,connect-failure,refused-stream"
+    headers:
+      request:
+        add: {x-some-header: value}
+    corsPolicy:
+      allowOrigin: [example.com]
+      allowMethods: [GET]
+      allowCredentials: false
+      allowHeaders: [x-some-header]
+      maxAge: 24h
+  analysis:
+    interval: 1m
+    threshold: 5
+    maxWeight: 50
+    stepWeight: 10
+    metrics:
+    - name: request-success-rate
+      threshold: 99
+      interval: 1m
+`
+
+// The route options of Flagger's Istio Canary are read as they are: a
+// Canary that sets them all renders, and a delegate renders too.
+func TestAFlaggerIstioCanaryWithItsRouteOptionsRenders(t *testing.T) {
+	for _, canary := range []string{
+		flaggerIstioCanary,
+		strings.Replace(flaggerIstioCanary, "    gateways: [istio-system/public-gateway, mesh]\n    hosts: [frontend.example.com]\n", "    delegation: true\n", 1),
+	} {
+		rendering, err := Render(writeRepo(t, map[string]string{"canary.yaml": canary, "deployment.yaml": podinfo}, nil), ".", Options{DefaultNamespace: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := rendering.Canaries[0].Spec.Service
+		got := fmt.Sprintf("%v %v %v %s %s %s %s %+v %v %v %v %s", s.Gateways, s.Hosts, s.Delegation, s.TrafficPolicy.Raw, s.Match[0].URI.Prefix, s.Rewrite.URI, s.Timeout,
+			*s.Retries, s.Headers.Request.Add, s.CorsPolicy.AllowOrigin, *s.CorsPolicy.AllowCredentials, s.CorsPolicy.MaxAge)
+		want := `[istio-system/public-gateway mesh] [frontend.example.com] false {"tls":{"mode":"DISABLE"}} / / 5s {Attempts:3 PerTryTimeout:1s RetryOn:gateway-error,connect-failure,refused-stream RetryRemoteLocalities:<nil>} map[x-some-header:value] [example.com] false 24h`
+		if s.Delegation {
+			want = strings.Replace(want, "[istio-system/public-gateway mesh] [frontend.example.com] false", "[] [] true", 1)
+		}
+		if got != want {
+			t.Errorf("service read as\n%s\nwant\n%s", got, want)
+		}
+	}
+}
+
+// What Istio would refuse in a Flagger Istio Canary is refused with the
+// rendering, naming the field.
+func TestAnIstioRouteOptionIstioWouldRefuseIsRefusedByName(t *testing.T) {
+	cases := []struct {
+		name, from, to string
+		field, reason  string
+	}{
+		{"a timeout that is not a duration", "    timeout: 5s\n", "    timeout: \"5\"\n",
+			"spec.service.timeout", `Invalid value: "5": must be a duration such as 30s, 1m or 1m30s`},
+		{"a match with two conditions on the uri", "    - uri: {prefix: /}\n", "    - uri: {prefix: /, exact: /}\n",
+			"spec.service.match[0].uri", `Invalid value: {"exact":"/","prefix":"/"}: must set exactly one of exact, prefix or regex`},
+		{"a retry condition Envoy does not know", "refused-stream\"", "refused-streams\"",
+			"spec.service.retries.retryOn", `Invalid value: "gateway-error,connect-failure,refused-streams": "refused-streams" is not a retry condition: use a comma-separated list of 5xx, gateway-error, reset, reset-before-request, connect-failure, retriable-4xx, refused-stream, retriable-status-codes, retriable-headers, envoy-ratelimited, http3-post-connect-failure, cancelled, deadline-exceeded, internal, resource-exhausted, unavailable or HTTP status codes`},
+		{"a delegate with hosts", "    hosts: [frontend.example.com]\n", "    hosts: [frontend.example.com]\n    delegation: true\n",
+			"", "spec.service.hosts: Forbidden: a delegate VirtualService (delegation: true) has none: the VirtualService that delegates to it has them; spec.service.gateways: Forbidden: a delegate VirtualService (delegation: true) has none: the VirtualService that delegates to it has them"},
+	}
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			canary := strings.Replace(flaggerIstioCanary, tt.from, tt.to, 1)
+			if canary == flaggerIstioCanary {
+				t.Fatalf("%q is not in the Canary", tt.from)
+			}
+			_, err := Render(writeRepo(t, map[string]string{"canary.yaml": canary, "deployment.yaml": podinfo}, nil), ".", Options{DefaultNamespace: "test"})
+			var invalid *InvalidError
+			if !errors.As(err, &invalid) || invalid.Field != tt.field || invalid.Reason != tt.reason {
+				t.Errorf("Render = %v, want %s: %s", err, tt.field, tt.reason)
 			}
 		})
 	}
