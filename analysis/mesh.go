@@ -43,6 +43,7 @@ var providerMeshes = map[string]Mesh{
 	v1alpha1.ProviderKubernetes: MeshGeneric,
 	v1alpha1.ProviderIstio:      MeshIstio,
 	v1alpha1.ProviderAppMesh:    MeshEnvoy,
+	v1alpha1.ProviderLinkerd:    MeshLinkerd,
 }
 
 // Meshes returns the known meshes. The slice is the caller's to keep or
@@ -64,9 +65,10 @@ func (e *UnknownProviderError) Error() string {
 
 // MeshForProvider returns the mesh whose metrics a provider's traffic
 // produces: gatewayapi and kubernetes → generic, istio → istio, appmesh →
-// envoy. The empty provider is gatewayapi, as the API documents. An unknown
-// provider is an *UnknownProviderError, never a silent default. Linkerd has
-// no provider of its own: select it with CheckerOptions.Mesh.
+// envoy, linkerd → linkerd. The empty provider is gatewayapi, as the API
+// documents. An unknown provider is an *UnknownProviderError, never a
+// silent default. CheckerOptions.Mesh overrides it, e.g. to read Linkerd's
+// metrics of a gatewayapi Canary whose pods are meshed.
 func MeshForProvider(provider string) (Mesh, error) {
 	if provider == "" {
 		provider = v1alpha1.DefaultProvider

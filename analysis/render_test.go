@@ -72,6 +72,7 @@ func TestRenderQueryChoosesTheMeshOfTheProvider(t *testing.T) {
 		{name: "kubernetes blue/green reads the generic metrics", provider: "kubernetes", want: MeshGeneric},
 		{name: "istio reads the istio metrics", provider: "istio", want: MeshIstio},
 		{name: "appmesh reads the envoy metrics", provider: "appmesh", want: MeshEnvoy},
+		{name: "linkerd reads the linkerd metrics", provider: "linkerd", want: MeshLinkerd},
 		{name: "a mesh overrides the provider, to select linkerd", provider: "gatewayapi", mesh: MeshLinkerd, want: MeshLinkerd},
 	}
 	for _, tt := range tests {
@@ -233,7 +234,7 @@ func TestRenderQueryErrors(t *testing.T) {
 			name:     "an unknown provider",
 			provider: "nginx",
 			metric:   v1alpha1.CanaryMetric{Name: v1alpha1.MetricRequestDuration},
-			want:     `metric request-duration: unknown provider "nginx": known providers are gatewayapi, istio, appmesh, kubernetes`,
+			want:     `metric request-duration: unknown provider "nginx": known providers are gatewayapi, istio, appmesh, kubernetes, linkerd`,
 		},
 		{
 			name:   "an unknown mesh",

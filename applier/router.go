@@ -57,6 +57,7 @@ var routers = map[string]routing{
 	v1alpha1.ProviderIstio:      istioRouting{},
 	v1alpha1.ProviderAppMesh:    appMeshRouting{},
 	v1alpha1.ProviderKubernetes: kubernetesRouting{},
+	v1alpha1.ProviderLinkerd:    linkerdRouting{},
 }
 
 // Router returns the traffic router of provider (a Canary's spec.provider):
@@ -67,7 +68,10 @@ var routers = map[string]routing{
 //     targets, and a virtual service (AWS ended App Mesh support in
 //     September 2026: prefer gatewayapi);
 //   - kubernetes: blue/green, the apex Service's selector switched between
-//     the primary and the canary pods.
+//     the primary and the canary pods;
+//   - linkerd: the HTTPRoute of gatewayapi attached to the apex Service
+//     (Gateway API's mesh pattern, GAMMA), which Linkerd's proxies route
+//     by.
 //
 // An unknown provider, the empty one included (v1alpha1's Default turns it
 // into gatewayapi), is an *UnknownProviderError.

@@ -46,7 +46,13 @@ type gatewayAPIRouting struct{}
 var httpRouteGVK = gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute")
 
 func (gatewayAPIRouting) objects(_ context.Context, _ client.Reader, canary *v1alpha1.Canary, s split) ([]*unstructured.Unstructured, error) {
-	route, err := httpRoute(canary, s)
+	return httpRouteObjects(canary, s, parentRefs(canary))
+}
+
+// httpRouteObjects returns the HTTPRoute of canary routing s, attached to
+// parents, for Apply.
+func httpRouteObjects(canary *v1alpha1.Canary, s split, parents []gatewayv1.ParentReference) ([]*unstructured.Unstructured, error) {
+	route, err := httpRoute(canary, s, parents)
 	if err != nil {
 		return nil, err
 	}
@@ -80,15 +86,16 @@ func (gatewayAPIRouting) split(ctx context.Context, r client.Reader, canary *v1a
 	return splitOf(subject, weights, apex)
 }
 
-// httpRoute returns the HTTPRoute of canary routing s.
-func httpRoute(canary *v1alpha1.Canary, s split) (*gatewayv1.HTTPRoute, error) {
+// httpRoute returns the HTTPRoute of canary routing s, attached to
+// parents.
+func httpRoute(canary *v1alpha1.Canary, s split, parents []gatewayv1.ParentReference) (*gatewayv1.HTTPRoute, error) {
 	apex, service := canary.ApexServiceName(), canary.Spec.Service
 	route := &gatewayv1.HTTPRoute{
 		TypeMeta:   metav1.TypeMeta{APIVersion: gatewayv1.GroupVersion.String(), Kind: "HTTPRoute"},
 		ObjectMeta: metav1.ObjectMeta{Name: apex, Namespace: canary.Namespace},
 	}
 	route.Labels, route.Annotations = withCustomMetadata(routeLabels(), service.Apex)
-	route.Spec.ParentRefs = parentRefs(canary)
+	route.Spec.ParentRefs = parents
 	for _, host := range service.Hosts {
 		route.Spec.Hostnames = append(route.Spec.Hostnames, gatewayv1.Hostname(host))
 	}

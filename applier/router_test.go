@@ -139,9 +139,11 @@ func readDocuments(path string) ([]*unstructured.Unstructured, error) {
 	}
 }
 
-// detailCanary is the seed's Canary of the detail Deployment, in ns.
+// detailCanary is the seed's Canary of the detail Deployment, in ns;
+// with provider linkerd, whose route is attached to the apex Service,
+// without gatewayRefs and hosts.
 func detailCanary(ns, provider string) *v1alpha1.Canary {
-	return &v1alpha1.Canary{
+	canary := &v1alpha1.Canary{
 		ObjectMeta: metav1.ObjectMeta{Name: "detail", Namespace: ns},
 		Spec: v1alpha1.CanarySpec{
 			TargetRef: v1alpha1.TargetRef{APIVersion: "apps/v1", Kind: "Deployment", Name: "detail"},
@@ -153,6 +155,10 @@ func detailCanary(ns, provider string) *v1alpha1.Canary {
 			},
 		},
 	}
+	if provider == v1alpha1.ProviderLinkerd {
+		canary.Spec.Service.GatewayRefs, canary.Spec.Service.Hosts = nil, nil
+	}
+	return canary
 }
 
 // withMatch makes canary an A/B rollout on a header and a cookie.
@@ -240,7 +246,7 @@ func TestRouterExistsForEveryProviderTheAPIAccepts(t *testing.T) {
 
 func TestRouterRefusesAnUnknownProvider(t *testing.T) {
 	a := newApplier(t, "default")
-	for _, provider := range []string{"linkerd", "", "GatewayAPI"} {
+	for _, provider := range []string{"consul", "", "GatewayAPI"} {
 		t.Run(fmt.Sprintf("%q", provider), func(t *testing.T) {
 			r, err := a.Router(provider)
 			var unknown *applier.UnknownProviderError
@@ -253,7 +259,7 @@ func TestRouterRefusesAnUnknownProvider(t *testing.T) {
 			if diff := cmp.Diff(v1alpha1.Providers(), unknown.Known); diff != "" {
 				t.Errorf("known providers (-want +got):\n%s", diff)
 			}
-			if want := "gatewayapi, istio, appmesh, kubernetes"; !strings.Contains(err.Error(), want) {
+			if want := "gatewayapi, istio, appmesh, kubernetes, linkerd"; !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q does not list %q", err, want)
 			}
 		})
@@ -262,7 +268,7 @@ func TestRouterRefusesAnUnknownProvider(t *testing.T) {
 
 func TestRouterSetWeightsThenWeightsRoundTrips(t *testing.T) {
 	steps := []weights{{0, 100}, {95, 5}, {90, 10}, {100, 0}}
-	for _, provider := range []string{v1alpha1.ProviderGatewayAPI, v1alpha1.ProviderIstio, v1alpha1.ProviderAppMesh} {
+	for _, provider := range []string{v1alpha1.ProviderGatewayAPI, v1alpha1.ProviderIstio, v1alpha1.ProviderAppMesh, v1alpha1.ProviderLinkerd} {
 		for _, ab := range []bool{false, true} {
 			name := provider
 			if ab {
@@ -394,6 +400,7 @@ func TestRouterWeightsOfAMissingRouteIsNotFoundNamingTheObject(t *testing.T) {
 		{v1alpha1.ProviderIstio, "virtualservice detail"},
 		{v1alpha1.ProviderAppMesh, "virtualrouter detail"},
 		{v1alpha1.ProviderKubernetes, "service detail"},
+		{v1alpha1.ProviderLinkerd, "httproute detail"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.provider, func(t *testing.T) {
@@ -431,6 +438,8 @@ func TestRouterGoldenRoutingObjects(t *testing.T) {
 		{"istio-ab.yaml", v1alpha1.ProviderIstio, true, []schema.GroupVersionKind{virtualService}},
 		{"appmesh.yaml", v1alpha1.ProviderAppMesh, false, []schema.GroupVersionKind{virtualNode, virtualRouter, meshService}},
 		{"appmesh-ab.yaml", v1alpha1.ProviderAppMesh, true, []schema.GroupVersionKind{virtualNode, virtualRouter, meshService}},
+		{"linkerd.yaml", v1alpha1.ProviderLinkerd, false, []schema.GroupVersionKind{httpRoute}},
+		{"linkerd-ab.yaml", v1alpha1.ProviderLinkerd, true, []schema.GroupVersionKind{httpRoute}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {

@@ -46,7 +46,6 @@ var unsupportedProviders = map[string]string{
 	"traefik": "use provider gatewayapi (Traefik implements Gateway API)",
 	"apisix":  "use provider gatewayapi (APISIX implements Gateway API)",
 	"kuma":    "use provider gatewayapi (Kuma implements Gateway API)",
-	"linkerd": "use provider gatewayapi (Linkerd 2.14 and later route with Gateway API HTTPRoutes)",
 	"osm":     "Open Service Mesh is retired; use provider gatewayapi",
 	"smi":     "SMI is retired; use provider gatewayapi",
 	"knative": "Knative services are not supported",
@@ -66,7 +65,8 @@ var unsupportedProviders = map[string]string{
 //     Gateway (the defaults) are dropped;
 //   - revertOnDeletion is read and dropped: sluice always hands the
 //     traffic back to the target when a Canary leaves Git;
-//   - any field of the unsupported table and an unsupported provider are
+//   - any field of the unsupported table, an unsupported provider and a
+//     gatewayRef to a Service (Flagger's way to Linkerd's mesh routes) are
 //     an *InvalidError naming the field and saying why.
 func fromFlagger(obj object) (notice string, err error) {
 	name := describe("canary", obj)
@@ -90,10 +90,28 @@ func fromFlagger(obj object) (notice string, err error) {
 	if err := providerSpelling(content, name); err != nil {
 		return notice, err
 	}
+	if err := serviceParents(content, name); err != nil {
+		return notice, err
+	}
 	unstructured.RemoveNestedField(content, "spec", "revertOnDeletion")
 	thresholds(content)
 	gatewayRefDefaults(content)
 	return notice, nil
+}
+
+// serviceParents refuses a gatewayRef to a Service, which Flagger's
+// Linkerd tutorial writes to attach the HTTPRoute to the apex Service
+// (Gateway API's mesh pattern, GAMMA): sluice's provider linkerd does that
+// itself, without gatewayRefs.
+func serviceParents(content map[string]any, name string) error {
+	refs, _, _ := unstructured.NestedSlice(content, "spec", "service", "gatewayRefs")
+	for i, item := range refs {
+		if ref, ok := item.(map[string]any); ok && ref["kind"] == "Service" {
+			return &InvalidError{Object: name, Field: fmt.Sprintf("spec.service.gatewayRefs[%d].kind", i),
+				Reason: "a Service parent is Gateway API's mesh pattern (GAMMA): write provider: linkerd without gatewayRefs, and sluice attaches the HTTPRoute to the apex Service"}
+		}
+	}
+	return nil
 }
 
 // find reports whether the path (with "*" for every item of a list) is

@@ -114,6 +114,26 @@ func TestAFlaggerCanaryWithServiceOptionsRenders(t *testing.T) {
 	}
 }
 
+// A Canary of Flagger's linkerd provider (no gatewayRefs, no hosts: the
+// mesh routes the apex Service's requests) is read as sluice's linkerd.
+func TestAFlaggerLinkerdCanaryIsReadAsSluicesLinkerd(t *testing.T) {
+	canary := strings.Replace(flaggerCanary, "  provider: gatewayapi:v1\n", "  provider: linkerd\n", 1)
+	canary = strings.Replace(canary, `    hosts: [www.example.com]
+    gatewayRefs:
+    - name: gateway
+      namespace: istio-ingress
+      group: gateway.networking.k8s.io
+      kind: Gateway
+`, "", 1)
+	rendering, err := Render(writeRepo(t, map[string]string{"canary.yaml": canary, "deployment.yaml": podinfo}, nil), ".", Options{DefaultNamespace: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rendering.Canaries[0].Spec.Provider; got != "linkerd" {
+		t.Errorf("provider %q, want linkerd", got)
+	}
+}
+
 func TestAFlaggerFieldSluiceDoesNotImplementIsRefusedByName(t *testing.T) {
 	cases := []struct {
 		name, from, to string
@@ -131,6 +151,8 @@ func TestAFlaggerFieldSluiceDoesNotImplementIsRefusedByName(t *testing.T) {
 			"spec.provider", `"contour" is not supported by sluice: use provider gatewayapi (Contour implements Gateway API)`},
 		{"a gatewayRef's port out of range", "      kind: Gateway\n", "      kind: Gateway\n      port: 0\n",
 			"spec.service.gatewayRefs[0].port", "Invalid value: 0: must be between 1 and 65535"},
+		{"a gatewayRef to a Service, Flagger's way to Linkerd's mesh routes", "      group: gateway.networking.k8s.io\n      kind: Gateway\n", "      group: core\n      kind: Service\n",
+			"spec.service.gatewayRefs[0].kind", "a Service parent is Gateway API's mesh pattern (GAMMA): write provider: linkerd without gatewayRefs, and sluice attaches the HTTPRoute to the apex Service"},
 		{"both analysis and canaryAnalysis", "  progressDeadlineSeconds: 60\n", "  progressDeadlineSeconds: 60\n  analysis: {interval: 1m}\n",
 			"spec.canaryAnalysis", "set with spec.analysis: keep one (canaryAnalysis is its older name)"},
 	}

@@ -15,12 +15,17 @@ const (
 	// ProviderKubernetes switches a Service selector from primary to canary
 	// (blue/green): no weights, only iterations.
 	ProviderKubernetes = "kubernetes"
+	// ProviderLinkerd weights the two backendRefs of a Gateway API
+	// HTTPRoute attached to the apex Service (GAMMA), which the proxies of
+	// Linkerd 2.14 and later route by; the built-in metrics are those of
+	// Linkerd's proxies.
+	ProviderLinkerd = "linkerd"
 )
 
 // providers is the registry behind Providers and IsKnownProvider, in the
 // order the error messages list it. The CRD's enum of spec.provider is kept
 // equal to it by a test.
-var providers = []string{ProviderGatewayAPI, ProviderIstio, ProviderAppMesh, ProviderKubernetes}
+var providers = []string{ProviderGatewayAPI, ProviderIstio, ProviderAppMesh, ProviderKubernetes, ProviderLinkerd}
 
 // Providers returns the known providers, gatewayapi first. The slice is the
 // caller's to keep or change.

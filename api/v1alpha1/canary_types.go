@@ -41,9 +41,9 @@ type CanarySpec struct {
 	TargetRef TargetRef `json:"targetRef"`
 
 	// Provider routes traffic between primary and canary: gatewayapi, istio,
-	// appmesh or kubernetes (blue/green); see Providers. Empty means
-	// gatewayapi.
-	// +kubebuilder:validation:Enum=gatewayapi;istio;appmesh;kubernetes
+	// appmesh, kubernetes (blue/green) or linkerd; see Providers. Empty
+	// means gatewayapi.
+	// +kubebuilder:validation:Enum=gatewayapi;istio;appmesh;kubernetes;linkerd
 	// +optional
 	Provider string `json:"provider,omitempty"`
 

@@ -84,8 +84,8 @@ func (e *ValidationError) Unwrap() []error {
 //     match); match takes iterations, not weights; unless skipAnalysis, one of
 //     stepWeight, stepWeights or iterations is required;
 //   - match: at least one header each, header names are tokens, each
-//     condition sets exactly one of exact, prefix (not with gatewayapi) or
-//     regex (RE2);
+//     condition sets exactly one of exact, prefix (not with gatewayapi or
+//     linkerd) or regex (RE2);
 //   - metrics: a unique name; a query unless the name is built in
 //     (BuiltinMetrics); an interval > 0 in whole units, largest first, so
 //     PromQL reads it too (1m, 1m30s); a thresholdRange with min, max or both,
@@ -367,7 +367,8 @@ var headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 // validate checks that a match has at least one header, each header name is
 // a token, and each condition sets exactly one of exact, prefix or regex,
-// with a regex that compiles and no prefix for provider gatewayapi.
+// with a regex that compiles and no prefix for providers gatewayapi and
+// linkerd (Gateway API has none).
 func (m *HTTPMatch) validate(path *field.Path, provider string) field.ErrorList {
 	var errs field.ErrorList
 	if len(m.Headers) == 0 {
@@ -392,8 +393,8 @@ func (m *HTTPMatch) validate(path *field.Path, provider string) field.ErrorList 
 		if set != 1 {
 			errs = append(errs, field.Invalid(headerPath, match, "must set exactly one of exact, prefix or regex"))
 		}
-		if match.Prefix != "" && provider == ProviderGatewayAPI {
-			errs = append(errs, field.Forbidden(headerPath.Child("prefix"), "provider gatewayapi matches headers by exact value or regex only"))
+		if match.Prefix != "" && (provider == ProviderGatewayAPI || provider == ProviderLinkerd) {
+			errs = append(errs, field.Forbidden(headerPath.Child("prefix"), "provider "+provider+" matches headers by exact value or regex only"))
 		}
 		if match.Regex != "" {
 			if _, err := regexp.Compile(match.Regex); err != nil {

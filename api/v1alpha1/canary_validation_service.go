@@ -43,6 +43,8 @@ const (
 //     a qualified name;
 //   - provider gatewayapi: what an HTTPRoute can express (see
 //     validateGatewayAPI);
+//   - provider linkerd: the same, on a route attached to the apex Service
+//     (see validateLinkerd);
 //   - the other providers: backendTimeout and gatewayRefs[].sectionName
 //     and .port are Gateway API's; appmesh and kubernetes build none of
 //     the route options (match, rewrite, headers, timeouts, retries,
@@ -65,7 +67,9 @@ func (s *CanaryService) validateRouting(path *field.Path, provider string, analy
 	}
 	switch provider {
 	case ProviderGatewayAPI:
-		return append(errs, s.validateGatewayAPI(path, analysisMatches)...)
+		return append(errs, s.validateGatewayAPI(path, ProviderGatewayAPI, analysisMatches)...)
+	case ProviderLinkerd:
+		return append(errs, s.validateLinkerd(path, analysisMatches)...)
 	case ProviderAppMesh, ProviderKubernetes:
 		why := fmt.Sprintf("provider %s does not build it", provider)
 		for _, f := range s.routeOptions() {
@@ -75,7 +79,7 @@ func (s *CanaryService) validateRouting(path *field.Path, provider string, analy
 		}
 	}
 	if s.BackendTimeout != "" {
-		errs = append(errs, field.Forbidden(path.Child("backendTimeout"), "provider gatewayapi only (the timeout from the gateway to a backend)"))
+		errs = append(errs, field.Forbidden(path.Child("backendTimeout"), "providers gatewayapi and linkerd only (the timeout of a request to a backend)"))
 	}
 	for i, ref := range s.GatewayRefs {
 		if ref.SectionName != "" {
@@ -118,13 +122,15 @@ func (s *CanaryService) routeOptions() []routeOption {
 // in the route once combined with analysisMatches), the rewrite (a type,
 // a path, a hostname; ReplacePrefixMatch needs a rule with a single prefix
 // match) and the header operations (header names, at most 16 of each).
-func (s *CanaryService) validateGatewayAPI(path *field.Path, analysisMatches int) field.ErrorList {
+//
+// provider names the provider in the messages: gatewayapi or linkerd.
+func (s *CanaryService) validateGatewayAPI(path *field.Path, provider string, analysisMatches int) field.ErrorList {
 	var errs field.ErrorList
 	for _, f := range s.routeOptions() {
 		switch f.name {
 		case "gateways", "delegation", "trafficPolicy", "retries", "corsPolicy":
 			if f.set {
-				errs = append(errs, field.Forbidden(path.Child(f.name), "Istio only: provider gatewayapi does not build it"))
+				errs = append(errs, field.Forbidden(path.Child(f.name), fmt.Sprintf("Istio only: provider %s does not build it", provider)))
 			}
 		}
 	}
@@ -162,6 +168,29 @@ func (s *CanaryService) validateGatewayAPI(path *field.Path, analysisMatches int
 		errs = append(errs, s.Headers.Response.validate(path.Child("headers", "response"))...)
 	}
 	return errs
+}
+
+// validateLinkerd checks the Service for provider linkerd, whose
+// HTTPRoute is attached to the apex Service (GAMMA): it routes the
+// requests sent to that Service, so gatewayRefs and hosts have no place;
+// Linkerd's proxies do not rewrite URLs (they implement the header
+// modifier and redirect filters only); the rest as for gatewayapi (see
+// validateGatewayAPI).
+func (s *CanaryService) validateLinkerd(path *field.Path, analysisMatches int) field.ErrorList {
+	var errs field.ErrorList
+	const attached = "provider linkerd attaches the HTTPRoute to the apex Service: it routes the requests sent to that Service"
+	if len(s.GatewayRefs) > 0 {
+		errs = append(errs, field.Forbidden(path.Child("gatewayRefs"), attached))
+	}
+	if len(s.Hosts) > 0 {
+		errs = append(errs, field.Forbidden(path.Child("hosts"), attached))
+	}
+	if s.Rewrite != nil {
+		errs = append(errs, field.Forbidden(path.Child("rewrite"), "Linkerd's proxies do not rewrite URLs (no URLRewrite filter)"))
+	}
+	rest := *s
+	rest.GatewayRefs, rest.Rewrite = nil, nil
+	return append(errs, rest.validateGatewayAPI(path, ProviderLinkerd, analysisMatches)...)
 }
 
 // validateTimeouts checks timeout and backendTimeout as Gateway API reads

@@ -199,6 +199,35 @@ func TestValidateServiceRouting(t *testing.T) {
 			},
 		},
 
+		// linkerd
+		{
+			name: "linkerd takes the HTTPRoute's options on a route attached to the apex Service",
+			change: func(c *Canary) {
+				withGatewayAPIOptions(c)
+				c.Spec.Provider, c.Spec.Service.GatewayRefs, c.Spec.Service.Hosts, c.Spec.Service.Rewrite = ProviderLinkerd, nil, nil, nil
+			},
+		}, {
+			name: "linkerd routes the requests sent to the apex Service: no gatewayRefs, no hosts, and its proxies rewrite no URL",
+			change: func(c *Canary) {
+				c.Spec.Provider, c.Spec.Service.Rewrite = ProviderLinkerd, &HTTPRewrite{URI: "/"}
+				c.Spec.Service.Retries = &HTTPRetry{Attempts: 3}
+			},
+			want: []string{
+				"spec.service.gatewayRefs: Forbidden: provider linkerd attaches the HTTPRoute to the apex Service: it routes the requests sent to that Service",
+				"spec.service.hosts: Forbidden: provider linkerd attaches the HTTPRoute to the apex Service: it routes the requests sent to that Service",
+				"spec.service.rewrite: Forbidden: Linkerd's proxies do not rewrite URLs (no URLRewrite filter)",
+				"spec.service.retries: Forbidden: Istio only: provider linkerd does not build it",
+			},
+		}, {
+			name: "linkerd matches an A/B header by exact value or regex only",
+			change: func(c *Canary) {
+				c.Spec.Provider, c.Spec.Service.GatewayRefs, c.Spec.Service.Hosts = ProviderLinkerd, nil, nil
+				c.Spec.Analysis.StepWeight, c.Spec.Analysis.MaxWeight, c.Spec.Analysis.Iterations = 0, 0, 5
+				c.Spec.Analysis.Match = []HTTPMatch{{Headers: map[string]StringMatch{"x-canary": {Prefix: "in"}}}}
+			},
+			want: []string{"spec.analysis.match[0].headers[x-canary].prefix: Forbidden: provider linkerd matches headers by exact value or regex only"},
+		},
+
 		// other providers
 		{
 			name: "backendTimeout, sectionName and port are Gateway API's",
@@ -208,7 +237,7 @@ func TestValidateServiceRouting(t *testing.T) {
 				c.Spec.Service.GatewayRefs[0].SectionName, c.Spec.Service.GatewayRefs[0].Port = "https", ptr.To(int32(443))
 			},
 			want: []string{
-				"spec.service.backendTimeout: Forbidden: provider gatewayapi only (the timeout from the gateway to a backend)",
+				"spec.service.backendTimeout: Forbidden: providers gatewayapi and linkerd only (the timeout of a request to a backend)",
 				"spec.service.gatewayRefs[0].sectionName: Forbidden: provider gatewayapi only",
 				"spec.service.gatewayRefs[0].port: Forbidden: provider gatewayapi only",
 			},

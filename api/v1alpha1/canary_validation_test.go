@@ -101,12 +101,12 @@ func TestValidate(t *testing.T) {
 		// provider
 		{
 			name:   "an unknown provider is an error naming the known ones",
-			change: func(c *Canary) { c.Spec.Provider = "linkerd" },
-			want:   []string{`spec.provider: Unsupported value: "linkerd": supported values: "gatewayapi", "istio", "appmesh", "kubernetes"`},
+			change: func(c *Canary) { c.Spec.Provider = "consul" },
+			want:   []string{`spec.provider: Unsupported value: "consul": supported values: "gatewayapi", "istio", "appmesh", "kubernetes", "linkerd"`},
 		}, {
 			name:   "an empty provider is invalid before Default",
 			change: func(c *Canary) { c.Spec.Provider = "" },
-			want:   []string{`spec.provider: Unsupported value: "": supported values: "gatewayapi", "istio", "appmesh", "kubernetes"`},
+			want:   []string{`spec.provider: Unsupported value: "": supported values: "gatewayapi", "istio", "appmesh", "kubernetes", "linkerd"`},
 		}, {
 			name:   "istio needs no gatewayRefs",
 			change: func(c *Canary) { c.Spec.Provider = ProviderIstio; c.Spec.Service.GatewayRefs = nil },
@@ -476,13 +476,13 @@ func TestValidate(t *testing.T) {
 		{
 			name: "every invalid field is named, in the order of the spec",
 			change: func(c *Canary) {
-				c.Spec.Provider = "linkerd"
+				c.Spec.Provider = "consul"
 				c.Spec.Service.Port = 0
 				c.Spec.Analysis.StepWeight = 0
 				c.Spec.Analysis.Webhooks[1].URL = "loadtester"
 			},
 			want: []string{
-				`spec.provider: Unsupported value: "linkerd": supported values: "gatewayapi", "istio", "appmesh", "kubernetes"`,
+				`spec.provider: Unsupported value: "consul": supported values: "gatewayapi", "istio", "appmesh", "kubernetes", "linkerd"`,
 				"spec.service.port: Invalid value: 0: must be between 1 and 65535",
 				"spec.analysis.stepWeight: Required value: maxWeight needs a stepWeight",
 				`spec.analysis.webhooks[1].url: Invalid value: "loadtester": must be an absolute http or https URL`,
