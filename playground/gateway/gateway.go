@@ -18,8 +18,12 @@
 //     backendRef to anything but a Service or to a Service that does not
 //     exist;
 //   - otherwise, when it has the form <service>.<namespace>, optionally
-//     followed by .svc or .svc.cluster.local and a port, straight to that
-//     Service, as a request from inside the cluster would go;
+//     followed by .svc or .svc.cluster.local and a port, as a request from
+//     inside the cluster would go: by the HTTPRoute attached to that
+//     Service (a parentRef of kind Service, on the port if both name one:
+//     Gateway API's mesh pattern, GAMMA, as Linkerd routes), the oldest
+//     among several, else straight to the Service. A route attached to
+//     Services only serves no other host;
 //   - otherwise it answers 404.
 //
 // The Service leads to the Deployments in its namespace whose pod template
@@ -28,8 +32,8 @@
 // the answer is 503. A process is routed to as soon as it is started:
 // connections wait in its listener's backlog until it serves.
 //
-// Simplifications: parentRefs are ignored (every HTTPRoute is served, and
-// none gets a status), rules of different routes are never merged, filters,
+// Simplifications: Gateway parentRefs are ignored (every HTTPRoute not
+// attached to Services only is served, and none gets a status), rules of different routes are never merged, filters,
 // timeouts and ReferenceGrants are ignored, and Service ports are only
 // checked when the Host names one.
 //

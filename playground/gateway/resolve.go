@@ -50,6 +50,9 @@ func (g *Gateway) resolve(r *http.Request) (target, *routeError) {
 	if !ok {
 		return target{}, errorf(http.StatusNotFound, "no HTTPRoute has the hostname %q and it names no Service", host)
 	}
+	if route := serviceRoute(routes, name, namespace, port); route != nil {
+		return g.resolveRoute(route, r)
+	}
 	svc, err := g.services.Services(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
 		return target{}, errorf(http.StatusNotFound, "no HTTPRoute has the hostname %q and there is no Service %s.%s", host, name, namespace)
@@ -170,14 +173,18 @@ func hostnameRank(hostname gatewayv1.Hostname, host string) int {
 	return 0
 }
 
-// selectRoute returns the route for host: the best hostname match (a route
-// without hostnames matches any host, below any hostname), the oldest
-// route, then the first by namespace and name, among equals. It returns nil
-// when no route matches.
+// selectRoute returns the gateway route for host: the best hostname match
+// (a route without hostnames matches any host, below any hostname), the
+// oldest route, then the first by namespace and name, among equals. It
+// returns nil when no route matches. A mesh route (see meshRoute) is no
+// gateway's.
 func selectRoute(routes []*gatewayv1.HTTPRoute, host string) *gatewayv1.HTTPRoute {
 	var best *gatewayv1.HTTPRoute
 	bestRank := 0
 	for _, route := range routes {
+		if meshRoute(route) {
+			continue
+		}
 		rank := 1 // a route without hostnames
 		if len(route.Spec.Hostnames) > 0 {
 			rank = 0
@@ -193,6 +200,44 @@ func selectRoute(routes []*gatewayv1.HTTPRoute, host string) *gatewayv1.HTTPRout
 		}
 		if best == nil || rank > bestRank || rank == bestRank && olderRoute(route, best) {
 			best, bestRank = route, rank
+		}
+	}
+	return best
+}
+
+// meshRoute reports whether route is attached to Services only, Gateway
+// API's mesh pattern (GAMMA, as Linkerd routes): it routes the requests
+// sent to those Services, not those a gateway receives.
+func meshRoute(route *gatewayv1.HTTPRoute) bool {
+	if len(route.Spec.ParentRefs) == 0 {
+		return false
+	}
+	for _, ref := range route.Spec.ParentRefs {
+		group := ptr.Deref(ref.Group, gatewayv1.GroupName)
+		if ptr.Deref(ref.Kind, "Gateway") != "Service" || group != "" && group != "core" {
+			return false
+		}
+	}
+	return true
+}
+
+// serviceRoute returns the mesh route attached to the Service name of
+// namespace, on port when both the request and the parentRef name one:
+// the oldest, then the first by namespace and name, among several. It
+// returns nil when there is none.
+func serviceRoute(routes []*gatewayv1.HTTPRoute, name, namespace, port string) *gatewayv1.HTTPRoute {
+	var best *gatewayv1.HTTPRoute
+	for _, route := range routes {
+		if !meshRoute(route) {
+			continue
+		}
+		attached := slices.ContainsFunc(route.Spec.ParentRefs, func(ref gatewayv1.ParentReference) bool {
+			refNamespace := string(ptr.Deref(ref.Namespace, gatewayv1.Namespace(route.Namespace)))
+			portMatches := port == "" || ref.Port == nil || strconv.Itoa(int(*ref.Port)) == port
+			return string(ref.Name) == name && refNamespace == namespace && portMatches
+		})
+		if attached && (best == nil || olderRoute(route, best)) {
+			best = route
 		}
 	}
 	return best

@@ -27,6 +27,8 @@ func TestSelectRoute(t *testing.T) {
 		route("other", 1, "other.example.org"),
 	}
 	catchAll := route("catch-all", 9)
+	mesh := route("mesh", 10)
+	mesh.Spec.ParentRefs = []gatewayv1.ParentReference{{Group: ptr.To(gatewayv1.Group("")), Kind: ptr.To(gatewayv1.Kind("Service")), Name: "detail"}}
 	tests := []struct {
 		name   string
 		routes []*gatewayv1.HTTPRoute
@@ -41,6 +43,7 @@ func TestSelectRoute(t *testing.T) {
 		{name: "no route for an unknown host", routes: routes, host: "detail.flagger", want: ""},
 		{name: "a route without hostnames catches unknown hosts", routes: append(routes, catchAll), host: "detail.flagger", want: "catch-all"},
 		{name: "a route without hostnames ranks below hostnames", routes: append(routes, catchAll), host: "other.example.org", want: "other"},
+		{name: "a route attached to a Service is no gateway's catch-all", routes: append(routes, mesh), host: "detail.flagger", want: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,6 +53,52 @@ func TestSelectRoute(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("selectRoute(%q) (-want +got):\n%s", tt.host, diff)
+			}
+		})
+	}
+}
+
+// A route attached to a Service (GAMMA, as Linkerd routes) routes the
+// requests sent to that Service.
+func TestServiceRoute(t *testing.T) {
+	epoch := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	route := func(name string, age int, parents ...gatewayv1.ParentReference) *gatewayv1.HTTPRoute {
+		return &gatewayv1.HTTPRoute{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "flagger", CreationTimestamp: metav1.NewTime(epoch.Add(-time.Duration(age) * time.Hour))},
+			Spec:       gatewayv1.HTTPRouteSpec{CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: parents}},
+		}
+	}
+	service := func(name string, port int32) gatewayv1.ParentReference {
+		ref := gatewayv1.ParentReference{Group: ptr.To(gatewayv1.Group("")), Kind: ptr.To(gatewayv1.Kind("Service")), Name: gatewayv1.ObjectName(name)}
+		if port != 0 {
+			ref.Port = ptr.To(gatewayv1.PortNumber(port))
+		}
+		return ref
+	}
+	routes := []*gatewayv1.HTTPRoute{
+		route("gateway", 5, gatewayv1.ParentReference{Name: "public"}),
+		route("detail", 1, service("detail", 3000)),
+		route("detail-older", 2, service("detail", 3000)),
+		route("shop", 1, service("shop", 0)),
+	}
+	tests := []struct {
+		name, service, namespace, port, want string
+	}{
+		{name: "the oldest route attached to the Service", service: "detail", namespace: "flagger", want: "detail-older"},
+		{name: "on the port of the parentRef", service: "detail", namespace: "flagger", port: "3000", want: "detail-older"},
+		{name: "not on another port", service: "detail", namespace: "flagger", port: "8080", want: ""},
+		{name: "a parentRef without port takes any", service: "shop", namespace: "flagger", port: "8080", want: "shop"},
+		{name: "not in another namespace", service: "detail", namespace: "test", want: ""},
+		{name: "a Gateway's route is not a Service's", service: "public", namespace: "flagger", want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ""
+			if r := serviceRoute(routes, tt.service, tt.namespace, tt.port); r != nil {
+				got = r.Name
+			}
+			if got != tt.want {
+				t.Errorf("serviceRoute(%s.%s:%s) = %q, want %q", tt.service, tt.namespace, tt.port, got, tt.want)
 			}
 		})
 	}
