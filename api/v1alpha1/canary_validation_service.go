@@ -278,7 +278,7 @@ func (m *HTTPMatchRequest) validateGatewayAPI(path *field.Path) field.ErrorList 
 	}
 	if m.URI != nil {
 		uri := path.Child("uri")
-		errs = append(errs, m.URI.validateOne(uri)...)
+		errs = append(errs, validateStringMatch(uri, *m.URI)...)
 		for _, p := range []struct{ kind, value string }{{"exact", m.URI.Exact}, {"prefix", m.URI.Prefix}} {
 			if p.value != "" && !strings.HasPrefix(p.value, "/") {
 				errs = append(errs, field.Invalid(uri.Child(p.kind), p.value, "must be a path, starting with /"))
@@ -303,31 +303,10 @@ func (m *HTTPMatchRequest) validateGatewayAPI(path *field.Path) field.ErrorList 
 			if !headerName.MatchString(name) {
 				errs = append(errs, field.Invalid(conditionPath, name, "must be a token (letters, digits, and !#$%&'*+-.^_`|~)"))
 			}
-			errs = append(errs, condition.validateOne(conditionPath)...)
+			errs = append(errs, validateStringMatch(conditionPath, condition)...)
 			if condition.Prefix != "" {
 				errs = append(errs, field.Forbidden(conditionPath.Child("prefix"), "Gateway API matches "+kind.name+" by exact value or regex only"))
 			}
-		}
-	}
-	return errs
-}
-
-// validateOne checks that exactly one of exact, prefix and regex is set,
-// and that a regex is RE2.
-func (s StringMatch) validateOne(path *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	set := 0
-	for _, value := range []string{s.Exact, s.Prefix, s.Regex} {
-		if value != "" {
-			set++
-		}
-	}
-	if set != 1 {
-		errs = append(errs, field.Invalid(path, s, "must set exactly one of exact, prefix or regex"))
-	}
-	if s.Regex != "" {
-		if _, err := regexp.Compile(s.Regex); err != nil {
-			errs = append(errs, field.Invalid(path.Child("regex"), s.Regex, "must be an RE2 regular expression: "+err.Error()))
 		}
 	}
 	return errs
