@@ -86,23 +86,32 @@ func (w *Webhooks) post(ctx context.Context, hook v1alpha1.CanaryWebhook, payloa
 	}
 	callCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	client := w.client
+	if hook.DisableTLS {
+		client = w.insecure
+	}
+	// Unreachable, a call is tried w.attempts times; with the hook's
+	// retries (Flagger's), also after an error or a 429 or 5xx answer.
+	attempts := max(w.attempts, 1+int(hook.Retries))
 	for {
 		result.Attempts++
-		status, answer, err := w.send(callCtx, hook.URL, body)
+		status, answer, err := w.send(callCtx, client, hook.URL, body)
+		retry := hook.Retries > 0 && result.Attempts <= int(hook.Retries)
 		switch {
 		case err == nil && status/100 == 2:
 			result.StatusCode, result.Passed = status, true
 			result.Message = fmt.Sprintf("%s check %s passed", title(result.Type), hook.Name)
 			return result
-		case err == nil:
+		case err == nil && (!retry || !retryable(status)):
 			result.StatusCode = status
 			result.Answer = excerpt(redact(answer, payload.Metadata))
-			return result.failed(fmt.Sprintf("answered %d %s", status, http.StatusText(status)))
+			return result.failed(fmt.Sprintf("answered %d %s%s", status, http.StatusText(status), after(result.Attempts)))
+		case err == nil:
 		case ctx.Err() != nil:
 			return result.failed(fmt.Sprintf("canceled: %v", context.Cause(ctx)))
 		case callCtx.Err() != nil:
 			return result.failed(fmt.Sprintf("no answer within %s", timeout))
-		case !unreachable(err) || result.Attempts >= w.attempts:
+		case !(unreachable(err) || retry) || result.Attempts >= attempts:
 			return result.failed(fmt.Sprintf("%s (%s)", describe(hook.URL, err), plural(result.Attempts, "attempt")))
 		}
 		select {
@@ -133,13 +142,13 @@ const (
 
 // send posts body to rawURL and returns the status and the start of the
 // answer.
-func (w *Webhooks) send(ctx context.Context, rawURL string, body []byte) (int, string, error) {
+func (w *Webhooks) send(ctx context.Context, client *http.Client, rawURL string, body []byte) (int, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
 	if err != nil {
 		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := w.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
@@ -160,6 +169,20 @@ func hookTimeout(text string) (time.Duration, error) {
 		return 0, fmt.Errorf("timeout %q is not a positive duration such as 30s", text)
 	}
 	return d, nil
+}
+
+// retryable reports whether an answer is worth another try, as Flagger's
+// retrying client judges it: 429 and every 5xx but 501.
+func retryable(status int) bool {
+	return status == http.StatusTooManyRequests || status/100 == 5 && status != http.StatusNotImplemented
+}
+
+// after says how many tries an answer came after, when more than one.
+func after(attempts int) string {
+	if attempts == 1 {
+		return ""
+	}
+	return fmt.Sprintf(" (%s)", plural(attempts, "attempt"))
 }
 
 // unreachable reports whether err is a failure to open the connection, so

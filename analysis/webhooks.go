@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"crypto/tls"
 	"net/http"
 	"time"
 
@@ -41,7 +42,10 @@ type WebhooksOptions struct {
 // It is safe for concurrent use. It logs nothing, and no result carries the
 // values of a webhook's metadata (see Webhooks.Call).
 type Webhooks struct {
-	client     *http.Client
+	client *http.Client
+	// insecure is client accepting any TLS certificate, for the webhooks
+	// with disableTLS.
+	insecure   *http.Client
 	attempts   int
 	retryDelay time.Duration
 }
@@ -57,7 +61,17 @@ func NewWebhooks(opts WebhooksOptions) (*Webhooks, error) {
 	if transport == nil {
 		transport = policyTransport(policy)
 	}
-	w := &Webhooks{client: &http.Client{Transport: transport, CheckRedirect: sameHostRedirects}, attempts: opts.Attempts, retryDelay: opts.RetryDelay}
+	insecure := transport
+	if t, ok := transport.(*http.Transport); ok {
+		clone := t.Clone()
+		clone.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the webhook's disableTLS asks for it
+		insecure = clone
+	}
+	w := &Webhooks{
+		client:   &http.Client{Transport: transport, CheckRedirect: sameHostRedirects},
+		insecure: &http.Client{Transport: insecure, CheckRedirect: sameHostRedirects},
+		attempts: opts.Attempts, retryDelay: opts.RetryDelay,
+	}
 	if w.attempts < 1 {
 		w.attempts = DefaultWebhookAttempts
 	}

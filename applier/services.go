@@ -21,7 +21,8 @@ import (
 // empty), with spec.service.appProtocol; with portDiscovery, every other
 // container port of the target too (see discoveredPorts). The labels and
 // annotations of spec.service.apex, .primary and .canary go on their
-// Service, sluice's own labels winning over them.
+// Service, sluice's own labels winning over them; spec.service.
+// trafficDistribution goes on all three.
 func Services(canary *v1alpha1.Canary, target *appsv1.Deployment) []*corev1.Service {
 	selector := target.Spec.Selector.MatchLabels
 	ports := servicePorts(canary.Spec.Service, target)
@@ -33,6 +34,9 @@ func Services(canary *v1alpha1.Canary, target *appsv1.Deployment) []*corev1.Serv
 				Selector: selects,
 				Ports:    append([]corev1.ServicePort(nil), ports...),
 			},
+		}
+		if distribution := canary.Spec.Service.TrafficDistribution; distribution != "" {
+			svc.Spec.TrafficDistribution = &distribution
 		}
 		svc.Labels, svc.Annotations = withCustomMetadata(routeLabels(), metadata)
 		return svc

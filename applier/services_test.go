@@ -164,3 +164,30 @@ func TestServicesWithoutPortDiscoveryExposeThePortOnly(t *testing.T) {
 		}
 	}
 }
+
+// Flagger's service.trafficDistribution goes on all three Services, and
+// the API server keeps it.
+func TestServicesCarryTheTrafficDistribution(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	target := objects(t, ns, shopDeployment)[0]
+	var deployment appsv1.Deployment
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(target.Object, &deployment); err != nil {
+		t.Fatal(err)
+	}
+	canary := shopCanary(ns)
+	canary.Spec.Service.PortDiscovery = false
+	canary.Spec.Service.TrafficDistribution = corev1.ServiceTrafficDistributionPreferClose
+	c := playgroundtest.Client()
+	for _, svc := range applier.Services(canary, &deployment) {
+		if err := c.Create(context.Background(), svc); err != nil {
+			t.Fatalf("create %s: %v", svc.Name, err)
+		}
+		var live corev1.Service
+		if err := c.Get(context.Background(), client.ObjectKeyFromObject(svc), &live); err != nil {
+			t.Fatal(err)
+		}
+		if d := live.Spec.TrafficDistribution; d == nil || *d != corev1.ServiceTrafficDistributionPreferClose {
+			t.Errorf("service %s trafficDistribution %v, want PreferClose", svc.Name, d)
+		}
+	}
+}

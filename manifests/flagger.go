@@ -23,17 +23,13 @@ var unsupported = []struct{ path, reason string }{
 	{"spec.ingressRef", "ingress controllers (provider nginx, contour, …) are not supported: use provider gatewayapi"},
 	{"spec.routeRef", "OpenShift routes are not supported: use provider gatewayapi"},
 	{"spec.upstreamRef", "Gloo upstreams are not supported: use provider gatewayapi"},
-	{"spec.service.trafficDistribution", "not built yet"},
 	{"spec.service.headless", "headless Services are not supported"},
 	{"spec.service.mirror", "traffic mirroring is not built yet"},
 	{"spec.service.meshName", "App Mesh meshes other than the namespace's are not supported"},
 	{"spec.service.backends", "App Mesh backends are not built yet"},
-	{"spec.service.unmanagedMetadata", "not built yet"},
 	{"spec.analysis.mirror", "traffic mirroring is not built yet"},
 	{"spec.analysis.mirrorWeight", "traffic mirroring is not built yet"},
 	{"spec.analysis.sessionAffinity", "session affinity is not built yet"},
-	{"spec.analysis.webhooks.*.retries", "sluice retries a webhook only while it cannot be reached"},
-	{"spec.analysis.webhooks.*.disableTLS", "not supported: give the webhook's URL with http://"},
 }
 
 // unsupportedProviders are providers Flagger has and sluice has not, with

@@ -143,6 +143,10 @@ type CanaryService struct {
 	// kubernetes.io/h2c.
 	// +optional
 	AppProtocol string `json:"appProtocol,omitempty"`
+	// TrafficDistribution is the Services' spec.trafficDistribution, e.g.
+	// PreferClose (Kubernetes 1.31 and later).
+	// +optional
+	TrafficDistribution string `json:"trafficDistribution,omitempty"`
 	// PortDiscovery exposes every other container port of the target on
 	// the Services too.
 	// +optional
@@ -201,6 +205,20 @@ type CanaryService struct {
 	Primary *CustomMetadata `json:"primary,omitempty"`
 	// +optional
 	Canary *CustomMetadata `json:"canary,omitempty"`
+	// UnmanagedMetadata are label and annotation keys that other tools set
+	// on the generated objects. sluice applies with server-side apply and
+	// never removes or changes a key it did not set, so listing them is
+	// not needed; the field is accepted for Flagger's Canaries.
+	// +optional
+	UnmanagedMetadata *UnmanagedMetadata `json:"unmanagedMetadata,omitempty"`
+}
+
+// UnmanagedMetadata are label and annotation keys left to other tools.
+type UnmanagedMetadata struct {
+	// +optional
+	Labels []string `json:"labels,omitempty"`
+	// +optional
+	Annotations []string `json:"annotations,omitempty"`
 }
 
 // CustomMetadata are labels and annotations of a generated object.
@@ -530,6 +548,16 @@ type CanaryWebhook struct {
 	// Canary's alerts.
 	// +optional
 	MuteAlert bool `json:"muteAlert,omitempty"`
+	// Retries is how many times a call is tried again when it gets no
+	// answer or a 429 or 5xx one (other than 501), within Timeout. Zero
+	// retries only while the webhook cannot be reached.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10
+	// +optional
+	Retries int32 `json:"retries,omitempty"`
+	// DisableTLS accepts any TLS certificate of the webhook.
+	// +optional
+	DisableTLS bool `json:"disableTLS,omitempty"`
 }
 
 // CanaryPhase is where a Canary is in its rollout.

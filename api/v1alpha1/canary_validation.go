@@ -443,6 +443,9 @@ func (w *CanaryWebhook) validate(path *field.Path) field.ErrorList {
 	} else if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, field.Invalid(path.Child("url"), w.URL, "must be an absolute http or https URL"))
 	}
+	if w.Retries < 0 || w.Retries > 10 {
+		errs = append(errs, field.Invalid(path.Child("retries"), w.Retries, "must be between 0 and 10"))
+	}
 	return append(errs, validateDuration(path.Child("timeout"), w.Timeout)...)
 }
 

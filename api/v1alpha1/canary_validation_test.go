@@ -391,6 +391,10 @@ func TestValidate(t *testing.T) {
 			change: func(c *Canary) { c.Spec.MetricsServer = "https://admin:pw@thanos:9090" },
 			want:   []string{`spec.metricsServer: Invalid value: "https://REDACTED@thanos:9090": must not hold credentials: use a MetricTemplate with a secretRef`},
 		}, {
+			name:   "webhook retries are bounded",
+			change: func(c *Canary) { c.Spec.Analysis.Webhooks[0].Retries = 11 },
+			want:   []string{"spec.analysis.webhooks[0].retries: Invalid value: 11: must be between 0 and 10"},
+		}, {
 			name:   "a built-in metric may have its own query",
 			change: func(c *Canary) { c.Spec.Analysis.Metrics[0].Query = "sum(rate(ok[1m])) / sum(rate(all[1m])) * 100" },
 		}, {
