@@ -23,7 +23,7 @@ var unsupported = []struct{ path, reason string }{
 	{"spec.ingressRef", "ingress controllers (provider nginx, contour, …) are not supported: use provider gatewayapi"},
 	{"spec.routeRef", "OpenShift routes are not supported: use provider gatewayapi"},
 	{"spec.upstreamRef", "Gloo upstreams are not supported: use provider gatewayapi"},
-	{"spec.service.headless", "headless Services are not supported"},
+	{"spec.service.headless", "headless Services are not supported: the routers send traffic to the Services' cluster IPs, and a Service's clusterIP cannot change once it exists"},
 	{"spec.service.mirror", "traffic mirroring is not built yet"},
 	{"spec.service.meshName", "App Mesh meshes other than the namespace's are not supported"},
 	{"spec.service.backends", "App Mesh backends are not built yet"},
