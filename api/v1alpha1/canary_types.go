@@ -428,6 +428,20 @@ type CanaryAnalysis struct {
 	// appmesh).
 	// +optional
 	Match []HTTPMatch `json:"match,omitempty"`
+	// Mirror copies requests to the canary while the primary answers
+	// them (Flagger's traffic mirroring): during a blue/green analysis
+	// (iterations) for all of it, during a weighted one for one step at
+	// weight 0 before the first weight. Only with provider gatewayapi or
+	// istio, and not with Match. Mirrored requests should be idempotent:
+	// both versions handle them.
+	// +optional
+	Mirror bool `json:"mirror,omitempty"`
+	// MirrorWeight is the percentage of the requests copied to the canary
+	// while mirroring; zero means all of them. Only with Mirror.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	MirrorWeight int32 `json:"mirrorWeight,omitempty"`
 	// Metrics are checked at every step.
 	// +optional
 	Metrics []CanaryMetric `json:"metrics,omitempty"`

@@ -94,6 +94,8 @@ func (e *ValidationError) Unwrap() []error {
 //     https URL; a timeout that is a Go duration > 0;
 //   - alerts: a unique name, a severity info, warn or error (or empty), a
 //     providerRef name;
+//   - mirror: only with provider gatewayapi or istio, not with match;
+//     mirrorWeight 0..100, only with mirror;
 //   - stepWeightPromotion 0..100; primary/canaryReadyThreshold 1..100;
 //   - autoscalerRef: an autoscaling/v2 HorizontalPodAutoscaler by name,
 //     primaryScalerReplicas at least 1, min <= max;
@@ -224,6 +226,7 @@ func (a *CanaryAnalysis) validate(path *field.Path, provider string, skipAnalysi
 	for i, match := range a.Match {
 		errs = append(errs, match.validate(path.Child("match").Index(i), provider)...)
 	}
+	errs = append(errs, a.validateMirror(path, provider)...)
 	seen := map[string]bool{}
 	for i, metric := range a.Metrics {
 		metricPath := path.Child("metrics").Index(i)
@@ -358,6 +361,29 @@ func (a *CanaryAnalysis) validateBlueGreen(path *field.Path, skipAnalysis bool) 
 	}
 	if a.Iterations == 0 && !skipAnalysis {
 		errs = append(errs, field.Required(path.Child("iterations"), "provider kubernetes needs iterations unless skipAnalysis is true"))
+	}
+	return errs
+}
+
+// validateMirror checks that mirror comes with a provider that copies
+// requests (gatewayapi's RequestMirror filter, istio's mirror) and without
+// match, and that mirrorWeight, 0..100, comes with mirror.
+func (a *CanaryAnalysis) validateMirror(path *field.Path, provider string) field.ErrorList {
+	var errs field.ErrorList
+	if a.MirrorWeight < 0 || a.MirrorWeight > 100 {
+		errs = append(errs, field.Invalid(path.Child("mirrorWeight"), a.MirrorWeight, "must be between 0 and 100"))
+	}
+	if !a.Mirror {
+		if a.MirrorWeight != 0 {
+			errs = append(errs, field.Forbidden(path.Child("mirrorWeight"), "needs mirror: true"))
+		}
+		return errs
+	}
+	if provider != ProviderGatewayAPI && provider != ProviderIstio {
+		errs = append(errs, field.Forbidden(path.Child("mirror"), "provider "+provider+" cannot mirror requests: use gatewayapi or istio"))
+	}
+	if len(a.Match) > 0 {
+		errs = append(errs, field.Forbidden(path.Child("mirror"), "must not be set with match: an A/B rollout routes the matching requests to the canary, it does not copy them"))
 	}
 	return errs
 }

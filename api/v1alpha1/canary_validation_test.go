@@ -75,6 +75,48 @@ func TestValidate(t *testing.T) {
 			change: func(c *Canary) { c.Spec.Analysis.Metrics = nil },
 		},
 
+		// mirror
+		{
+			name:   "a weighted gatewayapi canary may mirror a share of the requests first",
+			change: func(c *Canary) { c.Spec.Analysis.Mirror, c.Spec.Analysis.MirrorWeight = true, 30 },
+		},
+		{
+			name: "an istio blue/green analysis may mirror every request",
+			change: func(c *Canary) {
+				c.Spec.Provider, c.Spec.Service.GatewayRefs = ProviderIstio, nil
+				c.Spec.Analysis.StepWeight, c.Spec.Analysis.MaxWeight, c.Spec.Analysis.Iterations = 0, 0, 5
+				c.Spec.Analysis.Mirror = true
+			},
+		},
+		{
+			name: "kubernetes blue/green switches Services and cannot mirror",
+			change: func(c *Canary) {
+				c.Spec.Provider, c.Spec.Service.GatewayRefs = ProviderKubernetes, nil
+				c.Spec.Analysis.StepWeight, c.Spec.Analysis.MaxWeight, c.Spec.Analysis.Iterations = 0, 0, 5
+				c.Spec.Analysis.Mirror = true
+			},
+			want: []string{"spec.analysis.mirror: Forbidden: provider kubernetes cannot mirror requests: use gatewayapi or istio"},
+		},
+		{
+			name: "an A/B rollout routes the matching requests and cannot mirror them",
+			change: func(c *Canary) {
+				c.Spec.Analysis.StepWeight, c.Spec.Analysis.MaxWeight, c.Spec.Analysis.Iterations = 0, 0, 5
+				c.Spec.Analysis.Match = []HTTPMatch{{Headers: map[string]StringMatch{"x-canary": {Exact: "always"}}}}
+				c.Spec.Analysis.Mirror = true
+			},
+			want: []string{"spec.analysis.mirror: Forbidden: must not be set with match: an A/B rollout routes the matching requests to the canary, it does not copy them"},
+		},
+		{
+			name:   "a mirrorWeight without mirror copies nothing and is refused",
+			change: func(c *Canary) { c.Spec.Analysis.MirrorWeight = 10 },
+			want:   []string{"spec.analysis.mirrorWeight: Forbidden: needs mirror: true"},
+		},
+		{
+			name:   "a mirrorWeight is a percentage",
+			change: func(c *Canary) { c.Spec.Analysis.Mirror, c.Spec.Analysis.MirrorWeight = true, 101 },
+			want:   []string{"spec.analysis.mirrorWeight: Invalid value: 101: must be between 0 and 100"},
+		},
+
 		// metadata and targetRef
 		{
 			name:   "a canary needs a name",
