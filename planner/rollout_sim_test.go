@@ -523,6 +523,61 @@ func TestRolloutGolden(t *testing.T) {
 				wantPromoted(t, sim, "rev2bbbbbb", "c2c2c2c2c2")
 			},
 		},
+		{
+			// A/B testing: from the first step to the promotion the
+			// requests of analysis.match go to the canary (the router's
+			// weighted rule at 0/100), the rest to the primary; the
+			// promotion routes them all to the primary again.
+			scenario: scenario{
+				name:          "ab-testing",
+				spec:          abTestingSpec,
+				git:           []gitPush{{0, "rev2bbbbbb", "c2c2c2c2c2"}},
+				canaryStartup: 20 * time.Second, primaryStartup: 15 * time.Second,
+			},
+			wantMessages: []string{
+				"New revision detected! Scaling up detail.flagger",
+				"Starting canary analysis for detail.flagger",
+				"Pre-rollout check acceptance-test passed",
+				"Advance detail.flagger canary iteration 1/3",
+				"Advance detail.flagger canary iteration 2/3",
+				"Advance detail.flagger canary iteration 3/3",
+				"Copying detail.flagger template spec to detail-primary.flagger",
+				"detail-primary.flagger not ready: waiting for rollout to finish: 1 of 2 updated replicas are available",
+				"Routing all traffic to primary",
+				"Promotion completed! Scaling down detail.flagger",
+			},
+			want: func(t *testing.T, sim simulation) {
+				wantPromoted(t, sim, "rev2bbbbbb", "c2c2c2c2c2")
+				wantABRouted(t, sim)
+			},
+		},
+		{
+			// An A/B test that fails: the matching requests, on the
+			// canary, are the ones the metrics see fail; the rollback
+			// routes them back to the primary.
+			scenario: scenario{
+				name:          "ab-testing-rollback",
+				spec:          abTestingSpec,
+				git:           []gitPush{{0, "rev3cccccc", "c3c3c3c3c3"}},
+				canaryStartup: 20 * time.Second, primaryStartup: 15 * time.Second,
+				metric: failingSuccessRate,
+			},
+			wantMessages: []string{
+				"New revision detected! Scaling up detail.flagger",
+				"Starting canary analysis for detail.flagger",
+				"Pre-rollout check acceptance-test passed",
+				"Advance detail.flagger canary iteration 1/3",
+				"Halt detail.flagger advancement success rate 23.03% < 99%",
+				"Rolling back detail.flagger failed checks threshold reached 1",
+				"Canary failed! Scaling down detail.flagger",
+			},
+			want: func(t *testing.T, sim simulation) {
+				wantABRouted(t, sim)
+				if sim.status.Phase != v1alpha1.PhaseFailed || sim.world.weights != (Weights{Primary: 100}) || sim.world.canaryUp {
+					t.Errorf("status %s, world %+v: want Failed, all traffic on the primary, the canary down", sim.status.Phase, sim.world)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -614,5 +669,30 @@ func TestAWaitForApprovalIsAWarnAlertUnlessMuted(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, r.messages); diff != "" {
 		t.Errorf("messages (-want +got):\n%s", diff)
+	}
+}
+
+// abTestingSpec makes the seed Canary an A/B test: three iterations on
+// the requests of an insider header or cookie.
+func abTestingSpec(spec *v1alpha1.CanarySpec) {
+	spec.Analysis.StepWeight, spec.Analysis.MaxWeight, spec.Analysis.Iterations = 0, 0, 3
+	spec.Analysis.Match = []v1alpha1.HTTPMatch{
+		{Headers: map[string]v1alpha1.StringMatch{"x-canary": {Exact: "insider"}}},
+		{Headers: map[string]v1alpha1.StringMatch{"cookie": {Regex: ".*canary=always.*"}}},
+	}
+}
+
+// wantABRouted checks that an A/B test routed the matching requests to
+// the canary (weights 0/100 on the A/B rule) once its analysis started,
+// and never split them.
+func wantABRouted(t *testing.T, sim simulation) {
+	t.Helper()
+	if !strings.Contains(sim.transcript, "do    SetWeights primary 0 canary 100\n") {
+		t.Errorf("the A/B test never routed the matching requests to the canary:\n%s", sim.transcript)
+	}
+	for _, line := range strings.Split(sim.transcript, "\n") {
+		if strings.Contains(line, "SetWeights") && !strings.HasSuffix(line, "primary 0 canary 100") && !strings.HasSuffix(line, "primary 100 canary 0") {
+			t.Errorf("an A/B test split the traffic: %s", line)
+		}
 	}
 }

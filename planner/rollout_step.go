@@ -82,6 +82,25 @@ func (r *rollout) iterations() bool {
 	return len(r.steps) == 0 && r.obs.Spec.Analysis.Iterations > 0
 }
 
+// abTesting reports whether the analysis is an A/B test: iterations with
+// analysis.match, the requests that match going to the canary.
+func (r *rollout) abTesting() bool {
+	return r.iterations() && len(r.obs.Spec.Analysis.Match) > 0
+}
+
+// analysisSplit is the split the route holds while the analysis is in
+// flight. An A/B test routes every request of analysis.match to the
+// canary once it started (the router's weighted rule takes the matching
+// requests only: see applier.Router), the rest to the primary;
+// status.canaryWeight stays 0, as with Flagger, since the canary gets no
+// share of the other requests. A weighted schedule routes canaryWeight.
+func (r *rollout) analysisSplit() Weights {
+	if r.abTesting() && r.started() {
+		return Weights{Primary: 0, Canary: 100}
+	}
+	return Weights{Primary: 100 - r.st.CanaryWeight, Canary: r.st.CanaryWeight}
+}
+
 // nextWeight is the weight after the current one, if any.
 func (r *rollout) nextWeight() (int32, bool) {
 	for _, weight := range r.steps {
@@ -215,6 +234,12 @@ func (r *rollout) judge() verdict {
 // (once confirm-traffic-increase approved it), or the promotion.
 func (r *rollout) advance() {
 	if r.iterations() && r.st.Iterations < r.obs.Spec.Analysis.Iterations {
+		if r.abTesting() && r.st.Iterations == 0 {
+			// Bug fixed: the A/B route stayed 100/0, so the matching
+			// requests never reached the canary and the analysis ran on
+			// no canary traffic.
+			r.do(SetWeights{Primary: 0, Canary: 100})
+		}
 		r.st.Iterations++
 		r.info("Advance %s canary iteration %d/%d", r.canaryID, r.st.Iterations, r.obs.Spec.Analysis.Iterations)
 		r.report(r.st.LastAppliedCommit, CommitPending, "%s", r.progress())
@@ -266,7 +291,7 @@ func (r *rollout) keepWeights() {
 	if r.asked != nil || r.obs.Weights == nil || !r.analysing() {
 		return
 	}
-	want := Weights{Primary: 100 - r.st.CanaryWeight, Canary: r.st.CanaryWeight}
+	want := r.analysisSplit()
 	if *r.obs.Weights == want || slices.ContainsFunc(r.actions, isSetWeights) {
 		return
 	}
