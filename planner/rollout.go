@@ -36,6 +36,11 @@ type RolloutDecision struct {
 	// is scheduled: call again when Git or the Canary changes, or at the
 	// reconciler's own cadence.
 	RequeueAfter time.Duration
+	// RequestHandled is true when the observed manual request was carried
+	// out or had nothing to do: the reconciler removes it once the status
+	// is persisted (if it still says the same). False leaves it for a
+	// later step.
+	RequestHandled bool
 }
 
 // DecideRollout is the rollout state machine: given what the reconciler
@@ -74,12 +79,16 @@ type RolloutDecision struct {
 // suspended; once Git sets spec.suspend back to false, it goes on from
 // the status it kept (see suspended).
 //
+// A manual request (obs.Request: sluice promote, abort, pause, resume) is
+// read first, after spec.suspend: see manual. A paused Canary decides
+// nothing but to look again for a request a poll interval later.
+//
 // Checks are asked for with a RunChecks action: the reconciler runs them
 // and calls DecideRollout again with the same observation and obs.Checks
 // set. Given the same observation, DecideRollout decides the same.
 func DecideRollout(obs RolloutObservation) RolloutDecision {
 	r := newRollout(obs)
-	if r.suspended() {
+	if r.suspended() || r.manual() {
 		return r.decision()
 	}
 	switch {
@@ -114,6 +123,9 @@ type rollout struct {
 	messages       []Message
 	commitStatuses []CommitStatus
 	requeue        time.Duration
+	// requestHandled: the manual request was carried out or had nothing
+	// to do.
+	requestHandled bool
 	// asked is the checks to run before anything can be decided.
 	asked *RunChecks
 }
@@ -147,6 +159,7 @@ func (r *rollout) decision() RolloutDecision {
 	return RolloutDecision{
 		Actions: r.actions, Status: r.st, Messages: r.messages,
 		CommitStatuses: r.commitStatuses, RequeueAfter: r.requeue,
+		RequestHandled: r.requestHandled,
 	}
 }
 

@@ -29,8 +29,10 @@ type ApplyCanary struct {
 type ScaleUpCanary struct{}
 
 // SetWeights routes Primary percent of the traffic to the primary and
-// Canary percent to the canary. A router without weights (provider
-// kubernetes) routes everything to the side with the larger weight.
+// Canary percent to the canary; with Mirror, it also copies requests to
+// the canary (without, it stops copying them). A router without weights
+// (provider kubernetes) routes everything to the side with the larger
+// weight.
 type SetWeights Weights
 
 // RunChecks runs the checks of one analysis step and asks for DecideRollout
@@ -88,7 +90,11 @@ func (ScaleUpCanary) String() string { return "ScaleUpCanary" }
 
 // String implements Action.
 func (a SetWeights) String() string {
-	return fmt.Sprintf("SetWeights primary %d canary %d", a.Primary, a.Canary)
+	s := fmt.Sprintf("SetWeights primary %d canary %d", a.Primary, a.Canary)
+	if a.Mirror {
+		s += " mirror"
+	}
+	return s
 }
 
 // String implements Action.

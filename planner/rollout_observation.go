@@ -55,6 +55,10 @@ type RolloutObservation struct {
 	// scaled down.
 	CanaryReplicas *int32
 
+	// Request is the manual request written on the Canary (sluice
+	// promote, abort, pause, resume); nil when there is none.
+	Request *v1alpha1.ManualRequest
+
 	// Checks are the results of the checks a RunChecks action asked for;
 	// nil when none ran for this call.
 	Checks *StepChecks

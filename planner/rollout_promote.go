@@ -82,7 +82,7 @@ func (r *rollout) shiftToPrimary() {
 // finalise scales the canary down once the route reads all-primary, and
 // records the promotion: phase Succeeded.
 func (r *rollout) finalise() {
-	if w := r.obs.Weights; w != nil && w.Canary != 0 {
+	if w := r.obs.Weights; w != nil && (w.Canary != 0 || w.Mirror) {
 		r.do(SetWeights{Primary: 100})
 		r.requeue = r.poll()
 		return

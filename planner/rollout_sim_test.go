@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
 )
@@ -74,6 +75,16 @@ type scenario struct {
 	canaryStartup, primaryStartup time.Duration
 	// metric answers a metric check; nil passes them all.
 	metric func(w *world, name string) MetricVerdict
+	// requests lists the manual requests written on the Canary (sluice
+	// promote, abort, pause, resume), by time since the start; each is
+	// read at the next call after it, as the reconciler reads it at its
+	// next step, and stays until a decision handled it.
+	requests []manualPush
+}
+
+type manualPush struct {
+	at     time.Duration
+	action v1alpha1.RequestAction
 }
 
 type gitPush struct {
@@ -224,7 +235,8 @@ func simulate(t *testing.T, sc scenario) simulation {
 	}
 	var b strings.Builder
 	var messages, alerts []string
-	pushed := 0
+	pushed, requested := 0, 0
+	var request *v1alpha1.ManualRequest
 	for call := 0; ; call++ {
 		if call == 500 {
 			t.Fatalf("%s: no end after %d calls:\n%s", sc.name, call, b.String())
@@ -234,7 +246,13 @@ func simulate(t *testing.T, sc scenario) simulation {
 			fmt.Fprintf(&b, "%s  git   push revision %s commit %s\n", clock(w.now), short(w.gitRevision), short(w.gitCommit))
 			pushed++
 		}
+		for requested < len(sc.requests) && !w.now.Before(simStart.Add(sc.requests[requested].at)) {
+			request = &v1alpha1.ManualRequest{Action: sc.requests[requested].action, By: "alice", At: metav1.NewTime(simStart.Add(sc.requests[requested].at))}
+			fmt.Fprintf(&b, "%s  user  %s by %s\n", clock(w.now), request.Action, request.By)
+			requested++
+		}
 		obs := w.observe(spec, st)
+		obs.Request = request
 		d := DecideRollout(obs)
 		var asked strings.Builder
 		if rc, ok := onlyRunChecks(t, obs, d); ok {
@@ -247,6 +265,10 @@ func simulate(t *testing.T, sc scenario) simulation {
 		}
 		w.carryOut(d.Actions)
 		writeDecision(&b, w.now, st, asked.String(), d)
+		if d.RequestHandled {
+			fmt.Fprintf(&b, "       clear request %s\n", request.Action)
+			request = nil
+		}
 		for _, msg := range d.Messages {
 			messages = append(messages, msg.Text)
 			if msg.Alert != "" {
@@ -259,6 +281,9 @@ func simulate(t *testing.T, sc scenario) simulation {
 			if at := simStart.Add(sc.git[pushed].at).Sub(w.now); next == 0 || at < next {
 				next = at
 			}
+		}
+		if requested < len(sc.requests) && next == 0 {
+			next = simStart.Add(sc.requests[requested].at).Sub(w.now)
 		}
 		if next == 0 {
 			break
@@ -486,6 +511,85 @@ func TestRolloutGolden(t *testing.T) {
 			},
 			wantMessages: []string{
 				"New revision detected! Scaling up detail.flagger",
+				"Copying detail.flagger template spec to detail-primary.flagger",
+				"Routing all traffic to primary",
+				"Promotion completed! Scaling down detail.flagger",
+			},
+			want: func(t *testing.T, sim simulation) {
+				wantPromoted(t, sim, "rev2bbbbbb", "c2c2c2c2c2")
+			},
+		},
+		{
+			// sluice abort at 1m30s, weight 5: the next step (2m) rolls
+			// back as a failure would, the reason naming who aborted.
+			scenario: scenario{
+				name:          "abort",
+				git:           []gitPush{{0, "rev2bbbbbb", "c2c2c2c2c2"}},
+				canaryStartup: 20 * time.Second, primaryStartup: 15 * time.Second,
+				requests: []manualPush{{90 * time.Second, v1alpha1.RequestAbort}},
+			},
+			wantMessages: []string{
+				"New revision detected! Scaling up detail.flagger",
+				"Starting canary analysis for detail.flagger",
+				"Pre-rollout check acceptance-test passed",
+				"Advance detail.flagger canary weight 5",
+				"Rolling back detail.flagger aborted by alice",
+				"Canary failed! Scaling down detail.flagger",
+			},
+			want: func(t *testing.T, sim simulation) {
+				if sim.status.Phase != v1alpha1.PhaseFailed || sim.status.LastFailedRevision != "rev2bbbbbb" || sim.status.FailureReason != "aborted by alice" {
+					t.Errorf("status = %s failed %q for %q, want Failed, rev2 failed, aborted by alice", sim.status.Phase, sim.status.LastFailedRevision, sim.status.FailureReason)
+				}
+				if sim.world.weights != (Weights{Primary: 100}) || sim.world.canaryUp || sim.world.primaryRevision != "rev1aaaaaa" {
+					t.Errorf("world = %+v, want all traffic on a rev1 primary and the canary down", sim.world)
+				}
+				if !strings.Contains(sim.transcript, `forge c2c2c2c failure "aborted by alice — rolled back"`) {
+					t.Errorf("no failure status saying who aborted:\n%s", sim.transcript)
+				}
+			},
+		},
+		{
+			// sluice promote at 1m30s, weight 5: the next step promotes,
+			// weights 10 and 15 skipped.
+			scenario: scenario{
+				name:          "manual-promotion",
+				git:           []gitPush{{0, "rev2bbbbbb", "c2c2c2c2c2"}},
+				canaryStartup: 20 * time.Second, primaryStartup: 5 * time.Second,
+				requests: []manualPush{{90 * time.Second, v1alpha1.RequestPromote}},
+			},
+			wantMessages: []string{
+				"New revision detected! Scaling up detail.flagger",
+				"Starting canary analysis for detail.flagger",
+				"Pre-rollout check acceptance-test passed",
+				"Advance detail.flagger canary weight 5",
+				"Promotion of detail.flagger requested by alice: skipping the rest of the analysis",
+				"Copying detail.flagger template spec to detail-primary.flagger",
+				"Routing all traffic to primary",
+				"Promotion completed! Scaling down detail.flagger",
+			},
+			want: func(t *testing.T, sim simulation) {
+				wantPromoted(t, sim, "rev2bbbbbb", "c2c2c2c2c2")
+			},
+		},
+		{
+			// sluice pause at 1m30s, resume at 4m10s: no step from 2m to
+			// 4m10s (weight 5 held, no check asked), then the analysis
+			// goes on at once, the step being overdue.
+			scenario: scenario{
+				name:          "pause-resume",
+				git:           []gitPush{{0, "rev2bbbbbb", "c2c2c2c2c2"}},
+				canaryStartup: 20 * time.Second, primaryStartup: 5 * time.Second,
+				requests: []manualPush{{90 * time.Second, v1alpha1.RequestPause}, {250 * time.Second, v1alpha1.RequestResume}},
+			},
+			wantMessages: []string{
+				"New revision detected! Scaling up detail.flagger",
+				"Starting canary analysis for detail.flagger",
+				"Pre-rollout check acceptance-test passed",
+				"Advance detail.flagger canary weight 5",
+				"Canary detail.flagger paused by alice: no rollout steps until sluice resume",
+				"Canary detail.flagger resumed by alice",
+				"Advance detail.flagger canary weight 10",
+				"Advance detail.flagger canary weight 15",
 				"Copying detail.flagger template spec to detail-primary.flagger",
 				"Routing all traffic to primary",
 				"Promotion completed! Scaling down detail.flagger",

@@ -26,7 +26,7 @@ func (r *rollout) idle() {
 // acts, so a crash between the two, or a hand edit, leaves the cluster
 // behind the status; this finishes the job from what the status says.
 func (r *rollout) repair() {
-	if w := r.obs.Weights; w != nil && (w.Primary != 100 || w.Canary != 0) {
+	if w := r.obs.Weights; w != nil && (w.Primary != 100 || w.Canary != 0 || w.Mirror) {
 		r.info("Routing all traffic to primary")
 		r.do(SetWeights{Primary: 100})
 	}

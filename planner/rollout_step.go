@@ -233,6 +233,9 @@ func (r *rollout) judge() verdict {
 // advance moves a passing step on: the next iteration, the next weight
 // (once confirm-traffic-increase approved it), or the promotion.
 func (r *rollout) advance() {
+	if r.startMirroring() {
+		return
+	}
 	if r.iterations() && r.st.Iterations < r.obs.Spec.Analysis.Iterations {
 		if r.abTesting() && r.st.Iterations == 0 {
 			// Bug fixed: the A/B route stayed 100/0, so the matching
@@ -292,6 +295,7 @@ func (r *rollout) keepWeights() {
 		return
 	}
 	want := r.analysisSplit()
+	want.Mirror = r.mirroring()
 	if *r.obs.Weights == want || slices.ContainsFunc(r.actions, isSetWeights) {
 		return
 	}

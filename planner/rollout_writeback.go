@@ -56,6 +56,9 @@ func (r *rollout) progress() string {
 		return fmt.Sprintf("iteration %d/%d", r.st.Iterations, r.obs.Spec.Analysis.Iterations)
 	}
 	step := slices.Index(r.steps, r.st.CanaryWeight) + 1
+	if step == 0 && r.mirroring() {
+		return fmt.Sprintf("canary weight 0%%, mirroring — step 0/%d", len(r.steps))
+	}
 	if step == 0 {
 		return fmt.Sprintf("canary starting — step 0/%d", len(r.steps))
 	}
