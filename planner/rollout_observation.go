@@ -68,9 +68,12 @@ type RolloutObservation struct {
 }
 
 // Weights split the traffic between primary and canary, in percent; they
-// add up to 100.
+// add up to 100. Mirror, with all the traffic on the primary, copies
+// requests to the canary too (analysis.mirrorWeight percent of them), whose
+// answers are dropped.
 type Weights struct {
 	Primary, Canary int32
+	Mirror          bool
 }
 
 // StepChecks are the results of one RunChecks action.
