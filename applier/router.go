@@ -24,7 +24,12 @@ import (
 // With spec.analysis.match (A/B testing), the split applies to the matching
 // requests only and every other request goes to the primary: SetWeights(0,
 // 100) sends all the matching requests to the canary, SetWeights(100, 0)
-// none. Traffic mirroring is not supported.
+// none.
+//
+// With spec.analysis.mirror (providers gatewayapi and istio), Mirror
+// routes all the traffic to the primary and copies
+// spec.analysis.mirrorWeight percent of the requests (zero: all of them)
+// to the canary, whose answers are dropped; SetWeights stops the copies.
 //
 // Every write is a server-side apply with field manager FieldManager, dry-run
 // first, so that a call that changes nothing writes nothing; the Changes
@@ -48,6 +53,15 @@ type Router interface {
 	// on them. When they do not exist the error satisfies
 	// apierrors.IsNotFound.
 	Weights(ctx context.Context, canary *v1alpha1.Canary) (primaryWeight, canaryWeight int32, err error)
+	// Mirror routes all the traffic to the primary and copies requests to
+	// the canary (see above), creating the routing objects when missing.
+	// A provider that cannot mirror is a *MirrorError and nothing is
+	// written. It is idempotent.
+	Mirror(ctx context.Context, canary *v1alpha1.Canary) (Changes, error)
+	// Mirrored reads back whether the live routing objects copy requests
+	// to the canary; false for a provider that cannot mirror. When they do
+	// not exist the error satisfies apierrors.IsNotFound.
+	Mirrored(ctx context.Context, canary *v1alpha1.Canary) (bool, error)
 }
 
 // routers is the registry behind Applier.Router: one entry per provider of
@@ -86,7 +100,7 @@ func (a *Applier) Router(provider string) (Router, error) {
 		}
 		return nil, &UnknownProviderError{Provider: provider, Known: known}
 	}
-	return &router{applier: a, routing: r}, nil
+	return &router{applier: a, routing: r, provider: provider}, nil
 }
 
 // UnknownProviderError is returned for a provider that has no router.
@@ -115,8 +129,26 @@ func (e *WeightsError) Error() string {
 	return fmt.Sprintf("weights %d/%d: %s", e.Primary, e.Canary, e.Reason)
 }
 
-// split is a traffic split in percent.
-type split struct{ primary, canary int32 }
+// MirrorError is returned by Mirror for a provider that cannot copy
+// requests to the canary.
+type MirrorError struct {
+	// Provider is the Canary's provider.
+	Provider string
+}
+
+func (e *MirrorError) Error() string {
+	return fmt.Sprintf("provider %s cannot mirror requests: use gatewayapi or istio", e.Provider)
+}
+
+// mirrorProviders are the providers whose routing copies requests.
+var mirrorProviders = map[string]bool{v1alpha1.ProviderGatewayAPI: true, v1alpha1.ProviderIstio: true}
+
+// split is a traffic split in percent; mirror, with all the traffic on
+// the primary, also copies requests to the canary.
+type split struct {
+	primary, canary int32
+	mirror          bool
+}
 
 // allToPrimary is where a new route starts.
 var allToPrimary = split{primary: 100}
@@ -178,8 +210,9 @@ func RoutingInventory(canary *v1alpha1.Canary) (Inventory, error) {
 // router is a Router made of a provider's routing and the Applier that
 // writes its objects.
 type router struct {
-	applier *Applier
-	routing routing
+	applier  *Applier
+	routing  routing
+	provider string
 }
 
 func (r *router) Reconcile(ctx context.Context, canary *v1alpha1.Canary) (Changes, error) {
@@ -207,6 +240,21 @@ func (r *router) Weights(ctx context.Context, canary *v1alpha1.Canary) (int32, i
 		return 0, 0, canaryError(canary, err)
 	}
 	return s.primary, s.canary, nil
+}
+
+func (r *router) Mirror(ctx context.Context, canary *v1alpha1.Canary) (Changes, error) {
+	if !mirrorProviders[r.provider] {
+		return nil, canaryError(canary, &MirrorError{Provider: r.provider})
+	}
+	return r.apply(ctx, canary, split{primary: 100, mirror: true})
+}
+
+func (r *router) Mirrored(ctx context.Context, canary *v1alpha1.Canary) (bool, error) {
+	s, err := r.routing.split(ctx, r.applier.client, canary)
+	if err != nil {
+		return false, canaryError(canary, err)
+	}
+	return s.mirror, nil
 }
 
 // apply renders the routing objects of s and applies them.

@@ -41,6 +41,11 @@ import (
 // the rule with header matches precedence over the one without. What
 // Gateway API cannot express (a prefix condition on a header, Istio's own
 // conditions) is an error here, and refused earlier by validation.
+//
+// While mirroring (see Router), the weighted rule also carries a
+// RequestMirror filter to <apex>-canary on spec.service.port, with percent
+// spec.analysis.mirrorWeight when set (in the standard channel of Gateway
+// API v1.4), as Flagger writes it.
 type gatewayAPIRouting struct{}
 
 var httpRouteGVK = gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute")
@@ -83,7 +88,26 @@ func (gatewayAPIRouting) split(ctx context.Context, r client.Reader, canary *v1a
 		// Gateway API's default weight is 1.
 		weights[string(ref.Name)] = ptr.Deref(ref.Weight, 1)
 	}
-	return splitOf(subject, weights, apex)
+	s, err := splitOf(subject, weights, apex)
+	s.mirror = slices.ContainsFunc(route.Spec.Rules[0].Filters, func(f gatewayv1.HTTPRouteFilter) bool {
+		return f.Type == gatewayv1.HTTPRouteFilterRequestMirror && f.RequestMirror != nil &&
+			string(f.RequestMirror.BackendRef.Name) == CanaryServiceName(apex)
+	})
+	return s, err
+}
+
+// mirrorFilter is the RequestMirror filter that copies
+// spec.analysis.mirrorWeight percent of the requests (all of them when
+// zero) to <apex>-canary.
+func mirrorFilter(canary *v1alpha1.Canary) gatewayv1.HTTPRouteFilter {
+	port := gatewayv1.PortNumber(canary.Spec.Service.Port)
+	mirror := &gatewayv1.HTTPRequestMirrorFilter{BackendRef: gatewayv1.BackendObjectReference{
+		Name: gatewayv1.ObjectName(CanaryServiceName(canary.ApexServiceName())), Port: &port,
+	}}
+	if w := canary.Spec.Analysis.MirrorWeight; w > 0 {
+		mirror.Percent = ptr.To(w)
+	}
+	return gatewayv1.HTTPRouteFilter{Type: gatewayv1.HTTPRouteFilterRequestMirror, RequestMirror: mirror}
 }
 
 // httpRoute returns the HTTPRoute of canary routing s, attached to
@@ -118,7 +142,11 @@ func httpRoute(canary *v1alpha1.Canary, s split, parents []gatewayv1.ParentRefer
 	}
 	weighted := []gatewayv1.HTTPBackendRef{backend(PrimaryName(apex), s.primary), backend(CanaryServiceName(apex), s.canary)}
 	if len(canary.Spec.Analysis.Match) == 0 {
-		route.Spec.Rules = []gatewayv1.HTTPRouteRule{rule(serviceMatches, weighted...)}
+		weightedRule := rule(serviceMatches, weighted...)
+		if s.mirror {
+			weightedRule.Filters = append(slices.Clone(filters), mirrorFilter(canary))
+		}
+		route.Spec.Rules = []gatewayv1.HTTPRouteRule{weightedRule}
 		return route, nil
 	}
 	var abMatches []gatewayv1.HTTPRouteMatch

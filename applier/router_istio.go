@@ -54,6 +54,10 @@ import (
 // pools, outlier detection), since Istio does not merge them. A
 // trafficPolicy removed from the Canary leaves its DestinationRules to be
 // pruned with the inventory (see RoutingInventory).
+//
+// While mirroring (see Router), the weighted route also has mirror, the
+// host <apex>-canary on spec.service.port, and mirrorPercentage
+// spec.analysis.mirrorWeight when set, as Flagger writes them.
 type istioRouting struct{}
 
 var (
@@ -111,7 +115,10 @@ func (istioRouting) split(ctx context.Context, r client.Reader, canary *v1alpha1
 		}
 		weights[host] = int32(weight)
 	}
-	return splitOf(subject, weights, apex)
+	s, err := splitOf(subject, weights, apex)
+	mirrorHost, _, _ := unstructured.NestedString(first, "mirror", "host")
+	s.mirror = mirrorHost == CanaryServiceName(apex)
+	return s, err
 }
 
 // istioVirtualServiceSpec is the part of Istio's VirtualService spec
@@ -132,6 +139,22 @@ type istioHTTPRoute struct {
 	Headers    *v1alpha1.HeaderOperations  `json:"headers,omitempty"`
 	CorsPolicy *v1alpha1.CorsPolicy        `json:"corsPolicy,omitempty"`
 	Route      []istioDestination          `json:"route"`
+	// Mirror and MirrorPercentage copy requests (see istioRouting).
+	Mirror           *istioMirror  `json:"mirror,omitempty"`
+	MirrorPercentage *istioPercent `json:"mirrorPercentage,omitempty"`
+}
+
+// istioMirror is Istio's Destination of a mirror.
+type istioMirror struct {
+	Host string `json:"host"`
+	Port struct {
+		Number int32 `json:"number"`
+	} `json:"port"`
+}
+
+// istioPercent is Istio's Percent.
+type istioPercent struct {
+	Value float64 `json:"value"`
 }
 
 // istioRewrite is Istio's HTTPRewrite: spec.service.rewrite without
@@ -169,6 +192,14 @@ func virtualService(canary *v1alpha1.Canary, s split) (*unstructured.Unstructure
 		Hosts:    istioHosts(canary),
 		Gateways: istioGateways(canary),
 		HTTP:     []istioHTTPRoute{route(canary.Spec.Service.Match, weighted...)},
+	}
+	if s.mirror {
+		mirror := &istioMirror{Host: canaryHost}
+		mirror.Port.Number = canary.Spec.Service.Port
+		spec.HTTP[0].Mirror = mirror
+		if w := canary.Spec.Analysis.MirrorWeight; w > 0 {
+			spec.HTTP[0].MirrorPercentage = &istioPercent{Value: float64(w)}
+		}
 	}
 	if len(canary.Spec.Analysis.Match) > 0 {
 		matches, err := abMatches(canary)
