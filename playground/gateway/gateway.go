@@ -32,10 +32,18 @@
 // the answer is 503. A process is routed to as soon as it is started:
 // connections wait in its listener's backlog until it serves.
 //
+// # Filters
+//
+// The RequestHeaderModifier and ResponseHeaderModifier filters of the rule
+// that routed a request, then those of the backendRef it picked, are
+// applied (set, add, remove), as session affinity needs (a Set-Cookie added
+// to the canary's answers); other filters are ignored.
+//
 // Simplifications: Gateway parentRefs are ignored (every HTTPRoute not
-// attached to Services only is served, and none gets a status), rules of different routes are never merged, filters,
-// timeouts and ReferenceGrants are ignored, and Service ports are only
-// checked when the Host names one.
+// attached to Services only is served, and none gets a status), rules of
+// different routes are never merged, filters other than the header
+// modifiers, timeouts and ReferenceGrants are ignored, and Service ports
+// are only checked when the Host names one.
 //
 // # Processes
 //
@@ -110,6 +118,10 @@ type Options struct {
 	// MetricsAddress is where the metrics endpoint listens; zero means
 	// 127.0.0.1:0.
 	MetricsAddress string
+	// Namespace limits the gateway to one namespace: it watches, routes
+	// and runs the apps of that namespace only. Empty means every
+	// namespace.
+	Namespace string
 	// Faulty reports whether the app of a Deployment at a version fails from
 	// the start (answers 500 on /catalogDetail). It is asked, from one
 	// goroutine at a time, whenever a Deployment changes; a new answer
@@ -142,6 +154,7 @@ type Gateway struct {
 	log        *slog.Logger
 	kube       kubernetes.Interface
 	gatewayAPI gatewayclient.Interface
+	namespace  string
 
 	listener        net.Listener
 	metricsListener net.Listener
@@ -187,7 +200,7 @@ func New(opts Options) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	g := &Gateway{log: opts.Log, kube: kube, gatewayAPI: gatewayAPI, metrics: newMetrics()}
+	g := &Gateway{log: opts.Log, kube: kube, gatewayAPI: gatewayAPI, namespace: opts.Namespace, metrics: newMetrics()}
 	if g.listener, err = listen(opts.Address); err != nil {
 		return nil, err
 	}
@@ -214,7 +227,8 @@ func listen(address string) (net.Listener, error) {
 	return ln, nil
 }
 
-// Start watches HTTPRoutes, Services and Deployments in every namespace,
+// Start watches HTTPRoutes, Services and Deployments in every namespace
+// (or Options.Namespace),
 // waits until the watches have caught up with the cluster, then serves the
 // proxy and the metrics and starts the apps of the Deployments in the
 // background (a request for an app not started yet answers 503). ctx bounds
@@ -235,8 +249,8 @@ func (g *Gateway) Start(ctx context.Context) error {
 	stopCtx, stop := context.WithCancel(context.Background())
 	g.stop, g.stopped = stop, stopCtx.Done()
 
-	kubeInformers := informers.NewSharedInformerFactory(g.kube, 0)
-	gatewayInformers := gatewayinformers.NewSharedInformerFactory(g.gatewayAPI, 0)
+	kubeInformers := informers.NewSharedInformerFactoryWithOptions(g.kube, 0, informers.WithNamespace(g.namespace))
+	gatewayInformers := gatewayinformers.NewSharedInformerFactoryWithOptions(g.gatewayAPI, 0, gatewayinformers.WithNamespace(g.namespace))
 	routes := gatewayInformers.Gateway().V1().HTTPRoutes()
 	services := kubeInformers.Core().V1().Services()
 	deployments := kubeInformers.Apps().V1().Deployments()

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"time"
+
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // addressKey is the context key of the address of the process a request
@@ -51,20 +53,47 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	recorder := &statusRecorder{ResponseWriter: w}
+	var responseModifiers []*gatewayv1.HTTPHeaderFilter
+	for _, f := range to.filters {
+		switch {
+		case f.Type == gatewayv1.HTTPRouteFilterRequestHeaderModifier && f.RequestHeaderModifier != nil:
+			modifyHeader(r.Header, f.RequestHeaderModifier)
+		case f.Type == gatewayv1.HTTPRouteFilterResponseHeaderModifier && f.ResponseHeaderModifier != nil:
+			responseModifiers = append(responseModifiers, f.ResponseHeaderModifier)
+		}
+	}
+	recorder := &statusRecorder{ResponseWriter: w, modifiers: responseModifiers}
 	g.proxy.ServeHTTP(recorder, r.WithContext(context.WithValue(r.Context(), addressKey{}, to.app.address)))
 	g.metrics.record(to.namespace, to.workload, recorder.status(), time.Since(start))
 }
 
-// statusRecorder remembers the status of an answer.
+// modifyHeader applies a header modifier filter to h: set, then add,
+// then remove, as Gateway API orders them.
+func modifyHeader(h http.Header, f *gatewayv1.HTTPHeaderFilter) {
+	for _, header := range f.Set {
+		h.Set(string(header.Name), header.Value)
+	}
+	for _, header := range f.Add {
+		h.Add(string(header.Name), header.Value)
+	}
+	for _, name := range f.Remove {
+		h.Del(name)
+	}
+}
+
+// statusRecorder remembers the status of an answer and applies the
+// response header modifiers before its header is written.
 type statusRecorder struct {
 	http.ResponseWriter
-	code int
+	code      int
+	modifiers []*gatewayv1.HTTPHeaderFilter
+	modified  bool
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
 	if s.code == 0 && code >= 200 {
 		s.code = code
+		s.modify()
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
@@ -72,8 +101,20 @@ func (s *statusRecorder) WriteHeader(code int) {
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.code == 0 {
 		s.code = http.StatusOK
+		s.modify()
 	}
 	return s.ResponseWriter.Write(b)
+}
+
+// modify applies the response header modifiers, once.
+func (s *statusRecorder) modify() {
+	if s.modified {
+		return
+	}
+	s.modified = true
+	for _, f := range s.modifiers {
+		modifyHeader(s.Header(), f)
+	}
 }
 
 // Unwrap lets http.ResponseController reach the writer's Flush.

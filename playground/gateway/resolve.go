@@ -24,6 +24,9 @@ import (
 type target struct {
 	namespace, workload string
 	app                 *appProcess
+	// filters are the route's filters for the request: the rule's, then
+	// the backendRef's.
+	filters []gatewayv1.HTTPRouteFilter
 }
 
 // routeError is a request the gateway answers itself.
@@ -85,7 +88,9 @@ func (g *Gateway) resolveRoute(route *gatewayv1.HTTPRoute, r *http.Request) (tar
 	if err != nil {
 		return target{}, errorf(http.StatusInternalServerError, "%s: backend %s.%s: %v", subject, ref.Name, namespace, err)
 	}
-	return g.resolveService(svc)
+	to, routeErr := g.resolveService(svc)
+	to.filters = append(slices.Clone(rule.Filters), ref.Filters...)
+	return to, routeErr
 }
 
 // resolveService returns the Deployment the Service selects and its
