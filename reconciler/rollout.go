@@ -210,9 +210,10 @@ func readyThreshold(threshold *int32) int32 {
 	return *threshold
 }
 
-// weights reads the split the Canary's router routes; nil when the routing
-// objects do not exist yet, and for provider kubernetes, whose blue/green
-// switch has no weights to compare with the status's.
+// weights reads the split the Canary's router routes, and with
+// analysis.mirror whether it copies requests to the canary; nil when the
+// routing objects do not exist yet, and for provider kubernetes, whose
+// blue/green switch has no weights to compare with the status's.
 func (r *Reconciler) weights(ctx context.Context, canary *v1alpha1.Canary) (*planner.Weights, error) {
 	if canary.Spec.Provider == providerKubernetes {
 		return nil, nil
@@ -228,7 +229,13 @@ func (r *Reconciler) weights(ctx context.Context, canary *v1alpha1.Canary) (*pla
 	case err != nil:
 		return nil, fmt.Errorf("canary %s/%s: read weights: %w", canary.Namespace, canary.Name, err)
 	}
-	return &planner.Weights{Primary: primary, Canary: canaryWeight}, nil
+	w := &planner.Weights{Primary: primary, Canary: canaryWeight}
+	if canary.Spec.Analysis.Mirror {
+		if w.Mirror, err = router.Mirrored(ctx, canary); err != nil {
+			return nil, fmt.Errorf("canary %s/%s: read mirror: %w", canary.Namespace, canary.Name, err)
+		}
+	}
+	return w, nil
 }
 
 // checksAsked returns the RunChecks action of a decision that asks for

@@ -125,12 +125,16 @@ func (r *Reconciler) scaleUpCanary(ctx context.Context, target manifests.Target)
 	return r.applier.Scale(ctx, key, replicas)
 }
 
-// setWeights routes the split through the Canary's router. The planner
-// already made a blue/green split all-or-nothing.
+// setWeights routes the split through the Canary's router, mirroring
+// when it says so. The planner already made a blue/green split
+// all-or-nothing, and mirrors with all the traffic on the primary.
 func (r *Reconciler) setWeights(ctx context.Context, canary *v1alpha1.Canary, w planner.SetWeights) (applier.Changes, error) {
 	router, err := r.applier.Router(canary.Spec.Provider)
 	if err != nil {
 		return nil, err
+	}
+	if w.Mirror {
+		return router.Mirror(ctx, canary)
 	}
 	return router.SetWeights(ctx, canary, w.Primary, w.Canary)
 }
