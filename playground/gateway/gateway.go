@@ -37,12 +37,16 @@
 // The RequestHeaderModifier and ResponseHeaderModifier filters of the rule
 // that routed a request, then those of the backendRef it picked, are
 // applied (set, add, remove), as session affinity needs (a Set-Cookie added
-// to the canary's answers); other filters are ignored.
+// to the canary's answers). A RequestMirror filter copies the request,
+// fire and forget, to its Service (percent or fraction of the requests,
+// all without either), the copy counted in the metrics of the Deployment
+// it reaches and its answer dropped, as traffic mirroring needs. Other
+// filters are ignored.
 //
 // Simplifications: Gateway parentRefs are ignored (every HTTPRoute not
 // attached to Services only is served, and none gets a status), rules of
 // different routes are never merged, filters other than the header
-// modifiers, timeouts and ReferenceGrants are ignored, and Service ports
+// modifiers and mirrors, timeouts and ReferenceGrants are ignored, and Service ports
 // are only checked when the Host names one.
 //
 // # Processes

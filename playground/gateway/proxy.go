@@ -54,13 +54,19 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var responseModifiers []*gatewayv1.HTTPHeaderFilter
+	var mirrors []gatewayv1.HTTPRouteFilter
 	for _, f := range to.filters {
 		switch {
 		case f.Type == gatewayv1.HTTPRouteFilterRequestHeaderModifier && f.RequestHeaderModifier != nil:
 			modifyHeader(r.Header, f.RequestHeaderModifier)
 		case f.Type == gatewayv1.HTTPRouteFilterResponseHeaderModifier && f.ResponseHeaderModifier != nil:
 			responseModifiers = append(responseModifiers, f.ResponseHeaderModifier)
+		case f.Type == gatewayv1.HTTPRouteFilterRequestMirror && f.RequestMirror != nil:
+			mirrors = append(mirrors, f)
 		}
+	}
+	if len(mirrors) > 0 {
+		g.mirror(r, to.namespace, mirrors)
 	}
 	recorder := &statusRecorder{ResponseWriter: w, modifiers: responseModifiers}
 	g.proxy.ServeHTTP(recorder, r.WithContext(context.WithValue(r.Context(), addressKey{}, to.app.address)))
