@@ -117,8 +117,13 @@ func (r *Reconciler) rollout(ctx context.Context, canary *v1alpha1.Canary, targe
 		decision.Status.UndeliveredStatuses = r.deliver(ctx, canary, live.Status.UndeliveredStatuses, decision.CommitStatuses)
 	}
 
-	// Persist: the status, then its messages.
-	return decision.RequeueAfter, r.persistRollout(ctx, canary, decision)
+	// Persist: the status, then its messages. A manual request handled is
+	// cleared once its outcome is saved: a crash in between carries it out
+	// again, which finds its work done (planner: manual).
+	if err := r.persistRollout(ctx, canary, decision); err != nil || !decision.RequestHandled {
+		return decision.RequeueAfter, err
+	}
+	return decision.RequeueAfter, r.clearRequest(ctx, canary, live.Annotations)
 }
 
 // savesIntent reports whether a decision must be persisted before it is
@@ -155,7 +160,8 @@ func (r *Reconciler) observeRollout(ctx context.Context, canary *v1alpha1.Canary
 		Name: canary.Name, Namespace: canary.Namespace,
 		Spec: canary.Spec, Status: live.Status,
 		Revision: target.Revision, Commit: commit,
-		Now: r.opts.Now(),
+		Request: manualRequest(&live),
+		Now:     r.opts.Now(),
 	}
 	name := target.Deployment.Name
 	thresholds := canary.Spec.Analysis

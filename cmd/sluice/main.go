@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/go-logr/logr"
@@ -41,8 +43,22 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	if asKubectlPlugin(os.Args[0]) {
+		// kubectl runs kubectl-sluice for `kubectl sluice`: the help
+		// and usage say the command as the user types it.
+		root.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl sluice"}
+	}
 	root.AddCommand(newVersionCommand(), newRunCommand(), newPlanCommand(), newStatusCommand(), newConvertCommand(), newPlaygroundCommand(), newDemoCommand())
+	root.AddCommand(newRequestCommands()...)
 	return root
+}
+
+// asKubectlPlugin reports whether the program was installed as a kubectl
+// plugin: named kubectl-sluice, which kubectl finds on PATH and runs for
+// `kubectl sluice …` with the arguments after "sluice".
+func asKubectlPlugin(program string) bool {
+	name := strings.TrimSuffix(filepath.Base(program), ".exe")
+	return name == "kubectl-sluice"
 }
 
 // newLogger returns the JSON logger every command writes to stderr. The

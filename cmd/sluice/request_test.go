@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+	"github.com/sluicehq/sluice/planner"
+	"github.com/sluicehq/sluice/playground/playgroundtest"
+	"github.com/sluicehq/sluice/reconciler"
+)
+
+// TestPauseResumeAbortAndPromoteARolloutFromGit drives a rollout synced
+// from Git with the real commands: pause holds the iterations, resume goes
+// on, abort rolls back naming the user the API server knows (the
+// playground's admin certificate, sluice-admin, not the kubeconfig's user
+// name), and promote ends the next rollout long before its 100 iterations.
+// Each request is gone from the Canary once carried out.
+func TestPauseResumeAbortAndPromoteARolloutFromGit(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	defer gate.Close()
+	files := func(tag string) map[string]string {
+		f := appFiles(ns, tag)
+		f["canary.yaml"] = strings.NewReplacer("interval: 1m, stepWeight: 5, maxWeight: 15", "interval: 1s, iterations: 100",
+			"http://127.0.0.1:9/", gate.URL, "  service:", "  provider: kubernetes\n  service:").Replace(f["canary.yaml"])
+		return f
+	}
+	repo := t.TempDir()
+	gitInit(t, repo)
+	gitCommit(t, repo, "detail 1.0", files("1.0"))
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	runCtx, stopRun := context.WithCancel(ctx)
+	runDone := make(chan error, 1)
+	go func() {
+		_, err := sluice(runCtx, "run", "--repo", repo, "--kubeconfig", playgroundtest.Kubeconfig(), "--namespace", ns,
+			"--inventory-namespace", ns, "--owner", "request-test", "--interval", "1s")
+		runDone <- err
+	}()
+	defer func() {
+		stopRun()
+		if err := <-runDone; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	c, err := client.New(playgroundtest.Playground().ControlPlane.Config, client.Options{Scheme: reconciler.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func() *v1alpha1.Canary {
+		var canary v1alpha1.Canary
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "detail"}, &canary); err != nil {
+			return &v1alpha1.Canary{}
+		}
+		return &canary
+	}
+	waitFor := func(what string, done func(*v1alpha1.Canary) bool) *v1alpha1.Canary {
+		t.Helper()
+		for {
+			if canary := get(); done(canary) {
+				return canary
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("no %s: status %+v, annotations %v", what, get().Status, get().Annotations)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	request := func(action string) {
+		t.Helper()
+		out, err := sluice(ctx, action, "detail", "-n", ns, "--kubeconfig", playgroundtest.Kubeconfig())
+		if err != nil || !strings.Contains(out, action+" requested by sluice-admin") {
+			t.Fatalf("sluice %s: %v\n%s", action, err, out)
+		}
+	}
+	cleared := func(canary *v1alpha1.Canary) bool {
+		_, ok := v1alpha1.RequestOf(canary.Annotations)
+		return !ok
+	}
+	progressing := func(canary *v1alpha1.Canary) bool {
+		return canary.Status.Phase == v1alpha1.PhaseProgressing && canary.Status.Iterations >= 2
+	}
+
+	waitFor("install", func(c *v1alpha1.Canary) bool { return c.Status.Phase == v1alpha1.PhaseInitialized })
+	gitCommit(t, repo, "detail 2.0", files("2.0"))
+	waitFor("analysis of 2.0", progressing)
+
+	// Pause: the iterations stop for three intervals and more.
+	request("pause")
+	paused := waitFor("pause carried out", func(c *v1alpha1.Canary) bool {
+		return meta.IsStatusConditionTrue(c.Status.Conditions, planner.ConditionPaused) && cleared(c)
+	})
+	time.Sleep(3500 * time.Millisecond)
+	if got := get().Status; got.Iterations != paused.Status.Iterations || got.Phase != v1alpha1.PhaseProgressing {
+		t.Errorf("paused at iteration %d, 3.5s later: iteration %d, phase %s; want it held", paused.Status.Iterations, got.Iterations, got.Phase)
+	}
+
+	// Resume: the iterations go on.
+	request("resume")
+	waitFor("iterations after resume", func(c *v1alpha1.Canary) bool {
+		return c.Status.Iterations > paused.Status.Iterations+1 && cleared(c) && !meta.IsStatusConditionTrue(c.Status.Conditions, planner.ConditionPaused)
+	})
+
+	// Abort: rolled back, saying who aborted, 1.0 still on the primary.
+	request("abort")
+	aborted := waitFor("rollback after abort", func(c *v1alpha1.Canary) bool { return c.Status.Phase == v1alpha1.PhaseFailed && cleared(c) })
+	if aborted.Status.FailureReason != "aborted by sluice-admin" {
+		t.Errorf("failureReason %q, want aborted by sluice-admin", aborted.Status.FailureReason)
+	}
+	wantImage(t, c, ns, "1.0")
+	var events corev1.EventList
+	if err := c.List(ctx, &events, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	if !hasEvent(events, "Rolling back detail."+ns+" aborted by sluice-admin") {
+		t.Errorf("no Event saying who aborted among %d", len(events.Items))
+	}
+
+	// Promote: 3.0 is promoted at once, most of its 100 iterations skipped.
+	gitCommit(t, repo, "detail 3.0", files("3.0"))
+	waitFor("analysis of 3.0", progressing)
+	request("promote")
+	promoted := waitFor("promotion", func(c *v1alpha1.Canary) bool { return c.Status.Phase == v1alpha1.PhaseSucceeded && cleared(c) })
+	if promoted.Status.Iterations > 20 {
+		t.Errorf("promoted after %d iterations, want the promotion at the step after the request", promoted.Status.Iterations)
+	}
+	wantImage(t, c, ns, "3.0")
+
+	// A Canary that does not exist is an error that names it.
+	if _, err := sluice(ctx, "abort", "nothing", "-n", ns, "--kubeconfig", playgroundtest.Kubeconfig()); err == nil || !strings.Contains(err.Error(), "canary "+ns+"/nothing: abort: ") {
+		t.Errorf("abort of a missing Canary: err = %v, want one naming it", err)
+	}
+}
+
+func wantImage(t *testing.T, c client.Client, ns, tag string) {
+	t.Helper()
+	var primary appsv1.Deployment
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "detail-primary"}, &primary); err != nil {
+		t.Fatal(err)
+	}
+	if img := primary.Spec.Template.Spec.Containers[0].Image; !strings.HasSuffix(img, ":"+tag) {
+		t.Errorf("the primary runs %s, want %s", img, tag)
+	}
+}
+
+func hasEvent(events corev1.EventList, message string) bool {
+	for _, e := range events.Items {
+		if e.InvolvedObject.Kind == "Canary" && e.Message == message {
+			return true
+		}
+	}
+	return false
+}
+
+// TestTheBinaryWorksAsAKubectlPlugin builds sluice as kubectl-sluice, the
+// name kubectl looks for on PATH for `kubectl sluice`, and runs status with
+// it: the command works and its help names itself "kubectl sluice".
+func TestTheBinaryWorksAsAKubectlPlugin(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	plugin := filepath.Join(t.TempDir(), "kubectl-sluice")
+	if out, err := exec.Command("go", "build", "-o", plugin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(plugin, "status", "-n", ns, "--kubeconfig", playgroundtest.Kubeconfig()).CombinedOutput()
+	if err != nil || string(out) != "No Canaries found.\n" {
+		t.Errorf("kubectl-sluice status: %v\n%s", err, out)
+	}
+	out, err = exec.Command(plugin, "abort", "--help").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "kubectl sluice abort CANARY [flags]") {
+		t.Errorf("kubectl-sluice abort --help: %v, want the usage of kubectl sluice abort:\n%s", err, out)
+	}
+}
