@@ -19,11 +19,18 @@ import (
 
 	"github.com/sluicehq/sluice/applier"
 	"github.com/sluicehq/sluice/gitsync"
+	"github.com/sluicehq/sluice/playground/demoapp"
 	"github.com/sluicehq/sluice/playground/playgroundtest"
 	"github.com/sluicehq/sluice/reconciler"
 )
 
-func TestMain(m *testing.M) { playgroundtest.Main(m) }
+// TestMain runs the package's tests on a playground. The gateway that
+// some tests start runs the demo app by re-executing this binary:
+// RunIfChild turns those into apps.
+func TestMain(m *testing.M) {
+	demoapp.RunIfChild()
+	playgroundtest.Main(m)
+}
 
 // passingWebhook is a webhook every check of which passes, for Canaries
 // that need a gate but whose tests are not about it; it lives as long as
