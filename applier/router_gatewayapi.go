@@ -232,19 +232,8 @@ func routeMatches(matches []v1alpha1.HTTPMatchRequest) ([]gatewayv1.HTTPRouteMat
 // API cannot express are an error naming them.
 func routeMatch(m v1alpha1.HTTPMatchRequest) (gatewayv1.HTTPRouteMatch, error) {
 	var out gatewayv1.HTTPRouteMatch
-	for _, istio := range []struct {
-		name string
-		set  bool
-	}{
-		{"scheme", m.Scheme != nil},
-		{"authority", m.Authority != nil},
-		{"ignoreUriCase", m.IgnoreURICase},
-		{"sourceLabels", len(m.SourceLabels) > 0},
-		{"gateways", len(m.Gateways) > 0},
-	} {
-		if istio.set {
-			return out, fmt.Errorf("%s: Istio only: Gateway API cannot match on it", istio.name)
-		}
+	if istioOnly := m.IstioOnlyFields(); len(istioOnly) > 0 {
+		return out, fmt.Errorf("%s: %s", istioOnly[0], v1alpha1.IstioOnlyMatch)
 	}
 	if uri := m.URI; uri != nil {
 		switch {

@@ -261,20 +261,8 @@ func (s *CanaryService) validateRewrite(path *field.Path, analysisMatches int) f
 // or regex (no prefix), header names tokens.
 func (m *HTTPMatchRequest) validateGatewayAPI(path *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	const istioOnly = "Istio only: Gateway API cannot match on it"
-	for _, f := range []struct {
-		name string
-		set  bool
-	}{
-		{"scheme", m.Scheme != nil},
-		{"authority", m.Authority != nil},
-		{"ignoreUriCase", m.IgnoreURICase},
-		{"sourceLabels", len(m.SourceLabels) > 0},
-		{"gateways", len(m.Gateways) > 0},
-	} {
-		if f.set {
-			errs = append(errs, field.Forbidden(path.Child(f.name), istioOnly))
-		}
+	for _, name := range m.IstioOnlyFields() {
+		errs = append(errs, field.Forbidden(path.Child(name), IstioOnlyMatch))
 	}
 	if m.URI != nil {
 		uri := path.Child("uri")
@@ -333,4 +321,30 @@ func (o *HeaderOperation) validate(path *field.Path) field.ErrorList {
 		}
 	}
 	return errs
+}
+
+// IstioOnlyMatch says why a condition Gateway API cannot express is
+// refused.
+const IstioOnlyMatch = "Istio only: Gateway API cannot match on it"
+
+// IstioOnlyFields names the fields set in m that only Istio matches on
+// (scheme, authority, ignoreUriCase, sourceLabels, gateways), in that
+// order.
+func (m *HTTPMatchRequest) IstioOnlyFields() []string {
+	var names []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"scheme", m.Scheme != nil},
+		{"authority", m.Authority != nil},
+		{"ignoreUriCase", m.IgnoreURICase},
+		{"sourceLabels", len(m.SourceLabels) > 0},
+		{"gateways", len(m.Gateways) > 0},
+	} {
+		if f.set {
+			names = append(names, f.name)
+		}
+	}
+	return names
 }
