@@ -29,7 +29,7 @@ var unsupported = []struct{ path, reason string }{
 	{"spec.service.backends", "App Mesh backends are not built yet"},
 	{"spec.analysis.mirror", "traffic mirroring is not built yet"},
 	{"spec.analysis.mirrorWeight", "traffic mirroring is not built yet"},
-	{"spec.analysis.sessionAffinity", "session affinity is not built yet"},
+	{"spec.analysis.sessionAffinity.primaryCookieName", "a cookie that keeps users on the primary is not built yet: sessionAffinity keeps them on the canary only"},
 }
 
 // unsupportedProviders are providers Flagger has and sluice has not, with

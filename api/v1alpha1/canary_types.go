@@ -442,6 +442,13 @@ type CanaryAnalysis struct {
 	// +kubebuilder:validation:Maximum=100
 	// +optional
 	MirrorWeight int32 `json:"mirrorWeight,omitempty"`
+	// SessionAffinity keeps a user who reached the canary on it for the
+	// rest of the analysis (Flagger's field): the canary's answers set a
+	// cookie, and the requests that carry it go to the canary whatever
+	// the weights. Only with provider gatewayapi or istio and a weighted
+	// schedule (stepWeight or stepWeights).
+	// +optional
+	SessionAffinity *SessionAffinity `json:"sessionAffinity,omitempty"`
 	// Metrics are checked at every step.
 	// +optional
 	Metrics []CanaryMetric `json:"metrics,omitempty"`
@@ -475,6 +482,20 @@ type AlertProviderRef struct {
 	// Namespace of the AlertProvider; empty means the Canary's.
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
+}
+
+// SessionAffinity is the cookie that keeps a user on the canary
+// (Flagger's fields).
+type SessionAffinity struct {
+	// CookieName is the name of the cookie that keeps a user on the
+	// canary; sluice picks its value for each rollout.
+	// +kubebuilder:validation:MinLength=1
+	CookieName string `json:"cookieName"`
+	// MaxAge is how long the cookie lasts, in seconds; zero means
+	// DefaultSessionAffinityMaxAge (a day), as with Flagger.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	MaxAge int32 `json:"maxAge,omitempty"`
 }
 
 // HTTPMatch is one condition of an A/B rollout: a request matches when all

@@ -227,6 +227,7 @@ func (a *CanaryAnalysis) validate(path *field.Path, provider string, skipAnalysi
 		errs = append(errs, match.validate(path.Child("match").Index(i), provider)...)
 	}
 	errs = append(errs, a.validateMirror(path, provider)...)
+	errs = append(errs, a.validateSessionAffinity(path, provider)...)
 	seen := map[string]bool{}
 	for i, metric := range a.Metrics {
 		metricPath := path.Child("metrics").Index(i)

@@ -75,6 +75,42 @@ func TestValidate(t *testing.T) {
 			change: func(c *Canary) { c.Spec.Analysis.Metrics = nil },
 		},
 
+		// sessionAffinity
+		{
+			name: "a weighted gatewayapi canary may keep its users on the canary with a cookie",
+			change: func(c *Canary) {
+				c.Spec.Analysis.SessionAffinity = &SessionAffinity{CookieName: "flagger-cookie", MaxAge: 3600}
+			},
+		},
+		{
+			name: "so may an istio one, for a day by default",
+			change: func(c *Canary) {
+				c.Spec.Provider, c.Spec.Service.GatewayRefs = ProviderIstio, nil
+				c.Spec.Analysis.SessionAffinity = &SessionAffinity{CookieName: "flagger-cookie"}
+			},
+		},
+		{
+			name: "session affinity needs a provider that routes by cookie, a weighted schedule, a cookie name and a maxAge not negative",
+			change: func(c *Canary) {
+				c.Spec.Provider, c.Spec.Service.GatewayRefs = ProviderKubernetes, nil
+				c.Spec.Analysis.StepWeight, c.Spec.Analysis.MaxWeight, c.Spec.Analysis.Iterations = 0, 0, 3
+				c.Spec.Analysis.SessionAffinity = &SessionAffinity{CookieName: "a cookie", MaxAge: -1}
+			},
+			want: []string{
+				"spec.analysis.sessionAffinity: Forbidden: provider kubernetes cannot route by cookie: use gatewayapi or istio",
+				"spec.analysis.sessionAffinity: Forbidden: needs stepWeight or stepWeights: it keeps on the canary the users the weights sent there (an A/B rollout's match already keeps them)",
+				`spec.analysis.sessionAffinity.cookieName: Invalid value: "a cookie": must be a cookie name (letters, digits and !#$%&'*+.^_` + "`" + `|~-)`,
+				"spec.analysis.sessionAffinity.maxAge: Invalid value: -1: must be a number of seconds, 0 for a day",
+			},
+		},
+		{
+			name: "session affinity needs a cookie name",
+			change: func(c *Canary) {
+				c.Spec.Analysis.SessionAffinity = &SessionAffinity{}
+			},
+			want: []string{"spec.analysis.sessionAffinity.cookieName: Required value: the name of the cookie that keeps a user on the canary"},
+		},
+
 		// mirror
 		{
 			name:   "a weighted gatewayapi canary may mirror a share of the requests first",
