@@ -47,6 +47,9 @@ type LoadTesterOptions struct {
 // load tester does not understand — answers 400 with the reason: nothing is
 // run and nothing is faked. A request that is not a POST answers 405, a body
 // that is not JSON 400.
+//
+// The paths /gate/… and /rollback/… are Flagger's manual gates (see
+// gates); every other path runs commands as above.
 type LoadTester struct {
 	transport http.RoundTripper
 	log       *slog.Logger
@@ -57,6 +60,7 @@ type LoadTester struct {
 	mu      sync.Mutex
 	running map[string]bool
 	closed  bool
+	gates   gates
 }
 
 // NewLoadTester returns a load tester; Close it when done.
@@ -73,7 +77,7 @@ func NewLoadTester(opts LoadTesterOptions) *LoadTester {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &LoadTester{transport: transport, log: log, ctx: ctx, cancel: cancel, running: map[string]bool{}}
+	return &LoadTester{transport: transport, log: log, ctx: ctx, cancel: cancel, running: map[string]bool{}, gates: gates{open: map[string]bool{}}}
 }
 
 // WebhookPayload is the body of a call, as Flagger posts it.
@@ -98,6 +102,9 @@ func (lt *LoadTester) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "the load tester takes POST requests", http.StatusMethodNotAllowed)
+		return
+	}
+	if lt.serveGate(w, r) {
 		return
 	}
 	var payload WebhookPayload
