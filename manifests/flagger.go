@@ -24,11 +24,9 @@ var unsupported = []struct{ path, reason string }{
 	{"spec.routeRef", "OpenShift routes are not supported: use provider gatewayapi"},
 	{"spec.upstreamRef", "Gloo upstreams are not supported: use provider gatewayapi"},
 	{"spec.service.headless", "headless Services are not supported: the routers send traffic to the Services' cluster IPs, and a Service's clusterIP cannot change once it exists"},
-	{"spec.service.mirror", "traffic mirroring is not built yet"},
+	{"spec.service.mirror", "Gateway API mirror filters to other backends are not built: spec.analysis.mirror copies requests to the canary"},
 	{"spec.service.meshName", "App Mesh meshes other than the namespace's are not supported"},
 	{"spec.service.backends", "App Mesh backends are not built yet"},
-	{"spec.analysis.mirror", "traffic mirroring is not built yet"},
-	{"spec.analysis.mirrorWeight", "traffic mirroring is not built yet"},
 	{"spec.analysis.sessionAffinity.primaryCookieName", "a cookie that keeps users on the primary is not built yet: sessionAffinity keeps them on the canary only"},
 }
 

@@ -147,6 +147,8 @@ func TestAFlaggerFieldSluiceDoesNotImplementIsRefusedByName(t *testing.T) {
 			"spec.service.trafficPolicy", "Forbidden: Istio only: provider gatewayapi does not build it"},
 		{"a backendTimeout Gateway API cannot read", "    targetPort: 9898\n", "    targetPort: 9898\n    backendTimeout: 1.5s\n",
 			"spec.service.backendTimeout", `Invalid value: "1.5s": must be a Gateway API duration: whole hours, minutes, seconds or milliseconds, such as 30s, 1m30s or 500ms`},
+		{"Gateway API mirror filters of the Service", "    hosts: [www.example.com]\n", "    hosts: [www.example.com]\n    mirror: [{backendRef: {name: shadow, port: 9898}}]\n",
+			"spec.service.mirror", "not supported by sluice: Gateway API mirror filters to other backends are not built: spec.analysis.mirror copies requests to the canary"},
 		{"provider contour", "  provider: gatewayapi:v1\n", "  provider: contour\n",
 			"spec.provider", `"contour" is not supported by sluice: use provider gatewayapi (Contour implements Gateway API)`},
 		{"a gatewayRef's port out of range", "      kind: Gateway\n", "      kind: Gateway\n      port: 0\n",
@@ -405,5 +407,18 @@ func TestAnIstioRouteOptionIstioWouldRefuseIsRefusedByName(t *testing.T) {
 				t.Errorf("Render = %v, want %s: %s", err, tt.field, tt.reason)
 			}
 		})
+	}
+}
+
+// Flagger's traffic mirroring (analysis.mirror, mirrorWeight) is read as
+// it is: an Istio blue/green Canary that mirrors renders with both.
+func TestAFlaggerMirroringCanaryRenders(t *testing.T) {
+	canary := strings.Replace(flaggerIstioCanary, "    maxWeight: 50\n    stepWeight: 10\n", "    iterations: 10\n    mirror: true\n    mirrorWeight: 25\n", 1)
+	rendering, err := Render(writeRepo(t, map[string]string{"canary.yaml": canary, "deployment.yaml": podinfo}, nil), ".", Options{DefaultNamespace: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := rendering.Canaries[0].Spec.Analysis; !a.Mirror || a.MirrorWeight != 25 || a.Iterations != 10 {
+		t.Errorf("analysis mirror %t, mirrorWeight %d, iterations %d; want true, 25, 10", a.Mirror, a.MirrorWeight, a.Iterations)
 	}
 }
