@@ -87,11 +87,15 @@ func TestAnAbortIsWrittenBackLikeAFailure(t *testing.T) {
 	}
 	waitFor("install", func(st v1alpha1.CanaryStatus) bool { return st.Phase == v1alpha1.PhaseInitialized })
 	failing := push("2.0")
-	waitFor("analysis", func(st v1alpha1.CanaryStatus) bool { return st.Phase == v1alpha1.PhaseProgressing && st.Iterations >= 1 })
+	waitFor("analysis", func(st v1alpha1.CanaryStatus) bool {
+		return st.Phase == v1alpha1.PhaseProgressing && st.Iterations >= 1
+	})
 	if out, err := sluice(ctx, "abort", "detail", "-n", ns, "--kubeconfig", playgroundtest.Kubeconfig()); err != nil {
 		t.Fatalf("sluice abort: %v\n%s", err, out)
 	}
-	st := waitFor("the revert pull request", func(st v1alpha1.CanaryStatus) bool { return st.Phase == v1alpha1.PhaseFailed && st.RevertPullRequest > 0 })
+	st := waitFor("the revert pull request", func(st v1alpha1.CanaryStatus) bool {
+		return st.Phase == v1alpha1.PhaseFailed && st.RevertPullRequest > 0
+	})
 
 	user := github.NewClient(nil).WithAuthToken(token)
 	if user.BaseURL, err = user.BaseURL.Parse(srv.APIURL()); err != nil {
