@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
@@ -19,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
+	"github.com/sluicehq/sluice/planner"
 	"github.com/sluicehq/sluice/reconciler"
 )
 
@@ -164,6 +166,9 @@ func summary(c *v1alpha1.Canary) string {
 		}
 		return s
 	case v1alpha1.PhaseProgressing, v1alpha1.PhaseWaitingPromotion, v1alpha1.PhasePromoting, v1alpha1.PhaseFinalising:
+		if paused := meta.FindStatusCondition(st.Conditions, planner.ConditionPaused); paused != nil && paused.Status == metav1.ConditionTrue {
+			return fmt.Sprintf("rolling out %s, %s", short(st.LastAppliedCommit), strings.TrimSuffix(paused.Message, "."))
+		}
 		return fmt.Sprintf("rolling out %s", short(st.LastAppliedCommit))
 	case v1alpha1.PhaseWaiting:
 		return fmt.Sprintf("%s waits to roll out", short(st.PendingCommit))

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
+	"github.com/sluicehq/sluice/planner"
 )
 
 // failedCanary is the seed's detail after 3.0 failed at weight 5, with its
@@ -66,6 +67,24 @@ Events:
 	}
 	want = `NAMESPACE  NAME    PHASE   WEIGHT  FAILED CHECKS  PRIMARY COMMIT  SINCE    STATE
 flagger    detail  Failed  0%      1/1            0efcd88         90s ago  rolled back 9c73dc3: success rate 46.85% < 99%; revert #3 open
+`
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("status list (-want +got):\n%s", diff)
+	}
+}
+
+func TestStatusListSaysWhoPausedARollout(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	c := failedCanary(now)
+	c.Status.Phase, c.Status.CanaryWeight, c.Status.FailedChecks = v1alpha1.PhaseProgressing, 10, 0
+	c.Status.Conditions = []metav1.Condition{{Type: planner.ConditionPaused, Status: metav1.ConditionTrue, Reason: "Paused",
+		Message: "paused by alice: no rollout step until sluice resume."}}
+	var out bytes.Buffer
+	if err := printCanaries(&out, []v1alpha1.Canary{*c}, now); err != nil {
+		t.Fatal(err)
+	}
+	want := `NAMESPACE  NAME    PHASE        WEIGHT  FAILED CHECKS  PRIMARY COMMIT  SINCE    STATE
+flagger    detail  Progressing  10%     0/1            0efcd88         90s ago  rolling out 9c73dc3, paused by alice: no rollout step until sluice resume
 `
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("status list (-want +got):\n%s", diff)
