@@ -31,6 +31,14 @@ import (
 // spec.analysis.mirrorWeight percent of the requests (zero: all of them)
 // to the canary, whose answers are dropped; SetWeights stops the copies.
 //
+// With spec.analysis.sessionAffinity (providers gatewayapi and istio),
+// while the canary's weight is above 0 its answers set a cookie
+// (Set-Cookie: <cookieName>=<value>; Max-Age=<maxAge>; Path=/) and the
+// requests that carry it go to the canary whatever the weights, so that a
+// user the weights sent to the canary stays there: the value is kept from
+// call to call on the routing object (SessionAffinityAnnotation) and is
+// new for each rollout. At weight 0 the cookie routes nowhere.
+//
 // Every write is a server-side apply with field manager FieldManager, dry-run
 // first, so that a call that changes nothing writes nothing; the Changes
 // returned say what was written. A Router keeps no state between calls and
@@ -144,10 +152,13 @@ func (e *MirrorError) Error() string {
 var mirrorProviders = map[string]bool{v1alpha1.ProviderGatewayAPI: true, v1alpha1.ProviderIstio: true}
 
 // split is a traffic split in percent; mirror, with all the traffic on
-// the primary, also copies requests to the canary.
+// the primary, also copies requests to the canary; session is the session
+// affinity cookie ("name=value", see withSession) that keeps the users
+// the canary answered on it, empty for none.
 type split struct {
 	primary, canary int32
 	mirror          bool
+	session         string
 }
 
 // allToPrimary is where a new route starts.
@@ -257,8 +268,13 @@ func (r *router) Mirrored(ctx context.Context, canary *v1alpha1.Canary) (bool, e
 	return s.mirror, nil
 }
 
-// apply renders the routing objects of s and applies them.
+// apply renders the routing objects of s, with its session affinity
+// cookie, and applies them.
 func (r *router) apply(ctx context.Context, canary *v1alpha1.Canary, s split) (Changes, error) {
+	s, err := r.withSession(ctx, canary, s)
+	if err != nil {
+		return nil, canaryError(canary, err)
+	}
 	objects, err := r.routing.objects(ctx, r.applier.client, canary, s)
 	if err != nil {
 		return nil, canaryError(canary, err)

@@ -33,6 +33,14 @@ import (
 //     modifiers) and .rewrite (a URL rewrite), and the timeouts
 //     spec.service.timeout (request) and .backendTimeout (backendRequest).
 //
+// With spec.analysis.sessionAffinity and a canary weight above 0 (see
+// Router), the canary's backendRef in the weighted rule has a
+// ResponseHeaderModifier that adds the Set-Cookie, and a second rule,
+// with the Service's matches each combined with a regular expression
+// match on the Cookie header (more specific, so it takes precedence),
+// its filters and timeouts, sends the requests that carry the cookie to
+// the canary; the HTTPRoute holds the cookie in SessionAffinityAnnotation.
+//
 // With spec.analysis.match the weighted rule matches the requests of any
 // one of the analysis matches (every header: exact or regular expression;
 // a cookie through the "cookie" header), each combined with every
@@ -89,6 +97,7 @@ func (gatewayAPIRouting) split(ctx context.Context, r client.Reader, canary *v1a
 		weights[string(ref.Name)] = ptr.Deref(ref.Weight, 1)
 	}
 	s, err := splitOf(subject, weights, apex)
+	s.session = sessionOf(obj)
 	s.mirror = slices.ContainsFunc(route.Spec.Rules[0].Filters, func(f gatewayv1.HTTPRouteFilter) bool {
 		return f.Type == gatewayv1.HTTPRouteFilterRequestMirror && f.RequestMirror != nil &&
 			string(f.RequestMirror.BackendRef.Name) == CanaryServiceName(apex)
@@ -146,7 +155,23 @@ func httpRoute(canary *v1alpha1.Canary, s split, parents []gatewayv1.ParentRefer
 		if s.mirror {
 			weightedRule.Filters = append(slices.Clone(filters), mirrorFilter(canary))
 		}
+		if s.session != "" {
+			weightedRule.BackendRefs[1].Filters = []gatewayv1.HTTPRouteFilter{{
+				Type: gatewayv1.HTTPRouteFilterResponseHeaderModifier,
+				ResponseHeaderModifier: &gatewayv1.HTTPHeaderFilter{
+					Add: []gatewayv1.HTTPHeader{{Name: "Set-Cookie", Value: setCookie(canary, s.session)}},
+				},
+			}}
+		}
 		route.Spec.Rules = []gatewayv1.HTTPRouteRule{weightedRule}
+		if s.session != "" {
+			cookie := gatewayv1.HTTPRouteMatch{Headers: []gatewayv1.HTTPHeaderMatch{{
+				Name: "Cookie", Type: ptr.To(gatewayv1.HeaderMatchRegularExpression), Value: cookieRegex(s.session),
+			}}}
+			route.Spec.Rules = append(route.Spec.Rules,
+				rule(combineMatches([]gatewayv1.HTTPRouteMatch{cookie}, serviceMatches), backend(CanaryServiceName(apex), 100)))
+			route.Annotations = withSessionAnnotation(route.Annotations, s.session)
+		}
 		return route, nil
 	}
 	var abMatches []gatewayv1.HTTPRouteMatch

@@ -44,6 +44,14 @@ import (
 // name, however cased (Flagger replaces all of the Service match's
 // headers, letting requests the Service match excludes reach the canary).
 //
+// With spec.analysis.sessionAffinity and a canary weight above 0 (see
+// Router), the canary's destination in the weighted route adds the
+// Set-Cookie to its answers (headers.response.add), and a route named
+// session-affinity before it, with spec.service.match each combined with
+// a regex on the cookie header, sends the requests that carry the cookie
+// to the canary; the VirtualService holds the cookie in
+// SessionAffinityAnnotation.
+//
 // The DestinationRules have the host of their Service and the
 // trafficPolicy as written. They are written before the VirtualService,
 // so that no request reaches a host before its policy (its TLS mode, say)
@@ -84,7 +92,8 @@ func (istioRouting) objects(_ context.Context, _ client.Reader, canary *v1alpha1
 	return append(objects, vs), nil
 }
 
-// split reads the weights of the first HTTP route, the weighted one.
+// split reads the weights of the first HTTP route, the weighted one (the
+// second when the first is the session affinity route).
 func (istioRouting) split(ctx context.Context, r client.Reader, canary *v1alpha1.Canary) (split, error) {
 	apex := canary.ApexServiceName()
 	obj, err := getLive(ctx, r, virtualServiceGVK, canary.Namespace, apex)
@@ -97,6 +106,9 @@ func (istioRouting) split(ctx context.Context, r client.Reader, canary *v1alpha1
 		return split{}, fmt.Errorf("%s: no http routes", subject)
 	}
 	first, _ := routes[0].(map[string]any)
+	if name, _, _ := unstructured.NestedString(first, "name"); name == istioSessionRoute && len(routes) > 1 {
+		first, _ = routes[1].(map[string]any)
+	}
 	destinations, _, _ := unstructured.NestedSlice(first, "route")
 	weights := map[string]int32{}
 	for _, d := range destinations {
@@ -116,6 +128,7 @@ func (istioRouting) split(ctx context.Context, r client.Reader, canary *v1alpha1
 		weights[host] = int32(weight)
 	}
 	s, err := splitOf(subject, weights, apex)
+	s.session = sessionOf(obj)
 	mirrorHost, _, _ := unstructured.NestedString(first, "mirror", "host")
 	s.mirror = mirrorHost == CanaryServiceName(apex)
 	return s, err
@@ -132,6 +145,9 @@ type istioVirtualServiceSpec struct {
 // istioHTTPRoute is the part of Istio's HTTPRoute sluice writes. The
 // fields of v1alpha1 it holds have Istio's names and shapes.
 type istioHTTPRoute struct {
+	// Name is set on the session affinity route only (see
+	// istioSessionRoute).
+	Name       string                      `json:"name,omitempty"`
 	Match      []v1alpha1.HTTPMatchRequest `json:"match,omitempty"`
 	Rewrite    *istioRewrite               `json:"rewrite,omitempty"`
 	Timeout    string                      `json:"timeout,omitempty"`
@@ -173,6 +189,9 @@ type istioDestination struct {
 		} `json:"port"`
 	} `json:"destination"`
 	Weight int32 `json:"weight"`
+	// Headers are the header operations of the answers of this
+	// destination: the session affinity cookie's Set-Cookie.
+	Headers *v1alpha1.HeaderOperations `json:"headers,omitempty"`
 }
 
 // virtualService returns the VirtualService of canary routing s.
@@ -188,6 +207,11 @@ func virtualService(canary *v1alpha1.Canary, s split) (*unstructured.Unstructure
 		return d
 	}
 	weighted := []istioDestination{destination(primary, s.primary), destination(canaryHost, s.canary)}
+	if s.session != "" {
+		weighted[1].Headers = &v1alpha1.HeaderOperations{Response: &v1alpha1.HeaderOperation{
+			Add: map[string]string{"Set-Cookie": setCookie(canary, s.session)},
+		}}
+	}
 	spec := istioVirtualServiceSpec{
 		Hosts:    istioHosts(canary),
 		Gateways: istioGateways(canary),
@@ -200,6 +224,16 @@ func virtualService(canary *v1alpha1.Canary, s split) (*unstructured.Unstructure
 		if w := canary.Spec.Analysis.MirrorWeight; w > 0 {
 			spec.HTTP[0].MirrorPercentage = &istioPercent{Value: float64(w)}
 		}
+	}
+	if s.session != "" {
+		// Istio takes the first route that matches: the one of the
+		// cookie comes before the weighted one, whose canary answers set
+		// the cookie.
+		sticky := route(withHeaders(orEmptyMatch(canary.Spec.Service.Match), map[string]v1alpha1.StringMatch{
+			"cookie": {Regex: cookieRegex(s.session)},
+		}), destination(canaryHost, 100))
+		sticky.Name = istioSessionRoute
+		spec.HTTP = []istioHTTPRoute{sticky, spec.HTTP[0]}
 	}
 	if len(canary.Spec.Analysis.Match) > 0 {
 		matches, err := abMatches(canary)
@@ -220,7 +254,23 @@ func virtualService(canary *v1alpha1.Canary, s split) (*unstructured.Unstructure
 	vs.SetName(apex)
 	vs.SetNamespace(canary.Namespace)
 	vs.SetLabels(routeLabels())
+	if s.session != "" {
+		vs.SetAnnotations(withSessionAnnotation(nil, s.session))
+	}
 	return vs, nil
+}
+
+// istioSessionRoute is the name of the HTTP route that sends the
+// requests with the session affinity cookie to the canary.
+const istioSessionRoute = "session-affinity"
+
+// orEmptyMatch returns matches, or one match of every request when there
+// are none.
+func orEmptyMatch(matches []v1alpha1.HTTPMatchRequest) []v1alpha1.HTTPMatchRequest {
+	if len(matches) == 0 {
+		return []v1alpha1.HTTPMatchRequest{{}}
+	}
+	return matches
 }
 
 // istioRouteOptions returns an HTTP route to destinations on the requests
@@ -294,25 +344,33 @@ func abMatches(canary *v1alpha1.Canary) ([]v1alpha1.HTTPMatchRequest, error) {
 				return nil, fmt.Errorf("spec.analysis.match[%d]: header %s: no condition", i, name)
 			}
 		}
-		for _, m := range service {
-			combined := *m.DeepCopy()
-			if combined.Headers == nil {
-				combined.Headers = map[string]v1alpha1.StringMatch{}
-			}
-			// Header names are case-insensitive: the analysis match's
-			// condition replaces the Service match's however written.
-			for name := range combined.Headers {
-				for abName := range ab.Headers {
-					if strings.EqualFold(name, abName) {
-						delete(combined.Headers, name)
-					}
-				}
-			}
-			maps.Copy(combined.Headers, ab.Headers)
-			matches = append(matches, combined)
-		}
+		matches = append(matches, withHeaders(service, ab.Headers)...)
 	}
 	return matches, nil
+}
+
+// withHeaders returns each of service (at least one, maybe empty)
+// combined with the conditions of headers: header names are
+// case-insensitive, so a condition of headers replaces the Service
+// match's however written.
+func withHeaders(service []v1alpha1.HTTPMatchRequest, headers map[string]v1alpha1.StringMatch) []v1alpha1.HTTPMatchRequest {
+	var matches []v1alpha1.HTTPMatchRequest
+	for _, m := range service {
+		combined := *m.DeepCopy()
+		if combined.Headers == nil {
+			combined.Headers = map[string]v1alpha1.StringMatch{}
+		}
+		for name := range combined.Headers {
+			for abName := range headers {
+				if strings.EqualFold(name, abName) {
+					delete(combined.Headers, name)
+				}
+			}
+		}
+		maps.Copy(combined.Headers, headers)
+		matches = append(matches, combined)
+	}
+	return matches
 }
 
 // destinationRule returns the DestinationRule of host, a Service of the
