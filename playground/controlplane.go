@@ -49,7 +49,7 @@ const maxRestarts = 5
 // enough for Deployments to roll out, fake nodes to lose their not-ready
 // taint, deleted namespaces and owners to be cleaned up, and
 // HorizontalPodAutoscalers to hold their Deployments within their
-// bounds. The playground serves no metrics API, so an autoscaler never
+// bounds, and DaemonSets to run a pod on every fake node. The playground serves no metrics API, so an autoscaler never
 // scales on its metrics: it brings a Deployment below its minReplicas up
 // and one above its maxReplicas down, and leaves a count within them as
 // it is (its ScalingActive condition says it cannot read the metrics).
@@ -61,6 +61,7 @@ var controllers = []string{
 	"garbage-collector-controller",
 	"serviceaccount-controller",
 	"horizontal-pod-autoscaler-controller",
+	"daemonset-controller",
 }
 
 // startControlPlane starts every component in dir and returns once the API
