@@ -10,7 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
 	"github.com/sluicehq/sluice/api/v1alpha1"
+	"github.com/sluicehq/sluice/applier"
 	"github.com/sluicehq/sluice/playground/demoapp"
 	"github.com/sluicehq/sluice/playground/gateway"
 	"github.com/sluicehq/sluice/playground/playgroundtest"
@@ -199,4 +204,139 @@ func newJar(t *testing.T) http.CookieJar {
 		t.Fatal(err)
 	}
 	return jar
+}
+
+func sessionCanaryYAML(host, webhookURL string) string {
+	return `apiVersion: sluice.dev/v1alpha1
+kind: Canary
+metadata: {name: detail}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: detail}
+  provider: gatewayapi
+  service:
+    port: 3000
+    gatewayRefs: [{name: public, namespace: gateway}]
+    hosts: [` + host + `]
+  progressDeadlineSeconds: 60
+  analysis:
+    interval: 2s
+    threshold: 1
+    stepWeight: 10
+    maxWeight: 20
+    sessionAffinity: {cookieName: canary-session, maxAge: 600}
+    webhooks:
+    - {name: acceptance-test, type: pre-rollout, url: "` + webhookURL + `"}
+    - {name: load-test, type: rollout, url: "` + webhookURL + `"}
+`
+}
+
+// TestSessionAffinityKeepsAUserWhoReachedTheCanaryOnItThroughTheGateway
+// measures session affinity with real traffic: at weight 10 fresh
+// clients, each with a cookie jar, reach the canary about one time in
+// ten, and every one that did got the cookie and stays on the canary for
+// every later request, at that step and the next; the primary sets no
+// cookie. After the promotion the route holds no cookie.
+func TestSessionAffinityKeepsAUserWhoReachedTheCanaryOnItThroughTheGateway(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	gw := startGateway(t, ns)
+	host := "detail." + ns + ".example.com"
+	repo := newGitRepo(t)
+	repo.commit("detail 1.0", map[string]*string{
+		"kustomization.yaml": text(kustomization),
+		"deployment.yaml":    text(deploymentYAML("1.0")),
+		"canary.yaml":        text(sessionCanaryYAML(host, passingWebhook.URL)),
+		"settings.yaml":      text(settingsYAML("blue")),
+	})
+	h := newHarness(t, repo, ns, nil)
+	h.settle()
+
+	repo.commit("detail 2.0", map[string]*string{"deployment.yaml": text(deploymentYAML("2.0"))})
+	h.rollUntil("weight 10 for 2.0", func(st v1alpha1.CanaryStatus) bool { return st.CanaryWeight == 10 })
+	// The gateway follows the route by a watch and starts the canary's
+	// process: wait until the canary answers with its cookie.
+	deadline := time.Now().Add(20 * time.Second)
+	for answers(t, gw, gatewayClient, host, 50, nil)["2.0"] == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the canary 2.0 answers none of 50 requests 20s after weight 10")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// Fresh users, one request each; no sync runs while measuring.
+	const users = 400
+	var onCanary []*http.Client
+	for range users {
+		user := &http.Client{Jar: newJar(t), Timeout: 10 * time.Second, Transport: gatewayClient.Transport}
+		version, setCookie := firstVisit(t, gw, user, host)
+		switch {
+		case version == "2.0" && !strings.HasPrefix(setCookie, "canary-session=") || version == "2.0" && !strings.Contains(setCookie, "Max-Age=600"):
+			t.Fatalf("the canary answered with Set-Cookie %q, want canary-session=…; Max-Age=600", setCookie)
+		case version == "1.0" && setCookie != "":
+			t.Fatalf("the primary answered with Set-Cookie %q, want none", setCookie)
+		case version == "2.0":
+			onCanary = append(onCanary, user)
+		case version != "1.0":
+			t.Fatalf("a request got %q", version)
+		}
+	}
+	// Binomial(400, 0.1): 40 ± 6 (one standard deviation); 4 of them
+	// either side is 16..64.
+	got := 100 * float64(len(onCanary)) / users
+	t.Logf("at weight 10, %d of %d new users (%.1f%%) reached the canary and got its cookie", len(onCanary), users, got)
+	if len(onCanary) < 16 || len(onCanary) > 64 {
+		t.Errorf("%d of %d new users reached the canary at weight 10, want 16..64", len(onCanary), users)
+	}
+	stays := func(step string) {
+		t.Helper()
+		counts := map[string]int{}
+		for _, user := range onCanary {
+			for version, n := range answers(t, gw, user, host, 10, nil) {
+				counts[version] += n
+			}
+		}
+		t.Logf("%s: the users who reached the canary got %v on 10 more requests each (%.1f%% on the canary)", step, counts, share(counts, "2.0"))
+		if share(counts, "2.0") != 100 {
+			t.Errorf("%s: users with the canary's cookie were answered %v, want all by the canary 2.0", step, counts)
+		}
+	}
+	stays("at weight 10")
+
+	// The next step keeps the same cookie: the same users stay.
+	h.rollUntil("weight 20 for 2.0", func(st v1alpha1.CanaryStatus) bool { return st.CanaryWeight == 20 })
+	stays("at weight 20")
+
+	h.rollUntil("promotion of 2.0", phaseIs(v1alpha1.PhaseSucceeded))
+	h.assertAllTrafficOnThePrimary()
+	if cookie, ok := h.routeAnnotations()[applier.SessionAffinityAnnotation]; ok {
+		t.Errorf("after the promotion the route still holds the cookie %q", cookie)
+	}
+}
+
+// firstVisit sends one request for /catalogDetail to host through gw with
+// user and returns the version that answered and the Set-Cookie header
+// of the answer.
+func firstVisit(t *testing.T, gw *gateway.Gateway, user *http.Client, host string) (version, setCookie string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, gw.URL()+"/catalogDetail", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	resp, err := user.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setCookie = resp.Header.Get("Set-Cookie")
+	return versionOf(resp, nil), setCookie
+}
+
+// routeAnnotations returns the annotations of the live HTTPRoute detail.
+func (h *harness) routeAnnotations() map[string]string {
+	h.t.Helper()
+	route := &unstructured.Unstructured{}
+	route.SetGroupVersionKind(gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute"))
+	if err := h.client.Get(context.Background(), client.ObjectKey{Namespace: h.ns, Name: "detail"}, route); err != nil {
+		h.t.Fatal(err)
+	}
+	return route.GetAnnotations()
 }
