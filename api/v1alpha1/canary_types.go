@@ -114,8 +114,9 @@ type TargetRef struct {
 	// +kubebuilder:validation:Enum=apps/v1
 	// +optional
 	APIVersion string `json:"apiVersion,omitempty"`
-	// Kind of the target; only Deployment is supported.
-	// +kubebuilder:validation:Enum=Deployment
+	// Kind of the target: Deployment, or DaemonSet with provider
+	// kubernetes (blue/green; the canary DaemonSet rests on no node).
+	// +kubebuilder:validation:Enum=Deployment;DaemonSet
 	Kind string `json:"kind"`
 	// Name of the target in the Canary's namespace.
 	Name string `json:"name"`

@@ -65,7 +65,8 @@ func (e *ValidationError) Unwrap() []error {
 //
 // The rules:
 //   - metadata.name is required;
-//   - targetRef: apiVersion apps/v1, kind Deployment, a DNS-1123 name;
+//   - targetRef: apiVersion apps/v1, kind Deployment or DaemonSet (only
+//     with provider kubernetes, without autoscalerRef), a DNS-1123 name;
 //   - provider: one of Providers;
 //   - progressDeadlineSeconds > 0;
 //   - service: port and targetPort 1..65535, portName a valid port name;
@@ -117,6 +118,7 @@ func (c *Canary) Validate() error {
 
 func (s *CanarySpec) validate(path *field.Path) field.ErrorList {
 	errs := s.TargetRef.validate(path.Child("targetRef"))
+	errs = append(errs, s.validateDaemonSet(path)...)
 	if !IsKnownProvider(s.Provider) {
 		errs = append(errs, field.NotSupported(path.Child("provider"), s.Provider, providers))
 	}
@@ -175,10 +177,30 @@ func (t *TargetRef) validate(path *field.Path) field.ErrorList {
 	if t.APIVersion != DefaultTargetAPIVersion {
 		errs = append(errs, field.NotSupported(path.Child("apiVersion"), t.APIVersion, []string{DefaultTargetAPIVersion}))
 	}
-	if t.Kind != "Deployment" {
-		errs = append(errs, field.NotSupported(path.Child("kind"), t.Kind, []string{"Deployment"}))
+	if t.Kind != "Deployment" && t.Kind != KindDaemonSet {
+		errs = append(errs, field.NotSupported(path.Child("kind"), t.Kind, []string{"Deployment", KindDaemonSet}))
 	}
 	return append(errs, validateObjectName(path.Child("name"), t.Name)...)
+}
+
+// KindDaemonSet is the targetRef kind of a DaemonSet target.
+const KindDaemonSet = "DaemonSet"
+
+// validateDaemonSet checks that a DaemonSet target comes with provider
+// kubernetes, whose blue/green switch needs no replica count (a
+// DaemonSet has none to shift weights by), and without autoscalerRef.
+func (s *CanarySpec) validateDaemonSet(path *field.Path) field.ErrorList {
+	if s.TargetRef.Kind != KindDaemonSet {
+		return nil
+	}
+	var errs field.ErrorList
+	if s.Provider != ProviderKubernetes {
+		errs = append(errs, field.Forbidden(path.Child("targetRef", "kind"), "a DaemonSet target needs provider kubernetes (blue/green): it runs one pod per node, no replicas to shift weights by"))
+	}
+	if s.AutoscalerRef != nil {
+		errs = append(errs, field.Forbidden(path.Child("autoscalerRef"), "a DaemonSet is not scaled by an autoscaler"))
+	}
+	return errs
 }
 
 func (s *CanaryService) validate(path *field.Path, provider string) field.ErrorList {

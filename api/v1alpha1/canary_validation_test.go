@@ -111,6 +111,29 @@ func TestValidate(t *testing.T) {
 			want: []string{"spec.analysis.sessionAffinity.cookieName: Required value: the name of the cookie that keeps a user on the canary"},
 		},
 
+		// DaemonSet targets
+		{
+			name: "a DaemonSet rolls out blue/green with provider kubernetes",
+			change: func(c *Canary) {
+				c.Spec.TargetRef.Kind, c.Spec.Provider, c.Spec.Service.GatewayRefs = KindDaemonSet, ProviderKubernetes, nil
+				c.Spec.Analysis.StepWeight, c.Spec.Analysis.MaxWeight, c.Spec.Analysis.Iterations = 0, 0, 5
+			},
+		},
+		{
+			name:   "a DaemonSet has no replicas to shift weights by",
+			change: func(c *Canary) { c.Spec.TargetRef.Kind = KindDaemonSet },
+			want:   []string{"spec.targetRef.kind: Forbidden: a DaemonSet target needs provider kubernetes (blue/green): it runs one pod per node, no replicas to shift weights by"},
+		},
+		{
+			name: "a DaemonSet is not autoscaled",
+			change: func(c *Canary) {
+				c.Spec.TargetRef.Kind, c.Spec.Provider, c.Spec.Service.GatewayRefs = KindDaemonSet, ProviderKubernetes, nil
+				c.Spec.Analysis.StepWeight, c.Spec.Analysis.MaxWeight, c.Spec.Analysis.Iterations = 0, 0, 5
+				c.Spec.AutoscalerRef = &AutoscalerRef{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Name: "detail"}
+			},
+			want: []string{"spec.autoscalerRef: Forbidden: a DaemonSet is not scaled by an autoscaler"},
+		},
+
 		// mirror
 		{
 			name:   "a weighted gatewayapi canary may mirror a share of the requests first",
@@ -165,7 +188,7 @@ func TestValidate(t *testing.T) {
 		}, {
 			name:   "the target must be a Deployment",
 			change: func(c *Canary) { c.Spec.TargetRef.Kind = "StatefulSet" },
-			want:   []string{`spec.targetRef.kind: Unsupported value: "StatefulSet": supported values: "Deployment"`},
+			want:   []string{`spec.targetRef.kind: Unsupported value: "StatefulSet": supported values: "Deployment", "DaemonSet"`},
 		}, {
 			name:   "the target needs a name",
 			change: func(c *Canary) { c.Spec.TargetRef.Name = "" },
