@@ -37,7 +37,10 @@ import (
 // requests that carry it go to the canary whatever the weights, so that a
 // user the weights sent to the canary stays there: the value is kept from
 // call to call on the routing object (SessionAffinityAnnotation) and is
-// new for each rollout. At weight 0 the cookie routes nowhere.
+// new for each rollout. At weight 0 the cookie routes nowhere. With
+// sessionAffinity.primaryCookieName the primary's answers set that
+// cookie, with the same value, and the requests that carry it go to the
+// primary.
 //
 // Every write is a server-side apply with field manager FieldManager, dry-run
 // first, so that a call that changes nothing writes nothing; the Changes

@@ -40,6 +40,8 @@ import (
 // match on the Cookie header (more specific, so it takes precedence),
 // its filters and timeouts, sends the requests that carry the cookie to
 // the canary; the HTTPRoute holds the cookie in SessionAffinityAnnotation.
+// With primaryCookieName the primary's backendRef and a third rule do the
+// same with the primary's cookie.
 //
 // With spec.analysis.match the weighted rule matches the requests of any
 // one of the analysis matches (every header: exact or regular expression;
@@ -155,23 +157,33 @@ func httpRoute(canary *v1alpha1.Canary, s split, parents []gatewayv1.ParentRefer
 		if s.mirror {
 			weightedRule.Filters = append(slices.Clone(filters), mirrorFilter(canary))
 		}
-		if s.session != "" {
-			weightedRule.BackendRefs[1].Filters = []gatewayv1.HTTPRouteFilter{{
+		// The cookies' rules, more specific by their Cookie match, come
+		// after the weighted one, which split reads.
+		sessions := []struct {
+			cookie, backend string
+			ref             int // of the backend in the weighted rule
+		}{
+			{s.session, CanaryServiceName(apex), 1},
+			{primarySession(canary, s.session), PrimaryName(apex), 0},
+		}
+		var sticky []gatewayv1.HTTPRouteRule
+		for _, session := range sessions {
+			if session.cookie == "" {
+				continue
+			}
+			weightedRule.BackendRefs[session.ref].Filters = []gatewayv1.HTTPRouteFilter{{
 				Type: gatewayv1.HTTPRouteFilterResponseHeaderModifier,
 				ResponseHeaderModifier: &gatewayv1.HTTPHeaderFilter{
-					Add: []gatewayv1.HTTPHeader{{Name: "Set-Cookie", Value: setCookie(canary, s.session)}},
+					Add: []gatewayv1.HTTPHeader{{Name: "Set-Cookie", Value: setCookie(canary, session.cookie)}},
 				},
 			}}
-		}
-		route.Spec.Rules = []gatewayv1.HTTPRouteRule{weightedRule}
-		if s.session != "" {
 			cookie := gatewayv1.HTTPRouteMatch{Headers: []gatewayv1.HTTPHeaderMatch{{
-				Name: "Cookie", Type: ptr.To(gatewayv1.HeaderMatchRegularExpression), Value: cookieRegex(s.session),
+				Name: "Cookie", Type: ptr.To(gatewayv1.HeaderMatchRegularExpression), Value: cookieRegex(session.cookie),
 			}}}
-			route.Spec.Rules = append(route.Spec.Rules,
-				rule(combineMatches([]gatewayv1.HTTPRouteMatch{cookie}, serviceMatches), backend(CanaryServiceName(apex), 100)))
-			route.Annotations = withSessionAnnotation(route.Annotations, s.session)
+			sticky = append(sticky, rule(combineMatches([]gatewayv1.HTTPRouteMatch{cookie}, serviceMatches), backend(session.backend, 100)))
 		}
+		route.Spec.Rules = append([]gatewayv1.HTTPRouteRule{weightedRule}, sticky...)
+		route.Annotations = withSessionAnnotation(route.Annotations, s.session)
 		return route, nil
 	}
 	var abMatches []gatewayv1.HTTPRouteMatch

@@ -50,7 +50,9 @@ import (
 // session-affinity before it, with spec.service.match each combined with
 // a regex on the cookie header, sends the requests that carry the cookie
 // to the canary; the VirtualService holds the cookie in
-// SessionAffinityAnnotation.
+// SessionAffinityAnnotation. With primaryCookieName the primary's
+// destination and a route named session-affinity-primary, after the
+// canary's, do the same with the primary's cookie.
 //
 // The DestinationRules have the host of their Service and the
 // trafficPolicy as written. They are written before the VirtualService,
@@ -92,8 +94,8 @@ func (istioRouting) objects(_ context.Context, _ client.Reader, canary *v1alpha1
 	return append(objects, vs), nil
 }
 
-// split reads the weights of the first HTTP route, the weighted one (the
-// second when the first is the session affinity route).
+// split reads the weights of the first HTTP route, the weighted one,
+// after the session affinity routes, if any.
 func (istioRouting) split(ctx context.Context, r client.Reader, canary *v1alpha1.Canary) (split, error) {
 	apex := canary.ApexServiceName()
 	obj, err := getLive(ctx, r, virtualServiceGVK, canary.Namespace, apex)
@@ -106,8 +108,11 @@ func (istioRouting) split(ctx context.Context, r client.Reader, canary *v1alpha1
 		return split{}, fmt.Errorf("%s: no http routes", subject)
 	}
 	first, _ := routes[0].(map[string]any)
-	if name, _, _ := unstructured.NestedString(first, "name"); name == istioSessionRoute && len(routes) > 1 {
-		first, _ = routes[1].(map[string]any)
+	for i := 1; i < len(routes); i++ {
+		if name, _, _ := unstructured.NestedString(first, "name"); name != istioSessionRoute && name != istioPrimarySessionRoute {
+			break
+		}
+		first, _ = routes[i].(map[string]any)
 	}
 	destinations, _, _ := unstructured.NestedSlice(first, "route")
 	weights := map[string]int32{}
@@ -207,10 +212,13 @@ func virtualService(canary *v1alpha1.Canary, s split) (*unstructured.Unstructure
 		return d
 	}
 	weighted := []istioDestination{destination(primary, s.primary), destination(canaryHost, s.canary)}
-	if s.session != "" {
-		weighted[1].Headers = &v1alpha1.HeaderOperations{Response: &v1alpha1.HeaderOperation{
-			Add: map[string]string{"Set-Cookie": setCookie(canary, s.session)},
-		}}
+	primaryCookie := primarySession(canary, s.session)
+	for i, session := range []string{primaryCookie, s.session} {
+		if session != "" {
+			weighted[i].Headers = &v1alpha1.HeaderOperations{Response: &v1alpha1.HeaderOperation{
+				Add: map[string]string{"Set-Cookie": setCookie(canary, session)},
+			}}
+		}
 	}
 	spec := istioVirtualServiceSpec{
 		Hosts:    istioHosts(canary),
@@ -225,16 +233,23 @@ func virtualService(canary *v1alpha1.Canary, s split) (*unstructured.Unstructure
 			spec.HTTP[0].MirrorPercentage = &istioPercent{Value: float64(w)}
 		}
 	}
-	if s.session != "" {
-		// Istio takes the first route that matches: the one of the
-		// cookie comes before the weighted one, whose canary answers set
-		// the cookie.
-		sticky := route(withHeaders(orEmptyMatch(canary.Spec.Service.Match), map[string]v1alpha1.StringMatch{
-			"cookie": {Regex: cookieRegex(s.session)},
-		}), destination(canaryHost, 100))
-		sticky.Name = istioSessionRoute
-		spec.HTTP = []istioHTTPRoute{sticky, spec.HTTP[0]}
+	// Istio takes the first route that matches: those of the cookies
+	// come before the weighted one, whose answers set them.
+	var sticky []istioHTTPRoute
+	for _, session := range []struct{ name, cookie, host string }{
+		{istioSessionRoute, s.session, canaryHost},
+		{istioPrimarySessionRoute, primaryCookie, primary},
+	} {
+		if session.cookie == "" {
+			continue
+		}
+		r := route(withHeaders(orEmptyMatch(canary.Spec.Service.Match), map[string]v1alpha1.StringMatch{
+			"cookie": {Regex: cookieRegex(session.cookie)},
+		}), destination(session.host, 100))
+		r.Name = session.name
+		sticky = append(sticky, r)
 	}
+	spec.HTTP = append(sticky, spec.HTTP...)
 	if len(canary.Spec.Analysis.Match) > 0 {
 		matches, err := abMatches(canary)
 		if err != nil {
@@ -260,9 +275,13 @@ func virtualService(canary *v1alpha1.Canary, s split) (*unstructured.Unstructure
 	return vs, nil
 }
 
-// istioSessionRoute is the name of the HTTP route that sends the
-// requests with the session affinity cookie to the canary.
-const istioSessionRoute = "session-affinity"
+// istioSessionRoute and istioPrimarySessionRoute are the names of the
+// HTTP routes that send the requests with the session affinity cookie to
+// the canary, and those with the primary's cookie to the primary.
+const (
+	istioSessionRoute        = "session-affinity"
+	istioPrimarySessionRoute = "session-affinity-primary"
+)
 
 // orEmptyMatch returns matches, or one match of every request when there
 // are none.

@@ -58,6 +58,19 @@ func (r *router) withSession(ctx context.Context, canary *v1alpha1.Canary, s spl
 	return s, nil
 }
 
+// primarySession is the cookie that keeps the users the primary answered
+// on it while session routes: spec.analysis.sessionAffinity's
+// primaryCookieName with session's value; empty without a
+// primaryCookieName or a session.
+func primarySession(canary *v1alpha1.Canary, session string) string {
+	affinity := canary.Spec.Analysis.SessionAffinity
+	_, value, ok := strings.Cut(session, "=")
+	if affinity == nil || affinity.PrimaryCookieName == "" || !ok {
+		return ""
+	}
+	return affinity.PrimaryCookieName + "=" + value
+}
+
 // sessionOf returns the session affinity cookie that obj, a live routing
 // object, routes by; empty when none.
 func sessionOf(obj *unstructured.Unstructured) string {
@@ -78,7 +91,7 @@ func cookieRegex(session string) string {
 	return ".*" + regexp.QuoteMeta(session) + ".*"
 }
 
-// withAnnotation returns annotations with the session affinity cookie
+// withSessionAnnotation returns annotations with the session affinity cookie
 // session, when there is one.
 func withSessionAnnotation(annotations map[string]string, session string) map[string]string {
 	if session == "" {

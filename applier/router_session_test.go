@@ -168,3 +168,73 @@ func mustSetWeights(t *testing.T, r applier.Router, canary *v1alpha1.Canary, pri
 		t.Fatal(err)
 	}
 }
+
+// TestRouterSessionAffinityWithAPrimaryCookieKeepsThePrimarysUsersThere
+// checks both providers with primaryCookieName: the primary's answers set
+// primary-session with the canary cookie's value, and a rule (a route,
+// with istio, after the canary's) sends the requests that carry it to the
+// primary; the weights read back are still the weighted rule's.
+func TestRouterSessionAffinityWithAPrimaryCookieKeepsThePrimarysUsersThere(t *testing.T) {
+	ctx := context.Background()
+	for _, provider := range []string{v1alpha1.ProviderGatewayAPI, v1alpha1.ProviderIstio} {
+		t.Run(provider, func(t *testing.T) {
+			ns := playgroundtest.Namespace(t)
+			a := newApplier(t, ns)
+			r := routerFor(t, a, ns, provider)
+			canary := sessionCanary(ns, provider)
+			canary.Spec.Analysis.SessionAffinity.PrimaryCookieName = "primary-session"
+			mustSetWeights(t, r, canary, 90, 10)
+			if p, c, err := r.Weights(ctx, canary); err != nil || p != 90 || c != 10 {
+				t.Errorf("Weights = %d/%d, %v; want 90/10", p, c, err)
+			}
+			var session string
+			if provider == v1alpha1.ProviderIstio {
+				session = liveSession(t, virtualServiceKind, ns)
+			} else {
+				session = liveSession(t, gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute"), ns)
+			}
+			primaryCookie := "primary-session=" + session[len("flagger-cookie="):]
+			if provider == v1alpha1.ProviderGatewayAPI {
+				route := liveHTTPRoute(t, ns)
+				if len(route.Spec.Rules) != 3 {
+					t.Fatalf("%d rules, want the weighted one and one per cookie", len(route.Spec.Rules))
+				}
+				primaryFilters := route.Spec.Rules[0].BackendRefs[0].Filters
+				if len(primaryFilters) != 1 || primaryFilters[0].ResponseHeaderModifier == nil ||
+					primaryFilters[0].ResponseHeaderModifier.Add[0].Value != primaryCookie+"; Max-Age=3600; Path=/" {
+					t.Errorf("filters of the primary's backendRef = %+v, want a Set-Cookie of %s", primaryFilters, primaryCookie)
+				}
+				sticky := route.Spec.Rules[2]
+				if got := sticky.Matches[0].Headers[0].Value; got != ".*"+primaryCookie+".*" {
+					t.Errorf("the primary cookie's rule matches %q", got)
+				}
+				if diff := cmp.Diff([]string{"detail-primary:3000=100"}, backends(sticky)); diff != "" {
+					t.Errorf("backendRefs of the primary cookie's rule (-want +got):\n%s", diff)
+				}
+				return
+			}
+			http, _ := liveSpec(t, virtualServiceKind, ns, "detail")["http"].([]any)
+			var names []string
+			for _, route := range http {
+				name, _ := route.(map[string]any)["name"].(string)
+				names = append(names, name)
+			}
+			if diff := cmp.Diff([]string{"session-affinity", "session-affinity-primary", ""}, names); diff != "" {
+				t.Fatalf("http route names (-want +got):\n%s", diff)
+			}
+			primaryRoute := http[1].(map[string]any)
+			wantMatch := []any{map[string]any{"uri": map[string]any{"prefix": "/catalog"}, "headers": map[string]any{"cookie": map[string]any{"regex": ".*" + primaryCookie + ".*"}}}}
+			if diff := cmp.Diff(wantMatch, primaryRoute["match"]); diff != "" {
+				t.Errorf("match of the primary cookie's route (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]any{istioDestination("detail-primary", 100)}, primaryRoute["route"]); diff != "" {
+				t.Errorf("route of the primary cookie's route (-want +got):\n%s", diff)
+			}
+			weightedPrimary := http[2].(map[string]any)["route"].([]any)[0].(map[string]any)
+			wantHeaders := map[string]any{"response": map[string]any{"add": map[string]any{"Set-Cookie": primaryCookie + "; Max-Age=3600; Path=/"}}}
+			if diff := cmp.Diff(wantHeaders, weightedPrimary["headers"]); diff != "" {
+				t.Errorf("headers of the weighted primary destination (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -27,7 +27,6 @@ var unsupported = []struct{ path, reason string }{
 	{"spec.service.mirror", "Gateway API mirror filters to other backends are not built: spec.analysis.mirror copies requests to the canary"},
 	{"spec.service.meshName", "App Mesh meshes other than the namespace's are not supported"},
 	{"spec.service.backends", "App Mesh backends are not built yet"},
-	{"spec.analysis.sessionAffinity.primaryCookieName", "a cookie that keeps users on the primary is not built yet: sessionAffinity keeps them on the canary only"},
 }
 
 // unsupportedProviders are providers Flagger has and sluice has not, with

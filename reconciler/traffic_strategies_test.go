@@ -223,7 +223,7 @@ spec:
     threshold: 1
     stepWeight: 10
     maxWeight: 20
-    sessionAffinity: {cookieName: canary-session, maxAge: 600}
+    sessionAffinity: {cookieName: canary-session, primaryCookieName: primary-session, maxAge: 600}
     webhooks:
     - {name: acceptance-test, type: pre-rollout, url: "` + webhookURL + `"}
     - {name: load-test, type: rollout, url: "` + webhookURL + `"}
@@ -234,8 +234,9 @@ spec:
 // measures session affinity with real traffic: at weight 10 fresh
 // clients, each with a cookie jar, reach the canary about one time in
 // ten, and every one that did got the cookie and stays on the canary for
-// every later request, at that step and the next; the primary sets no
-// cookie. After the promotion the route holds no cookie.
+// every later request, at that step and the next; with primaryCookieName
+// those the primary answered got its cookie and stay on the primary.
+// After the promotion the route holds no cookie.
 func TestSessionAffinityKeepsAUserWhoReachedTheCanaryOnItThroughTheGateway(t *testing.T) {
 	ns := playgroundtest.Namespace(t)
 	gw := startGateway(t, ns)
@@ -264,17 +265,19 @@ func TestSessionAffinityKeepsAUserWhoReachedTheCanaryOnItThroughTheGateway(t *te
 
 	// Fresh users, one request each; no sync runs while measuring.
 	const users = 400
-	var onCanary []*http.Client
+	var onCanary, onPrimary []*http.Client
 	for range users {
 		user := &http.Client{Jar: newJar(t), Timeout: 10 * time.Second, Transport: gatewayClient.Transport}
 		version, setCookie := firstVisit(t, gw, user, host)
 		switch {
 		case version == "2.0" && !strings.HasPrefix(setCookie, "canary-session=") || version == "2.0" && !strings.Contains(setCookie, "Max-Age=600"):
 			t.Fatalf("the canary answered with Set-Cookie %q, want canary-session=…; Max-Age=600", setCookie)
-		case version == "1.0" && setCookie != "":
-			t.Fatalf("the primary answered with Set-Cookie %q, want none", setCookie)
+		case version == "1.0" && !strings.HasPrefix(setCookie, "primary-session="):
+			t.Fatalf("the primary answered with Set-Cookie %q, want primary-session=…", setCookie)
 		case version == "2.0":
 			onCanary = append(onCanary, user)
+		case len(onPrimary) < 60:
+			onPrimary = append(onPrimary, user)
 		case version != "1.0":
 			t.Fatalf("a request got %q", version)
 		}
@@ -288,15 +291,21 @@ func TestSessionAffinityKeepsAUserWhoReachedTheCanaryOnItThroughTheGateway(t *te
 	}
 	stays := func(step string) {
 		t.Helper()
-		counts := map[string]int{}
-		for _, user := range onCanary {
-			for version, n := range answers(t, gw, user, host, 10, nil) {
-				counts[version] += n
+		for _, side := range []struct {
+			name, version string
+			users         []*http.Client
+		}{{"canary", "2.0", onCanary}, {"primary", "1.0", onPrimary}} {
+			counts := map[string]int{}
+			for _, user := range side.users {
+				for version, n := range answers(t, gw, user, host, 10, nil) {
+					counts[version] += n
+				}
 			}
-		}
-		t.Logf("%s: the users who reached the canary got %v on 10 more requests each (%.1f%% on the canary)", step, counts, share(counts, "2.0"))
-		if share(counts, "2.0") != 100 {
-			t.Errorf("%s: users with the canary's cookie were answered %v, want all by the canary 2.0", step, counts)
+			t.Logf("%s: %d users the %s answered first got %v on 10 more requests each (%.1f%% on the %s)",
+				step, len(side.users), side.name, counts, share(counts, side.version), side.name)
+			if share(counts, side.version) != 100 {
+				t.Errorf("%s: users with the %s's cookie were answered %v, want all by %s", step, side.name, counts, side.version)
+			}
 		}
 	}
 	stays("at weight 10")

@@ -22,8 +22,8 @@ func (s *SessionAffinity) MaxAgeSeconds() int32 {
 // with a weighted schedule, since it keeps on the canary the users that
 // the weights sent there (an A/B rollout's match already does, and an
 // analysis by iterations routes no user to the canary), and that its
-// cookie name is a cookie name (an RFC 6265 token) and its maxAge not
-// negative.
+// cookie names are cookie names (RFC 6265 tokens), the primary's another
+// than the canary's, and its maxAge not negative.
 func (a *CanaryAnalysis) validateSessionAffinity(path *field.Path, provider string) field.ErrorList {
 	affinity := a.SessionAffinity
 	if affinity == nil {
@@ -42,6 +42,13 @@ func (a *CanaryAnalysis) validateSessionAffinity(path *field.Path, provider stri
 		errs = append(errs, field.Required(path.Child("cookieName"), "the name of the cookie that keeps a user on the canary"))
 	case !headerName.MatchString(affinity.CookieName):
 		errs = append(errs, field.Invalid(path.Child("cookieName"), affinity.CookieName, "must be a cookie name (letters, digits and !#$%&'*+.^_`|~-)"))
+	}
+	switch {
+	case affinity.PrimaryCookieName == "":
+	case !headerName.MatchString(affinity.PrimaryCookieName):
+		errs = append(errs, field.Invalid(path.Child("primaryCookieName"), affinity.PrimaryCookieName, "must be a cookie name (letters, digits and !#$%&'*+.^_`|~-)"))
+	case affinity.PrimaryCookieName == affinity.CookieName:
+		errs = append(errs, field.Invalid(path.Child("primaryCookieName"), affinity.PrimaryCookieName, "must differ from cookieName: one cookie keeps users on the canary, the other on the primary"))
 	}
 	if affinity.MaxAge < 0 {
 		errs = append(errs, field.Invalid(path.Child("maxAge"), affinity.MaxAge, "must be a number of seconds, 0 for a day"))

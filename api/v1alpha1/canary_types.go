@@ -492,7 +492,13 @@ type SessionAffinity struct {
 	// canary; sluice picks its value for each rollout.
 	// +kubebuilder:validation:MinLength=1
 	CookieName string `json:"cookieName"`
-	// MaxAge is how long the cookie lasts, in seconds; zero means
+	// PrimaryCookieName, when set, keeps the users the primary answered
+	// on the primary too: its answers set this cookie (with the value of
+	// CookieName's), and the requests that carry it go to the primary
+	// whatever the weights, so the canary gets new users only.
+	// +optional
+	PrimaryCookieName string `json:"primaryCookieName,omitempty"`
+	// MaxAge is how long the cookies last, in seconds; zero means
 	// DefaultSessionAffinityMaxAge (a day), as with Flagger.
 	// +kubebuilder:validation:Minimum=0
 	// +optional

@@ -104,6 +104,19 @@ func TestValidate(t *testing.T) {
 			},
 		},
 		{
+			name: "session affinity may keep the primary's users on the primary with a cookie of another name",
+			change: func(c *Canary) {
+				c.Spec.Analysis.SessionAffinity = &SessionAffinity{CookieName: "canary-session", PrimaryCookieName: "primary-session"}
+			},
+		},
+		{
+			name: "the primary's cookie is not the canary's",
+			change: func(c *Canary) {
+				c.Spec.Analysis.SessionAffinity = &SessionAffinity{CookieName: "session", PrimaryCookieName: "session"}
+			},
+			want: []string{`spec.analysis.sessionAffinity.primaryCookieName: Invalid value: "session": must differ from cookieName: one cookie keeps users on the canary, the other on the primary`},
+		},
+		{
 			name: "session affinity needs a cookie name",
 			change: func(c *Canary) {
 				c.Spec.Analysis.SessionAffinity = &SessionAffinity{}
