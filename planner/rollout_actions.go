@@ -32,7 +32,9 @@ type ScaleUpCanary struct{}
 // Canary percent to the canary; with Mirror, it also copies requests to
 // the canary (without, it stops copying them). A router without weights
 // (provider kubernetes) routes everything to the side with the larger
-// weight.
+// weight. In an A/B test (analysis.match) the split is that of the
+// matching requests, every other one going to the primary: 0/100 sends
+// all the matching requests to the canary (see applier.Router).
 type SetWeights Weights
 
 // RunChecks runs the checks of one analysis step and asks for DecideRollout
