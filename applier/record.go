@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -40,12 +42,18 @@ type PrimaryRecord struct {
 // ReadPrimaryRecord reads the record of the primary Deployment key. A
 // missing primary is a record with Exists false, not an error.
 func (a *Applier) ReadPrimaryRecord(ctx context.Context, key client.ObjectKey) (PrimaryRecord, error) {
-	var deploy appsv1.Deployment
-	if err := a.client.Get(ctx, key, &deploy); err != nil {
+	return a.ReadWorkloadRecord(ctx, "Deployment", key)
+}
+
+// ReadWorkloadRecord is ReadPrimaryRecord for a primary of kind
+// (Deployment or DaemonSet), read as metadata only.
+func (a *Applier) ReadWorkloadRecord(ctx context.Context, kind string, key client.ObjectKey) (PrimaryRecord, error) {
+	deploy := workloadMetadata(kind)
+	if err := a.client.Get(ctx, key, deploy); err != nil {
 		if apierrors.IsNotFound(err) {
 			return PrimaryRecord{}, nil
 		}
-		return PrimaryRecord{}, fmt.Errorf("applier: read deployment %s: %w", key, err)
+		return PrimaryRecord{}, fmt.Errorf("applier: read %s %s: %w", strings.ToLower(kind), key, err)
 	}
 	ann := deploy.Annotations
 	return PrimaryRecord{
@@ -60,24 +68,38 @@ func (a *Applier) ReadPrimaryRecord(ctx context.Context, key client.ObjectKey) (
 // idempotent. A missing primary is an error satisfying
 // apierrors.IsNotFound.
 func (a *Applier) RecordFailure(ctx context.Context, key client.ObjectKey, revision, commit, reason string) (Changes, error) {
+	return a.RecordWorkloadFailure(ctx, "Deployment", key, revision, commit, reason)
+}
+
+// RecordWorkloadFailure is RecordFailure on a primary of kind (Deployment
+// or DaemonSet).
+func (a *Applier) RecordWorkloadFailure(ctx context.Context, kind string, key client.ObjectKey, revision, commit, reason string) (Changes, error) {
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{
 		FailedRevisionAnnotation: revision, FailedCommitAnnotation: commit, FailedReasonAnnotation: reason,
 	}}})
 	if err != nil {
 		return nil, err
 	}
-	deploy := &appsv1.Deployment{}
+	deploy := workloadMetadata(kind)
 	deploy.SetNamespace(key.Namespace)
 	deploy.SetName(key.Name)
 	if err := a.client.Get(ctx, key, deploy); err != nil {
-		return nil, fmt.Errorf("applier: record failure on deployment %s: %w", key, err)
+		return nil, fmt.Errorf("applier: record failure on %s %s: %w", strings.ToLower(kind), key, err)
 	}
 	ann := deploy.Annotations
 	if ann[FailedRevisionAnnotation] == revision && ann[FailedCommitAnnotation] == commit && ann[FailedReasonAnnotation] == reason {
-		return Changes{{Subject: "Deployment/" + key.Namespace + "/" + key.Name, Action: Unchanged}}, nil
+		return Changes{{Subject: kind + "/" + key.Namespace + "/" + key.Name, Action: Unchanged}}, nil
 	}
 	if err := a.client.Patch(ctx, deploy, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(recordField)); err != nil {
-		return nil, fmt.Errorf("applier: record failure on deployment %s: %w", key, err)
+		return nil, fmt.Errorf("applier: record failure on %s %s: %w", strings.ToLower(kind), key, err)
 	}
-	return Changes{{Subject: "Deployment/" + key.Namespace + "/" + key.Name, Action: Configured}}, nil
+	return Changes{{Subject: kind + "/" + key.Namespace + "/" + key.Name, Action: Configured}}, nil
+}
+
+// workloadMetadata is an empty apps/v1 object of kind, for reading and
+// patching its metadata only.
+func workloadMetadata(kind string) *metav1.PartialObjectMetadata {
+	obj := &metav1.PartialObjectMetadata{}
+	obj.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind(kind))
+	return obj
 }

@@ -88,12 +88,19 @@ func podSelectors(target *appsv1.Deployment) (primary, canary map[string]string)
 }
 
 // readTarget reads the Canary's target Deployment, whose selector tells the
-// primary pods from the canary pods. A target without matchLabels is an
-// error, as for Primary.
+// primary pods from the canary pods; a DaemonSet target is read as a
+// Deployment with its metadata, selector and pod template. A target
+// without matchLabels is an error, as for Primary.
 func readTarget(ctx context.Context, r client.Reader, canary *v1alpha1.Canary) (*appsv1.Deployment, error) {
 	var target appsv1.Deployment
 	key := client.ObjectKey{Namespace: canary.Namespace, Name: canary.Spec.TargetRef.Name}
-	if err := r.Get(ctx, key, &target); err != nil {
+	if canary.Spec.TargetRef.Kind == v1alpha1.KindDaemonSet {
+		var ds appsv1.DaemonSet
+		if err := r.Get(ctx, key, &ds); err != nil {
+			return nil, fmt.Errorf("daemonset %s: %w", key.Name, err)
+		}
+		target.ObjectMeta, target.Spec.Selector, target.Spec.Template = ds.ObjectMeta, ds.Spec.Selector, ds.Spec.Template
+	} else if err := r.Get(ctx, key, &target); err != nil {
 		return nil, fmt.Errorf("deployment %s: %w", key.Name, err)
 	}
 	if target.Spec.Selector == nil || len(target.Spec.Selector.MatchLabels) == 0 {

@@ -100,7 +100,7 @@ func (r *Rendering) Scope(canary types.NamespacedName) map[ObjectKey]bool {
 	if !ok {
 		return map[ObjectKey]bool{}
 	}
-	deployment := ObjectKey{Group: "apps", Kind: "Deployment", Namespace: canary.Namespace, Name: target.Deployment.Name}
+	deployment := ObjectKey{Group: "apps", Kind: target.Kind(), Namespace: canary.Namespace, Name: target.Deployment.Name}
 	scope := map[ObjectKey]bool{
 		{Group: "sluice.dev", Kind: "Canary", Namespace: canary.Namespace, Name: canary.Name}: true,
 		deployment: true,
@@ -121,7 +121,7 @@ func (r *Rendering) Owners(key ObjectKey) []types.NamespacedName {
 	users := r.ConfigUsers()[key]
 	var out []types.NamespacedName
 	for _, t := range r.Targets {
-		deployment := ObjectKey{Group: "apps", Kind: "Deployment", Namespace: t.Canary.Namespace, Name: t.Deployment.Name}
+		deployment := ObjectKey{Group: "apps", Kind: t.Kind(), Namespace: t.Canary.Namespace, Name: t.Deployment.Name}
 		canary := ObjectKey{Group: "sluice.dev", Kind: "Canary", Namespace: t.Canary.Namespace, Name: t.Canary.Name}
 		if key == deployment || key == canary || slices.Contains(users, deployment) {
 			out = append(out, t.Canary)

@@ -26,5 +26,5 @@ func checkTargetPort(c canary, deployment *appsv1.Deployment) error {
 		}
 	}
 	return &InvalidError{Object: describe("canary", c.object), Field: "spec.service.targetPort",
-		Reason: fmt.Sprintf("no container of Deployment %s has a port named %q", deployment.Name, port.StrVal)}
+		Reason: fmt.Sprintf("no container of %s %s has a port named %q", c.policy.Spec.TargetRef.Kind, deployment.Name, port.StrVal)}
 }

@@ -8,18 +8,26 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 )
 
-// Target is the Deployment a Canary rolls out, as rendered.
+// Target is the Deployment or DaemonSet a Canary rolls out, as rendered.
 type Target struct {
 	// Canary names the Canary whose target this is.
 	Canary types.NamespacedName
 	// Deployment is the rendered apps/v1 Deployment, in the Canary's
-	// namespace, decoded. It is also among Rendering.Objects.
+	// namespace, decoded. It is also among Rendering.Objects. For a
+	// DaemonSet target it is a view of the DaemonSet for what reads a
+	// workload's pods: its name, namespace, labels, annotations, selector
+	// and pod template, no replicas; it is not among Rendering.Objects.
 	Deployment *appsv1.Deployment
+	// DaemonSet is the rendered apps/v1 DaemonSet when the Canary targets
+	// one (targetRef kind DaemonSet), decoded; nil for a Deployment. It is
+	// also among Rendering.Objects.
+	DaemonSet *appsv1.DaemonSet
 	// Revision identifies the pod template and the data of its ConfigMaps
 	// and Secrets found in the rendering: a lowercase hex SHA-256 of 64
 	// characters (see ConfigRef for what counts). Equal revisions mean the
@@ -48,19 +56,34 @@ type Target struct {
 	SourceFiles []string
 }
 
-// targeting finds the Deployment that each Canary targets.
-type targeting struct {
-	deployments map[types.NamespacedName]object
-	// taken maps a Deployment to the Canary that targets it.
-	taken map[types.NamespacedName]types.NamespacedName
+// Kind is the kind of the target: Deployment or DaemonSet.
+func (t Target) Kind() string {
+	if t.DaemonSet != nil {
+		return "DaemonSet"
+	}
+	return "Deployment"
 }
 
-// newTargeting indexes the apps/v1 Deployments among objects.
+// workloadKey names a rendered Deployment or DaemonSet.
+type workloadKey struct {
+	kind string
+	types.NamespacedName
+}
+
+// targeting finds the Deployment (or DaemonSet) that each Canary targets.
+type targeting struct {
+	workloads map[workloadKey]object
+	// taken maps a workload to the Canary that targets it.
+	taken map[workloadKey]types.NamespacedName
+}
+
+// newTargeting indexes the apps/v1 Deployments and DaemonSets among
+// objects.
 func newTargeting(objects []object) *targeting {
-	t := &targeting{deployments: map[types.NamespacedName]object{}, taken: map[types.NamespacedName]types.NamespacedName{}}
+	t := &targeting{workloads: map[workloadKey]object{}, taken: map[workloadKey]types.NamespacedName{}}
 	for _, obj := range objects {
-		if gvk := obj.GroupVersionKind(); gvk.Group == "apps" && gvk.Version == "v1" && gvk.Kind == "Deployment" {
-			t.deployments[types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}] = obj
+		if gvk := obj.GroupVersionKind(); gvk.Group == "apps" && gvk.Version == "v1" && (gvk.Kind == "Deployment" || gvk.Kind == "DaemonSet") {
+			t.workloads[workloadKey{gvk.Kind, types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}}] = obj
 		}
 	}
 	return t
@@ -70,32 +93,53 @@ func newTargeting(objects []object) *targeting {
 // that Canary. A targetRef that is not an apps/v1 Deployment, that is
 // missing from the rendering or that is already claimed gives an
 // *InvalidError naming the Canary and the field.
-func (t *targeting) find(c canary) (object, *appsv1.Deployment, error) {
+//
+// A DaemonSet target (kind DaemonSet, which validation allows with
+// provider kubernetes only) is returned decoded, with a Deployment view of
+// it (see Target.Deployment).
+func (t *targeting) find(c canary) (object, *appsv1.Deployment, *appsv1.DaemonSet, error) {
 	name := describe("canary", c.object)
 	ref := c.policy.Spec.TargetRef
 	switch {
 	case ref.APIVersion != "" && ref.APIVersion != "apps/v1":
-		return object{}, nil, &InvalidError{Object: name, Field: "spec.targetRef.apiVersion", Reason: fmt.Sprintf("%q is not supported: the target must be an apps/v1 Deployment", ref.APIVersion)}
-	case ref.Kind != "Deployment":
-		return object{}, nil, &InvalidError{Object: name, Field: "spec.targetRef.kind", Reason: fmt.Sprintf("%q is not supported: the target must be an apps/v1 Deployment", ref.Kind)}
+		return object{}, nil, nil, &InvalidError{Object: name, Field: "spec.targetRef.apiVersion", Reason: fmt.Sprintf("%q is not supported: the target must be an apps/v1 Deployment or DaemonSet", ref.APIVersion)}
+	case ref.Kind != "Deployment" && ref.Kind != "DaemonSet":
+		return object{}, nil, nil, &InvalidError{Object: name, Field: "spec.targetRef.kind", Reason: fmt.Sprintf("%q is not supported: the target must be an apps/v1 Deployment or DaemonSet", ref.Kind)}
 	case ref.Name == "":
-		return object{}, nil, &InvalidError{Object: name, Field: "spec.targetRef.name", Reason: "must name the target Deployment"}
+		return object{}, nil, nil, &InvalidError{Object: name, Field: "spec.targetRef.name", Reason: "must name the target " + ref.Kind}
 	}
 	canaryName := types.NamespacedName{Namespace: c.GetNamespace(), Name: c.GetName()}
-	key := types.NamespacedName{Namespace: c.GetNamespace(), Name: ref.Name}
-	obj, ok := t.deployments[key]
+	key := workloadKey{ref.Kind, types.NamespacedName{Namespace: c.GetNamespace(), Name: ref.Name}}
+	obj, ok := t.workloads[key]
 	if !ok {
-		return object{}, nil, &InvalidError{Object: name, Field: "spec.targetRef", Reason: fmt.Sprintf("Deployment %s not found in the rendered manifests", ref.Name)}
+		return object{}, nil, nil, &InvalidError{Object: name, Field: "spec.targetRef", Reason: fmt.Sprintf("%s %s not found in the rendered manifests", ref.Kind, ref.Name)}
 	}
 	if other, ok := t.taken[key]; ok {
-		return object{}, nil, &InvalidError{Object: name, Field: "spec.targetRef", Reason: fmt.Sprintf("Deployment %s is already the target of canary %s", ref.Name, other)}
+		return object{}, nil, nil, &InvalidError{Object: name, Field: "spec.targetRef", Reason: fmt.Sprintf("%s %s is already the target of canary %s", ref.Kind, ref.Name, other)}
+	}
+	t.taken[key] = canaryName
+	if ref.Kind == "DaemonSet" {
+		ds := &appsv1.DaemonSet{}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, ds); err != nil {
+			return object{}, nil, nil, &InvalidError{Object: describe("daemonset", obj), Reason: "does not decode: " + err.Error(), Err: err}
+		}
+		return obj, deploymentView(ds), ds, nil
 	}
 	deployment := &appsv1.Deployment{}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, deployment); err != nil {
-		return object{}, nil, &InvalidError{Object: describe("deployment", obj), Reason: "does not decode: " + err.Error(), Err: err}
+		return object{}, nil, nil, &InvalidError{Object: describe("deployment", obj), Reason: "does not decode: " + err.Error(), Err: err}
 	}
-	t.taken[key] = canaryName
-	return obj, deployment, nil
+	return obj, deployment, nil, nil
+}
+
+// deploymentView is the Deployment view of a DaemonSet target (see
+// Target.Deployment).
+func deploymentView(ds *appsv1.DaemonSet) *appsv1.Deployment {
+	return &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: ds.Name, Namespace: ds.Namespace, Labels: ds.Labels, Annotations: ds.Annotations},
+		Spec:       appsv1.DeploymentSpec{Selector: ds.Spec.Selector, Template: ds.Spec.Template},
+	}
 }
 
 // targets returns the Target of each Canary, in the same order, finding
@@ -107,7 +151,7 @@ func targets(plain []object, canaries []canary, src *sources, secretKey []byte) 
 	scalers := autoscalerIndex(plain)
 	out := make([]Target, 0, len(canaries))
 	for _, c := range canaries {
-		obj, deployment, err := targeting.find(c)
+		obj, deployment, daemonSet, err := targeting.find(c)
 		if err != nil {
 			return nil, err
 		}
@@ -118,6 +162,7 @@ func targets(plain []object, canaries []canary, src *sources, secretKey []byte) 
 		if err != nil {
 			return nil, err
 		}
+		target.DaemonSet = daemonSet
 		if target.Autoscaler, err = scalers.find(c, deployment.Name); err != nil {
 			return nil, err
 		}
@@ -150,7 +195,7 @@ func newTarget(c canary, obj object, deployment *appsv1.Deployment, configs map[
 	template, _, _ := unstructured.NestedFieldNoCopy(obj.Object, "spec", "template")
 	rev, err := revision(template, refs)
 	if err != nil {
-		return Target{}, fmt.Errorf("%s: revision: %w", describe("deployment", obj), err)
+		return Target{}, fmt.Errorf("%s: revision: %w", describe(strings.ToLower(obj.GetKind()), obj), err)
 	}
 	return Target{
 		Canary:        types.NamespacedName{Namespace: c.GetNamespace(), Name: c.GetName()},

@@ -58,7 +58,7 @@ func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecisi
 			return state{}, fmt.Errorf("canary %s/%s: %w", canary.Namespace, canary.Name, err)
 		}
 		routing = append(routing, owned...)
-		targets[objectID(target.Deployment.Namespace, target.Deployment.Name, "Deployment")] = true
+		targets[objectID(target.Deployment.Namespace, target.Deployment.Name, target.Kind())] = true
 		typed := []runtime.Object{}
 		services := applier.Services(canary, target.Deployment)
 		if switchedByRouter(canary, decisions[i]) {
@@ -88,12 +88,12 @@ func desiredState(rendering *manifests.Rendering, decisions []planner.SyncDecisi
 			return state{}, fmt.Errorf("canary %s/%s: %w", canary.Namespace, canary.Name, err)
 		}
 		if decisions[i].Install {
-			typed = append(typed, applier.ScaledToZero(withTypeMeta(target.Deployment)))
+			typed = append(typed, restingCanary(target))
 			generated = append(generated, primary...)
 		} else {
 			// The target, the primary and the config copies the primary
 			// reads stay as they are, and stay sluice's.
-			skeletons, err := applier.ToUnstructured(withTypeMeta(target.Deployment))
+			skeletons, err := applier.ToUnstructured(targetObject(target))
 			if err != nil {
 				return state{}, err
 			}

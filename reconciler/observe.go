@@ -30,12 +30,12 @@ func (r *Reconciler) observe(ctx context.Context, rendering *manifests.Rendering
 		if err != nil && !apierrors.IsNotFound(err) && !meta.IsNoMatchError(err) {
 			return nil, fmt.Errorf("canary %s/%s: read: %w", canary.Namespace, canary.Name, err)
 		}
-		target := rendering.Targets[i].Deployment.Name
-		ready, err := r.primaryReady(ctx, canary.Namespace, target, canary.Spec.Analysis.PrimaryReadyThreshold)
+		target, kind := rendering.Targets[i].Deployment.Name, rendering.Targets[i].Kind()
+		ready, err := r.primaryReady(ctx, kind, canary.Namespace, target, canary.Spec.Analysis.PrimaryReadyThreshold)
 		if err != nil {
 			return nil, err
 		}
-		record, err := r.applier.ReadPrimaryRecord(ctx, client.ObjectKey{Namespace: canary.Namespace, Name: applier.PrimaryName(target)})
+		record, err := r.applier.ReadWorkloadRecord(ctx, kind, client.ObjectKey{Namespace: canary.Namespace, Name: applier.PrimaryName(target)})
 		if err != nil {
 			return nil, err
 		}
@@ -54,9 +54,9 @@ func (r *Reconciler) observe(ctx context.Context, rendering *manifests.Rendering
 
 // primaryReady reports whether <target>-primary exists and has rolled out,
 // threshold percent of its replicas available (nil means all of them).
-func (r *Reconciler) primaryReady(ctx context.Context, namespace, target string, threshold *int32) (bool, error) {
+func (r *Reconciler) primaryReady(ctx context.Context, kind, namespace, target string, threshold *int32) (bool, error) {
 	key := client.ObjectKey{Namespace: namespace, Name: applier.PrimaryName(target)}
-	err := r.applier.DeploymentReadyAt(ctx, key, readyThreshold(threshold))
+	err := r.applier.WorkloadReadyAt(ctx, kind, key, readyThreshold(threshold))
 	var notReady *applier.NotReadyError
 	switch {
 	case err == nil:

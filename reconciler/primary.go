@@ -9,7 +9,7 @@ import (
 
 // primaryObjects returns what makes target's primary at its rendered
 // revision, from commit: the -primary copies of the ConfigMaps and Secrets
-// it tracks, then the primary Deployment that reads them and records the
+// it tracks, then the primary Deployment (or DaemonSet) that reads them and records the
 // revision and commit. Applied in this order, the primary's new pods find
 // their config. The primary asks for replicas, or for the target's when
 // nil (see scaledReplicas: an autoscaled primary keeps its count).
@@ -18,12 +18,9 @@ func primaryObjects(target manifests.Target, commit string, replicas *int32) ([]
 	if err != nil {
 		return nil, err
 	}
-	primary, err := applier.Primary(target.Deployment, target.Revision, commit, trackedConfigs(target))
+	primary, err := primaryWorkload(target, commit, replicas)
 	if err != nil {
 		return nil, err
-	}
-	if replicas != nil {
-		primary.Spec.Replicas = replicas
 	}
 	deploy, err := applier.ToUnstructured(primary)
 	if err != nil {

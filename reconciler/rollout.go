@@ -163,21 +163,21 @@ func (r *Reconciler) observeRollout(ctx context.Context, canary *v1alpha1.Canary
 		Request: manualRequest(&live),
 		Now:     r.opts.Now(),
 	}
-	name := target.Deployment.Name
+	name, kind := target.Deployment.Name, target.Kind()
 	thresholds := canary.Spec.Analysis
 	var err error
-	if obs.CanaryReady, obs.CanaryNotReady, err = r.ready(ctx, canary.Namespace, name, thresholds.CanaryReadyThreshold); err != nil {
+	if obs.CanaryReady, obs.CanaryNotReady, err = r.ready(ctx, kind, canary.Namespace, name, thresholds.CanaryReadyThreshold); err != nil {
 		return nil, obs, err
 	}
-	if obs.PrimaryReady, obs.PrimaryNotReady, err = r.ready(ctx, canary.Namespace, applier.PrimaryName(name), thresholds.PrimaryReadyThreshold); err != nil {
+	if obs.PrimaryReady, obs.PrimaryNotReady, err = r.ready(ctx, kind, canary.Namespace, applier.PrimaryName(name), thresholds.PrimaryReadyThreshold); err != nil {
 		return nil, obs, err
 	}
-	record, err := r.applier.ReadPrimaryRecord(ctx, client.ObjectKey{Namespace: canary.Namespace, Name: applier.PrimaryName(name)})
+	record, err := r.applier.ReadWorkloadRecord(ctx, kind, client.ObjectKey{Namespace: canary.Namespace, Name: applier.PrimaryName(name)})
 	if err != nil {
 		return nil, obs, err
 	}
 	obs.PrimaryRevision, obs.PrimaryFailedRevision, obs.PrimaryMissing = record.Revision, record.FailedRevision, !record.Exists
-	replicas, err := r.applier.Replicas(ctx, client.ObjectKey{Namespace: canary.Namespace, Name: name})
+	replicas, err := r.applier.WorkloadReplicas(ctx, kind, client.ObjectKey{Namespace: canary.Namespace, Name: name})
 	switch {
 	case err == nil:
 		obs.CanaryReplicas = &replicas
@@ -192,8 +192,8 @@ func (r *Reconciler) observeRollout(ctx context.Context, canary *v1alpha1.Canary
 // percent of its replicas available (nil means all of them), and, when it
 // has not, the applier's reason in Flagger's words. A missing one is not
 // ready.
-func (r *Reconciler) ready(ctx context.Context, namespace, name string, threshold *int32) (bool, string, error) {
-	err := r.applier.DeploymentReadyAt(ctx, client.ObjectKey{Namespace: namespace, Name: name}, readyThreshold(threshold))
+func (r *Reconciler) ready(ctx context.Context, kind, namespace, name string, threshold *int32) (bool, string, error) {
+	err := r.applier.WorkloadReadyAt(ctx, kind, client.ObjectKey{Namespace: namespace, Name: name}, readyThreshold(threshold))
 	var notReady *applier.NotReadyError
 	switch {
 	case err == nil:

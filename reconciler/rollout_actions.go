@@ -61,7 +61,7 @@ func (r *Reconciler) act(ctx context.Context, live, canary *v1alpha1.Canary, tar
 	case planner.ScaleDownCanary:
 		// A canary deleted by hand counts as scaled down: a rollback
 		// must not wait forever for a Deployment that is not there.
-		changes, err = r.applier.Scale(ctx, key, 0)
+		changes, err = r.applier.ScaleWorkload(ctx, target.Kind(), key, 0)
 		if apierrors.IsNotFound(errors.Unwrap(err)) {
 			changes, err = nil, nil
 		}
@@ -73,7 +73,7 @@ func (r *Reconciler) act(ctx context.Context, live, canary *v1alpha1.Canary, tar
 	case planner.RestorePrimary:
 		return r.restorePrimary(ctx, canary, a)
 	case planner.RecordFailure:
-		changes, err = r.applier.RecordFailure(ctx, client.ObjectKey{Namespace: canary.Namespace, Name: applier.PrimaryName(target.Deployment.Name)}, a.Revision, a.Commit, a.Reason)
+		changes, err = r.applier.RecordWorkloadFailure(ctx, target.Kind(), client.ObjectKey{Namespace: canary.Namespace, Name: applier.PrimaryName(target.Deployment.Name)}, a.Revision, a.Commit, a.Reason)
 	case planner.CallWebhooks:
 		r.callWebhooks(ctx, live, canary, target, a.Type)
 	default:
@@ -90,16 +90,15 @@ func (r *Reconciler) applyCanary(ctx context.Context, target manifests.Target, a
 	if a.Revision != target.Revision {
 		return nil, fmt.Errorf("the rendering has revision %s, not %s", short(target.Revision), short(a.Revision))
 	}
-	deploy := withTypeMeta(target.Deployment)
-	replicas, err := r.applier.Replicas(ctx, client.ObjectKeyFromObject(deploy))
+	key := client.ObjectKey{Namespace: target.Deployment.Namespace, Name: target.Deployment.Name}
+	replicas, err := r.applier.WorkloadReplicas(ctx, target.Kind(), key)
 	switch {
 	case apierrors.IsNotFound(errors.Unwrap(err)):
 		replicas = 0
 	case err != nil:
 		return nil, err
 	}
-	deploy.Spec.Replicas = &replicas
-	objs, err := applier.ToUnstructured(deploy)
+	objs, err := applier.ToUnstructured(canaryApplied(target, replicas))
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +111,9 @@ func (r *Reconciler) applyCanary(ctx context.Context, target manifests.Target, a
 // and the autoscaler scales it from there.
 func (r *Reconciler) scaleUpCanary(ctx context.Context, target manifests.Target) (applier.Changes, error) {
 	key := client.ObjectKey{Namespace: target.Deployment.Namespace, Name: target.Deployment.Name}
+	if target.DaemonSet != nil {
+		return r.applier.ScaleDaemonSet(ctx, key, true)
+	}
 	if target.Autoscaler != nil {
 		return r.applier.Scale(ctx, key, applier.CanaryReplicas(target.Deployment, target.Autoscaler))
 	}
