@@ -66,6 +66,11 @@ type RolloutDecision struct {
 // Finalising (the route is all-primary) → Succeeded (scale the canary
 // down). skipAnalysis promotes a ready canary without steps.
 //
+// With analysis.mirror, the route also copies requests to the canary
+// while it has no weight of its own (see mirroring): a blue/green
+// analysis from its first step to the promotion, a weighted one for one
+// step at weight 0 before its first weight.
+//
 // A new revision mid-analysis restarts it from weight 0; the revision the
 // primary runs (a revert in Git) stops it and routes everything back to the
 // primary; a revision that failed last does not start again. During
