@@ -2,6 +2,8 @@ package reconciler_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +21,10 @@ import (
 
 // agentYAML is a DaemonSet agent at tag and its blue/green Canary
 // (provider kubernetes, 2 iterations of 1s).
-func agentYAML(tag string) string {
+func agentYAML(tag string) string { return agentYAMLGated(tag, passingWebhook.URL) }
+
+// agentYAMLGated is agentYAML with its pre-rollout webhook at gate.
+func agentYAMLGated(tag, gate string) string {
 	return `apiVersion: apps/v1
 kind: DaemonSet
 metadata: {name: agent}
@@ -37,7 +42,7 @@ spec:
   targetRef: {apiVersion: apps/v1, kind: DaemonSet, name: agent}
   provider: kubernetes
   service: {port: 80, targetPort: http}
-  analysis: {interval: 1s, threshold: 1, iterations: 2, webhooks: [{name: gate, type: pre-rollout, url: "` + passingWebhook.URL + `"}]}
+  analysis: {interval: 1s, threshold: 1, iterations: 2, webhooks: [{name: gate, type: pre-rollout, url: "` + gate + `"}]}
 `
 }
 
@@ -127,6 +132,48 @@ func rollCanaryUntil(h *harness, name, what string, done func(v1alpha1.CanarySta
 			h.t.Fatalf("no %s within a minute; status %+v", what, st)
 		}
 		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// A DaemonSet whose analysis fails is rolled back: the canary DaemonSet
+// goes back to rest on no node, the primary keeps running 1.0 on every
+// node, and the primary records the failed revision.
+func TestADaemonSetWhoseAnalysisFailsIsRolledBack(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	nodes := int32(len(playgroundtest.Playground().ControlPlane.Nodes))
+	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) }))
+	t.Cleanup(gate.Close)
+	repo := newGitRepo(t)
+	repo.commit("agent 1.0", map[string]*string{
+		"kustomization.yaml": text("resources: [agent.yaml]\n"),
+		"agent.yaml":         text(agentYAMLGated("1.0", gate.URL)),
+	})
+	h := newHarness(t, repo, ns, nil)
+	rollCanaryUntil(h, "agent", "install", func(st v1alpha1.CanaryStatus) bool {
+		return st.Phase == v1alpha1.PhaseInitialized && daemonSetRunning(t, h, ns, "agent-primary", nodes)
+	})
+
+	repo.commit("agent 3.0", map[string]*string{"agent.yaml": text(agentYAMLGated("3.0", gate.URL))})
+	var scaledUp bool
+	st := rollCanaryUntil(h, "agent", "rollback", func(st v1alpha1.CanaryStatus) bool {
+		scaledUp = scaledUp || applier.DaemonSetScaledUp(daemonSet(t, h, ns, "agent"))
+		return st.Phase == v1alpha1.PhaseFailed
+	})
+	if !scaledUp {
+		t.Error("the canary DaemonSet never ran on the nodes before its rollback")
+	}
+	if canary := daemonSet(t, h, ns, "agent"); applier.DaemonSetScaledUp(canary) {
+		t.Errorf("the canary DaemonSet runs on the nodes after the rollback: node selector %v", canary.Spec.Template.Spec.NodeSelector)
+	}
+	primary := daemonSet(t, h, ns, "agent-primary")
+	if img := primary.Spec.Template.Spec.Containers[0].Image; !strings.HasSuffix(img, ":1.0") {
+		t.Errorf("the primary runs %s after the rollback, want 1.0", img)
+	}
+	if got := primary.Annotations[applier.FailedRevisionAnnotation]; got == "" || got != st.LastFailedRevision {
+		t.Errorf("the primary records failed revision %q, want %q", got, st.LastFailedRevision)
+	}
+	if !daemonSetRunning(t, h, ns, "agent-primary", nodes) {
+		t.Error("the primary does not run on every node after the rollback")
 	}
 }
 
