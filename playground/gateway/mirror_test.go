@@ -1,7 +1,9 @@
 package gateway_test
 
 import (
+	"bytes"
 	"math"
+	"net/http"
 	"testing"
 	"time"
 
@@ -77,6 +79,55 @@ func TestGatewayMirrorsAShareOfTheRequestsToTheCanary(t *testing.T) {
 				t.Errorf("the primary served %d requests, want %d", got, n)
 			}
 		})
+	}
+}
+
+// A request with a body of up to 1 MiB is copied; one with a larger body
+// still reaches the primary but is not copied (the gateway would have to
+// hold it all in memory).
+func TestGatewayMirrorsBodiesUpToOneMebibyte(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	gw := startGateway(t)
+	d := deployDetail(t, ns, "ghcr.io/sluicehq/detail:2.0", "ghcr.io/sluicehq/detail:1.0", 0)
+	waitUntil(t, 20*time.Second, "both processes running", func() bool {
+		return running(gw, ns, "detail") && running(gw, ns, "detail-primary")
+	})
+	d.editRoute(func(route *gatewayv1.HTTPRoute) {
+		port := gatewayv1.PortNumber(3000)
+		route.Spec.Rules[0].Filters = []gatewayv1.HTTPRouteFilter{{
+			Type:          gatewayv1.HTTPRouteFilterRequestMirror,
+			RequestMirror: &gatewayv1.HTTPRequestMirrorFilter{BackendRef: gatewayv1.BackendObjectReference{Name: "detail-canary", Port: &port}},
+		}}
+	})
+	post := func(size int) int {
+		req, err := http.NewRequest(http.MethodPost, gw.URL()+"/injectFault", bytes.NewReader(bytes.Repeat([]byte("x"), size)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = d.host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("POST of %d bytes: %v", size, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	waitUntil(t, 20*time.Second, "the canary receiving copies", func() bool {
+		before := total(gw.Served(ns, "detail"))
+		post(10)
+		time.Sleep(50 * time.Millisecond)
+		return total(gw.Served(ns, "detail")) > before
+	})
+
+	canaryBefore, primaryBefore := total(gw.Served(ns, "detail")), total(gw.Served(ns, "detail-primary"))
+	post(1 << 20)
+	post(1<<20 + 1)
+	time.Sleep(300 * time.Millisecond)
+	if got := total(gw.Served(ns, "detail-primary")) - primaryBefore; got != 2 {
+		t.Errorf("the primary got %d of the 2 requests", got)
+	}
+	if got := total(gw.Served(ns, "detail")) - canaryBefore; got != 1 {
+		t.Errorf("the canary got %d copies, want 1: the body of 1 MiB, not the larger one", got)
 	}
 }
 
