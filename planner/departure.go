@@ -22,6 +22,9 @@ type DepartureObservation struct {
 	TargetScaledDown bool
 	// PrimaryReplicas is what the primary asks for; zero when unknown.
 	PrimaryReplicas int32
+	// DaemonSet: the target is a DaemonSet, scaled down by a node
+	// selector that matches no node rather than to zero replicas.
+	DaemonSet bool
 }
 
 // DepartureDecision says what becomes of a departed Canary's objects.
@@ -51,6 +54,8 @@ func DecideDeparture(obs DepartureObservation) DepartureDecision {
 	switch {
 	case !obs.TargetInGit:
 		return DepartureDecision{Message: fmt.Sprintf("Canary %s left Git with its target: removing %s-primary.%s, its Services and routing", id, obs.Target, obs.Namespace)}
+	case obs.TargetScaledDown && obs.DaemonSet:
+		return DepartureDecision{Hold: true, ScaleTarget: 1, Message: fmt.Sprintf("Canary %s left Git: putting %s.%s back on its nodes to take the traffic over from %s-primary.%s", id, obs.Target, obs.Namespace, obs.Target, obs.Namespace)}
 	case obs.TargetScaledDown:
 		replicas := max(obs.PrimaryReplicas, 1)
 		return DepartureDecision{Hold: true, ScaleTarget: replicas, Message: fmt.Sprintf("Canary %s left Git: scaling %s.%s up to %d replicas, as %s-primary.%s runs, to take the traffic over", id, obs.Target, obs.Namespace, replicas, obs.Target, obs.Namespace)}

@@ -27,6 +27,11 @@ func TestDecideDeparture(t *testing.T) {
 		}, DepartureDecision{Hold: true, ScaleTarget: 4, Message: "Canary detail.shop left Git: scaling detail.shop up to 4 replicas, as detail-primary.shop runs, to take the traffic over"}},
 		{"to 1 at least", func(o *DepartureObservation) { o.TargetInGit, o.TargetScaledDown = true, true },
 			DepartureDecision{Hold: true, ScaleTarget: 1, Message: "Canary detail.shop left Git: scaling detail.shop up to 1 replicas, as detail-primary.shop runs, to take the traffic over"}},
+		// A DaemonSet canary rests on no node (a node selector applying Git
+		// keeps) and counts as ready there: it is put back on its nodes first.
+		{"a DaemonSet at rest is put back on its nodes first", func(o *DepartureObservation) {
+			o.TargetInGit, o.TargetReady, o.TargetScaledDown, o.DaemonSet = true, true, true, true
+		}, DepartureDecision{Hold: true, ScaleTarget: 1, Message: "Canary detail.shop left Git: putting detail.shop back on its nodes to take the traffic over from detail-primary.shop"}},
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {

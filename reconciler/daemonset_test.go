@@ -200,3 +200,56 @@ func daemonSetRunning(t *testing.T, h *harness, ns, name string, nodes int32) bo
 	st := ds.Status
 	return nodes > 0 && st.ObservedGeneration == ds.Generation && st.DesiredNumberScheduled == nodes && st.UpdatedNumberScheduled == nodes && st.NumberAvailable == nodes
 }
+
+// A DaemonSet's Canary that leaves Git while the DaemonSet stays hands the
+// nodes over without a gap: agent-primary keeps serving while the
+// DaemonSet, as Git now has it, is not ready (here its pods ask for more
+// CPU than a node has), and goes once it runs on every node. Before the
+// fix the departure looked for a Deployment, found none, and removed
+// agent-primary at once.
+func TestADaemonSetWhoseCanaryLeavesGitTakesTheNodesOverWithoutAGap(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	nodes := int32(len(playgroundtest.Playground().ControlPlane.Nodes))
+	repo := newGitRepo(t)
+	repo.commit("agent 1.0", map[string]*string{
+		"kustomization.yaml": text("resources: [agent.yaml]\n"),
+		"agent.yaml":         text(agentYAML("1.0")),
+	})
+	h := newHarness(t, repo, ns, nil)
+	rollCanaryUntil(h, "agent", "install", func(st v1alpha1.CanaryStatus) bool {
+		return st.Phase == v1alpha1.PhaseInitialized && daemonSetRunning(t, h, ns, "agent-primary", nodes)
+	})
+
+	daemonSetOnly := strings.SplitN(agentYAML("1.0"), "---\n", 2)[0]
+	gated := strings.Replace(daemonSetOnly, `ports: [{name: http, containerPort: 8080}]`, `ports: [{name: http, containerPort: 8080}], resources: {requests: {cpu: "1000"}}`, 1)
+	repo.commit("agent without its Canary, not ready", map[string]*string{"agent.yaml": text(gated)})
+	for range 5 {
+		h.mustSync()
+		var primary appsv1.DaemonSet
+		if err := h.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "agent-primary"}, &primary); err != nil || primary.DeletionTimestamp != nil {
+			t.Fatalf("agent-primary removed (%v) while agent is not ready", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !applier.DaemonSetScaledUp(daemonSet(t, h, ns, "agent")) {
+		t.Error("agent is not back on its nodes while it is to take them over")
+	}
+
+	repo.commit("agent ready", map[string]*string{"agent.yaml": text(daemonSetOnly)})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		h.mustSync()
+		var primary appsv1.DaemonSet
+		err := h.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "agent-primary"}, &primary)
+		if apierrors.IsNotFound(err) || err == nil && primary.DeletionTimestamp != nil {
+			if !daemonSetRunning(t, h, ns, "agent", nodes) {
+				t.Fatal("agent-primary removed while agent does not run on every node")
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("agent-primary still there after 30s (%v)", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

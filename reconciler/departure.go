@@ -23,11 +23,13 @@ import (
 // generated for it.
 type departure struct {
 	canary types.NamespacedName
-	// target is its target Deployment as the rendering has it; nil when
-	// it left Git too.
+	// target is its target as the rendering has it — the Deployment, or
+	// the Deployment view of a DaemonSet (what the Services read) —; nil
+	// when it left Git too.
 	target *appsv1.Deployment
-	// targetName names the target.
-	targetName string
+	// targetName names the target, kind is its kind: Deployment or
+	// DaemonSet.
+	targetName, kind string
 	// owned are the inventory entries of what sluice generated for the
 	// Canary — the primary, its autoscaler, the Services, the routing
 	// objects, the config copies — and of the Canary itself.
@@ -59,10 +61,13 @@ func (r *Reconciler) departures(ctx context.Context, rendering *manifests.Render
 			}
 			return nil, err
 		}
-		d := departure{canary: key, targetName: live.Spec.TargetRef.Name, owned: applier.Inventory{entry}}
-		d.target = renderedDeployment(rendering, key.Namespace, d.targetName)
+		d := departure{canary: key, targetName: live.Spec.TargetRef.Name, kind: live.Spec.TargetRef.Kind, owned: applier.Inventory{entry}}
+		if d.kind == "" {
+			d.kind = "Deployment"
+		}
+		d.target = renderedTarget(rendering, key.Namespace, d.targetName, d.kind)
 		if d.target != nil {
-			d.owned = d.owned.Union(generatedFor(&live, d.target))
+			d.owned = d.owned.Union(generatedFor(&live, d.target, d.kind))
 		}
 		out = append(out, d)
 	}
@@ -70,14 +75,17 @@ func (r *Reconciler) departures(ctx context.Context, rendering *manifests.Render
 }
 
 // generatedFor returns the inventory entries of what sluice generates for
-// a Canary whose target is target.
-func generatedFor(canary *v1alpha1.Canary, target *appsv1.Deployment) applier.Inventory {
+// a Canary whose target is target, of kind (Deployment or DaemonSet).
+func generatedFor(canary *v1alpha1.Canary, target *appsv1.Deployment, kind string) applier.Inventory {
 	var objects []runtime.Object
 	for _, svc := range applier.Services(canary, target) {
 		objects = append(objects, svc)
 	}
-	primary := &appsv1.Deployment{}
-	primary.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("Deployment"))
+	var primary client.Object = &appsv1.Deployment{}
+	if kind == "DaemonSet" {
+		primary = &appsv1.DaemonSet{}
+	}
+	primary.GetObjectKind().SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind(kind))
 	primary.SetNamespace(canary.Namespace)
 	primary.SetName(applier.PrimaryName(target.Name))
 	objects = append(objects, primary)
@@ -105,21 +113,23 @@ func generatedFor(canary *v1alpha1.Canary, target *appsv1.Deployment) applier.In
 // whether it still rests at the zero replicas of a canary while Git gives
 // it none, with the replicas of the primary.
 func (r *Reconciler) observeDeparture(ctx context.Context, d departure) (planner.DepartureObservation, error) {
-	obs := planner.DepartureObservation{Name: d.canary.Name, Namespace: d.canary.Namespace, Target: d.targetName, TargetInGit: d.target != nil}
+	obs := planner.DepartureObservation{Name: d.canary.Name, Namespace: d.canary.Namespace, Target: d.targetName, TargetInGit: d.target != nil, DaemonSet: d.kind == "DaemonSet"}
 	if !obs.TargetInGit {
 		return obs, nil
 	}
 	key := client.ObjectKey{Namespace: d.canary.Namespace, Name: d.targetName}
-	obs.TargetReady = r.applier.DeploymentReady(ctx, key) == nil
-	if d.target.Spec.Replicas != nil {
+	obs.TargetReady = r.applier.WorkloadReadyAt(ctx, d.kind, key, 100) == nil
+	if d.kind != "DaemonSet" && d.target.Spec.Replicas != nil {
 		return obs, nil
 	}
-	replicas, err := r.applier.Replicas(ctx, key)
+	// A DaemonSet that was a canary rests on no node whatever Git says
+	// (the scale-down is sluice's node selector, which applying Git keeps).
+	replicas, err := r.applier.WorkloadReplicas(ctx, d.kind, key)
 	if err != nil {
 		return obs, err
 	}
 	obs.TargetScaledDown = replicas == 0
-	primary, err := r.applier.Replicas(ctx, client.ObjectKey{Namespace: d.canary.Namespace, Name: applier.PrimaryName(d.targetName)})
+	primary, err := r.applier.WorkloadReplicas(ctx, d.kind, client.ObjectKey{Namespace: d.canary.Namespace, Name: applier.PrimaryName(d.targetName)})
 	switch {
 	case err == nil:
 		obs.PrimaryReplicas = primary
@@ -129,13 +139,22 @@ func (r *Reconciler) observeDeparture(ctx context.Context, d departure) (planner
 	return obs, nil
 }
 
-// renderedDeployment returns the apps/v1 Deployment of the rendering with
-// that namespace and name, decoded; nil when there is none.
-func renderedDeployment(rendering *manifests.Rendering, namespace, name string) *appsv1.Deployment {
+// renderedTarget returns the apps/v1 workload of kind (Deployment or
+// DaemonSet) of the rendering with that namespace and name, decoded — a
+// DaemonSet as the Deployment view the Services read (metadata, selector,
+// pod template) —; nil when there is none.
+func renderedTarget(rendering *manifests.Rendering, namespace, name, kind string) *appsv1.Deployment {
 	for _, obj := range rendering.Objects {
 		gvk := obj.GroupVersionKind()
-		if gvk.Group != "apps" || gvk.Kind != "Deployment" || obj.GetNamespace() != namespace || obj.GetName() != name {
+		if gvk.Group != "apps" || gvk.Kind != kind || obj.GetNamespace() != namespace || obj.GetName() != name {
 			continue
+		}
+		if kind == "DaemonSet" {
+			ds := &appsv1.DaemonSet{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, ds); err != nil {
+				return nil
+			}
+			return &appsv1.Deployment{ObjectMeta: ds.ObjectMeta, Spec: appsv1.DeploymentSpec{Selector: ds.Spec.Selector, Template: ds.Spec.Template}}
 		}
 		deployment := &appsv1.Deployment{}
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, deployment); err != nil {
@@ -181,7 +200,7 @@ func (r *Reconciler) handOver(ctx context.Context, departures []departure, defer
 			r.opts.Log.Info(decision.Message, "canary", d.canary.Name+"."+d.canary.Namespace)
 		}
 		if decision.ScaleTarget > 0 {
-			scaled, err := r.applier.Scale(ctx, client.ObjectKey{Namespace: d.canary.Namespace, Name: d.targetName}, decision.ScaleTarget)
+			scaled, err := r.applier.ScaleWorkload(ctx, d.kind, client.ObjectKey{Namespace: d.canary.Namespace, Name: d.targetName}, decision.ScaleTarget)
 			changes = append(changes, scaled...)
 			if err != nil {
 				return changes, held, waiting, err
