@@ -545,9 +545,15 @@ type CanaryMetric struct {
 	// +optional
 	Interval string `json:"interval,omitempty"`
 	// ThresholdRange bounds the value for the check to pass; at least one
-	// bound is required.
+	// bound is required unless Compare is set.
 	// +optional
 	ThresholdRange *ThresholdRange `json:"thresholdRange,omitempty"`
+	// Compare judges the canary against the primary with a Mann-Whitney U
+	// test of the query's samples over Interval, alongside or instead of
+	// ThresholdRange (then both must pass). A sluice extension: Flagger has
+	// no such field.
+	// +optional
+	Compare *MetricComparison `json:"compare,omitempty"`
 	// TemplateRef names a MetricTemplate whose query and metrics server
 	// this metric uses; a metric has a query or a templateRef, not both.
 	// +optional
@@ -555,6 +561,54 @@ type CanaryMetric struct {
 	// TemplateVariables are the values of {{ variables.NAME }}.
 	// +optional
 	TemplateVariables map[string]string `json:"templateVariables,omitempty"`
+}
+
+// The directions of a MetricComparison: the change of the canary that
+// fails it.
+const (
+	// CompareIncrease fails a canary whose values are higher than the
+	// primary's (latency, error rate).
+	CompareIncrease = "increase"
+	// CompareDecrease fails a canary whose values are lower than the
+	// primary's (success rate, throughput).
+	CompareDecrease = "decrease"
+	// CompareEither fails a canary whose values differ either way.
+	CompareEither = "either"
+)
+
+// CompareAgainstPrimary is the only baseline of a comparison: the primary
+// workload, <target>-primary.
+const CompareAgainstPrimary = "primary"
+
+// DefaultCompareConfidence is the confidence of a comparison that does not
+// set one.
+const DefaultCompareConfidence = 0.95
+
+// MetricComparison asks for the canary to be compared with the primary: the
+// metric's query runs once for each workload as a range query over the
+// metric's interval, and a two-sided Mann-Whitney U test of the two samples
+// fails the check when the canary is significantly worse, in Direction, by
+// more than Tolerance.
+type MetricComparison struct {
+	// Against is the workload the canary is compared with; only primary.
+	// Empty means primary.
+	// +kubebuilder:validation:Enum=primary
+	// +optional
+	Against string `json:"against,omitempty"`
+	// Direction is the change of the canary that fails the check:
+	// increase, decrease or either.
+	// +kubebuilder:validation:Enum=increase;decrease;either
+	Direction string `json:"direction"`
+	// Tolerance is the relative change of the canary's median from the
+	// primary's that is allowed even when it is significant: 0.1 lets the
+	// canary be 10 % worse. Zero allows none.
+	// +optional
+	Tolerance float64 `json:"tolerance,omitempty"`
+	// Confidence is how sure the test must be of a difference before it
+	// fails the check, in [0.5, 1): 0.95 fails at p < 0.05. Zero means
+	// DefaultCompareConfidence.
+	// +optional
+	Confidence float64 `json:"confidence,omitempty"`
 }
 
 // ThresholdRange bounds a metric value; a nil bound is open.

@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"regexp"
 	"slices"
@@ -472,10 +473,36 @@ func (m *CanaryMetric) validate(path *field.Path) field.ErrorList {
 	errs = append(errs, validatePromQLDuration(path.Child("interval"), m.Interval)...)
 	rangePath := path.Child("thresholdRange")
 	switch r := m.ThresholdRange; {
+	case r == nil && m.Compare != nil:
 	case r == nil || r.Min == nil && r.Max == nil:
-		errs = append(errs, field.Required(rangePath, "min, max or both are required"))
+		errs = append(errs, field.Required(rangePath, "min, max or both are required (or a compare)"))
 	case r.Min != nil && r.Max != nil && *r.Min > *r.Max:
 		errs = append(errs, field.Invalid(rangePath.Child("min"), *r.Min, fmt.Sprintf("must not be greater than max (%v)", *r.Max)))
+	}
+	if m.Compare != nil {
+		errs = append(errs, m.Compare.validate(path.Child("compare"))...)
+	}
+	return errs
+}
+
+// compareDirections lists the directions of a comparison.
+var compareDirections = []string{CompareIncrease, CompareDecrease, CompareEither}
+
+// validate checks a comparison: against the primary (or empty), a known
+// direction, a finite tolerance >= 0 and a confidence in [0.5, 1) or zero.
+func (c *MetricComparison) validate(path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if c.Against != "" && c.Against != CompareAgainstPrimary {
+		errs = append(errs, field.NotSupported(path.Child("against"), c.Against, []string{CompareAgainstPrimary}))
+	}
+	if !slices.Contains(compareDirections, c.Direction) {
+		errs = append(errs, field.NotSupported(path.Child("direction"), c.Direction, compareDirections))
+	}
+	if c.Tolerance < 0 || math.IsNaN(c.Tolerance) || math.IsInf(c.Tolerance, 0) {
+		errs = append(errs, field.Invalid(path.Child("tolerance"), c.Tolerance, "must be a relative change >= 0, e.g. 0.1 for 10 %"))
+	}
+	if c.Confidence != 0 && !(c.Confidence >= 0.5 && c.Confidence < 1) {
+		errs = append(errs, field.Invalid(path.Child("confidence"), c.Confidence, "must be in [0.5, 1), e.g. 0.95"))
 	}
 	return errs
 }

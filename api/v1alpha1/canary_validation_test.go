@@ -529,11 +529,11 @@ func TestValidate(t *testing.T) {
 		}, {
 			name:   "a metric needs a thresholdRange",
 			change: func(c *Canary) { c.Spec.Analysis.Metrics[0].ThresholdRange = nil },
-			want:   []string{"spec.analysis.metrics[0].thresholdRange: Required value: min, max or both are required"},
+			want:   []string{"spec.analysis.metrics[0].thresholdRange: Required value: min, max or both are required (or a compare)"},
 		}, {
 			name:   "a thresholdRange needs a bound",
 			change: func(c *Canary) { c.Spec.Analysis.Metrics[0].ThresholdRange = &ThresholdRange{} },
-			want:   []string{"spec.analysis.metrics[0].thresholdRange: Required value: min, max or both are required"},
+			want:   []string{"spec.analysis.metrics[0].thresholdRange: Required value: min, max or both are required (or a compare)"},
 		}, {
 			name: "a thresholdRange min must not exceed its max",
 			change: func(c *Canary) {
@@ -544,6 +544,35 @@ func TestValidate(t *testing.T) {
 			name: "a thresholdRange may be a single value",
 			change: func(c *Canary) {
 				c.Spec.Analysis.Metrics[0].ThresholdRange = &ThresholdRange{Min: ptr.To(99.0), Max: ptr.To(99.0)}
+			},
+		}, {
+			name: "a comparison with the primary may stand instead of a thresholdRange",
+			change: func(c *Canary) {
+				c.Spec.Analysis.Metrics[1].ThresholdRange = nil
+				c.Spec.Analysis.Metrics[1].Compare = &MetricComparison{Against: CompareAgainstPrimary, Direction: CompareIncrease, Tolerance: 0.2, Confidence: 0.99}
+			},
+		}, {
+			name: "a comparison may stand beside a thresholdRange, against and confidence left to their defaults",
+			change: func(c *Canary) {
+				c.Spec.Analysis.Metrics[0].Compare = &MetricComparison{Direction: CompareDecrease}
+			},
+		}, {
+			name: "a comparison is against the primary only, in a known direction",
+			change: func(c *Canary) {
+				c.Spec.Analysis.Metrics[0].Compare = &MetricComparison{Against: "baseline", Direction: "up"}
+			},
+			want: []string{
+				`spec.analysis.metrics[0].compare.against: Unsupported value: "baseline": supported values: "primary"`,
+				`spec.analysis.metrics[0].compare.direction: Unsupported value: "up": supported values: "increase", "decrease", "either"`,
+			},
+		}, {
+			name: "a comparison needs a tolerance >= 0 and a confidence in [0.5, 1)",
+			change: func(c *Canary) {
+				c.Spec.Analysis.Metrics[0].Compare = &MetricComparison{Direction: CompareEither, Tolerance: -0.1, Confidence: 1}
+			},
+			want: []string{
+				"spec.analysis.metrics[0].compare.tolerance: Invalid value: -0.1: must be a relative change >= 0, e.g. 0.1 for 10 %",
+				"spec.analysis.metrics[0].compare.confidence: Invalid value: 1: must be in [0.5, 1), e.g. 0.95",
 			},
 		},
 
