@@ -163,6 +163,9 @@ type Reconciler struct {
 	// when a poll and sync last succeeded. Health reads them from another
 	// goroutine.
 	heartbeat, synced atomic.Int64
+	// trigger holds at most one pending request for an early poll
+	// (trigger.go).
+	trigger chan struct{}
 }
 
 // Scheme returns a scheme with the built-in Kubernetes types and the
@@ -197,7 +200,7 @@ func New(c client.Client, a *applier.Applier, events kubernetes.Interface, sourc
 	r := &Reconciler{client: c, applier: a, source: source, events: newEventRecorder(events, opts.Log), opts: opts,
 		schedule: schedule{next: map[types.NamespacedName]time.Time{}}, finals: map[string]bool{},
 		metrics: newMetrics(opts.Metrics), departed: map[types.NamespacedName]string{},
-		metricsWarned: map[types.NamespacedName]bool{}, noticed: map[string]bool{}}
+		metricsWarned: map[types.NamespacedName]bool{}, noticed: map[string]bool{}, trigger: make(chan struct{}, 1)}
 	if opts.PrometheusURL != "" {
 		r.checker, r.checkerErr = analysis.NewChecker(analysis.CheckerOptions{Address: opts.PrometheusURL})
 	}

@@ -18,7 +18,8 @@ const settleInterval = 2 * time.Second
 // cluster is corrected. Between polls, each Canary's rollout takes its
 // steps on its own cadence (see Step), each step on a goroutine of its
 // own (at most Options.Workers at once), so a step that waits delays
-// neither the polls nor the other Canaries (stepper.go). A failed poll changes nothing in the
+// neither the polls nor the other Canaries (stepper.go). Trigger brings
+// the next poll forward (a push webhook). A failed poll changes nothing in the
 // cluster and is retried with exponential backoff; a refused commit is
 // retried at the next interval (a new commit may fix it). Run returns when
 // ctx ends.
@@ -48,6 +49,8 @@ func (r *Reconciler) Run(ctx context.Context) error {
 			return nil
 		case res := <-r.async.done:
 			r.collect(res)
+		case <-r.trigger:
+			nextPoll = r.triggered(nextPoll)
 		case <-time.After(wait):
 		}
 	}
