@@ -18,6 +18,7 @@ func newRunCommand() *cobra.Command {
 	var interval time.Duration
 	var prometheusURL string
 	var metricsAddr string
+	var webhookAddr, webhookSecretFile string
 	var gitTimeout, forgeTimeout, healthzStall, renderTimeout time.Duration
 	var workers int
 	var webhookAllow []string
@@ -84,6 +85,21 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 			}
 			p.health = func() error { return rec.Health(time.Now(), maxStall) }
 			p.ready = rec.Ready
+			if webhookAddr != "" {
+				secret, err := readWebhookSecret(webhookSecretFile)
+				if err != nil {
+					return err
+				}
+				ctx, stop := context.WithCancel(cmd.Context())
+				hook := &pushHook{secret: secret, branch: branch, repoURL: flags.repo, trigger: rec.Trigger, log: log}
+				_, stopped, err := webhookServer(ctx, webhookAddr, log, hook)
+				if err != nil {
+					stop()
+					return err
+				}
+				defer stopped()
+				defer stop()
+			}
 			if err := reconciler.EnsureCRD(cmd.Context(), c); err != nil {
 				return err
 			}
@@ -108,6 +124,8 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 	election.register(cmd.Flags())
 	forgeOpts.register(cmd.Flags())
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", `address to serve Prometheus metrics (/metrics), liveness (/healthz) and readiness (/readyz) on, e.g. ":8080"; empty serves none`)
+	cmd.Flags().StringVar(&webhookAddr, "webhook-addr", "", `address to serve GitHub push webhooks on (POST /hooks/github), e.g. ":9292": a signed push to --branch polls at once instead of at the next --interval; empty serves none`)
+	cmd.Flags().StringVar(&webhookSecretFile, "webhook-secret-file", "", "file holding the secret of the GitHub webhook, which signs every delivery (X-Hub-Signature-256); required with --webhook-addr")
 	cmd.Flags().DurationVar(&gitTimeout, "git-timeout", reconciler.DefaultGitTimeout, "deadline of each call to the Git remote (a poll, a revert's fetch or push)")
 	cmd.Flags().DurationVar(&forgeTimeout, "forge-timeout", reconciler.DefaultForgeTimeout, "deadline of each call to the forge (a commit status, a pull request), retries included")
 	cmd.Flags().StringSliceVar(&webhookAllow, "webhook-allow", nil, "host names and networks (CIDRs) Canary webhooks may reach; empty allows any address but link-local ones (cloud metadata), which only a listed network allows")
