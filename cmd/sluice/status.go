@@ -1,16 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,6 +23,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
 	"github.com/sluicehq/sluice/planner"
@@ -29,8 +35,9 @@ const statusEvents = 12
 
 func newStatusCommand() *cobra.Command {
 	var flags syncFlags
-	var namespace string
-	var all bool
+	var namespace, output string
+	var all, watch bool
+	var interval time.Duration
 	cmd := &cobra.Command{
 		Use:   "status [CANARY]",
 		Short: "Show where the Canaries' rollouts stand",
@@ -39,11 +46,19 @@ of every namespace) with their phase, canary weight, failed checks, the
 commit the primary runs and what is happening. With a Canary's name, show
 it in detail: the revisions and commits it runs, is rolling out or last
 failed (and why), the open revert pull request, the commit statuses not yet
-delivered, its conditions and its latest events.`,
+delivered, its conditions and its latest events.
+
+-o json or -o yaml prints the Canaries (a CanaryList without an argument)
+as objects instead, with the defaults sluice acts on filled in. --watch
+looks again every --interval and prints again whenever something changed,
+until interrupted; on a terminal it redraws the screen.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := envDefaults(cmd); err != nil {
 				return err
+			}
+			if !slices.Contains([]string{"", "json", "yaml"}, output) {
+				return fmt.Errorf("--output %q: want json or yaml (or nothing, for a table)", output)
 			}
 			config, err := flags.restConfig()
 			if err != nil {
@@ -53,45 +68,170 @@ delivered, its conditions and its latest events.`,
 			if err != nil {
 				return err
 			}
-			if namespace == "" {
-				namespace = defaultNamespace(flags.kubeconfig)
-			}
-			ctx := cmd.Context()
-			if len(args) == 0 {
-				var list v1alpha1.CanaryList
-				opts := []client.ListOption{}
-				if !all {
-					opts = append(opts, client.InNamespace(namespace))
-				}
-				if err := c.List(ctx, &list, opts...); err != nil {
-					return fmt.Errorf("list canaries: %w", err)
-				}
-				for i := range list.Items {
-					list.Items[i].Default() // show the values sluice acts on
-				}
-				return printCanaries(cmd.OutOrStdout(), list.Items, time.Now())
-			}
-			var canary v1alpha1.Canary
-			if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: args[0]}, &canary); err != nil {
-				return fmt.Errorf("canary %s/%s: %w", namespace, args[0], err)
-			}
-			canary.Default()
 			kube, err := kubernetes.NewForConfig(config)
 			if err != nil {
 				return err
 			}
-			events, err := canaryEvents(ctx, kube, &canary)
-			if err != nil {
-				return err
+			if namespace == "" {
+				namespace = defaultNamespace(flags.kubeconfig)
 			}
-			return printCanary(cmd.OutOrStdout(), &canary, events, time.Now())
+			look := statusLook{client: c, kube: kube, namespace: namespace, all: all}
+			if len(args) == 1 {
+				look.name = args[0]
+			}
+			if !watch {
+				view, err := look.fetch(cmd.Context())
+				if err != nil {
+					return err
+				}
+				return view.print(cmd.OutOrStdout(), output, time.Now())
+			}
+			return watchStatus(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), look.fetch, output, interval, isTerminal(cmd.OutOrStdout()))
 		},
 	}
 	cmd.Flags().StringVar(&flags.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, in-cluster config, ~/.kube/config)")
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the Canaries (default: the kubeconfig's, else default)")
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "list the Canaries of every namespace")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "json or yaml: print the Canary objects instead of a table")
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "keep looking, and print again whenever something changed, until interrupted")
+	cmd.Flags().DurationVar(&interval, "interval", 2*time.Second, "how often --watch looks")
 	flags.kubeAPIQPS, flags.kubeAPIBurst = 20, 40
 	return cmd
+}
+
+// statusLook is one question status asks the cluster: the Canaries of a
+// namespace (of all of them with all), or the Canary name and its Events.
+type statusLook struct {
+	client    client.Reader
+	kube      kubernetes.Interface
+	namespace string
+	all       bool
+	name      string // empty: list
+}
+
+// statusView is what a look found: a list of Canaries, or one Canary and
+// its latest Events.
+type statusView struct {
+	list   []v1alpha1.Canary
+	canary *v1alpha1.Canary
+	events []corev1.Event
+}
+
+// fetch looks once. The Canaries have their defaults filled in: status
+// shows the values sluice acts on.
+func (l statusLook) fetch(ctx context.Context) (statusView, error) {
+	if l.name == "" {
+		var list v1alpha1.CanaryList
+		opts := []client.ListOption{}
+		if !l.all {
+			opts = append(opts, client.InNamespace(l.namespace))
+		}
+		if err := l.client.List(ctx, &list, opts...); err != nil {
+			return statusView{}, fmt.Errorf("list canaries: %w", err)
+		}
+		for i := range list.Items {
+			list.Items[i].Default()
+		}
+		return statusView{list: list.Items}, nil
+	}
+	var canary v1alpha1.Canary
+	if err := l.client.Get(ctx, client.ObjectKey{Namespace: l.namespace, Name: l.name}, &canary); err != nil {
+		return statusView{}, fmt.Errorf("canary %s/%s: %w", l.namespace, l.name, err)
+	}
+	canary.Default()
+	events, err := canaryEvents(ctx, l.kube, &canary)
+	if err != nil {
+		return statusView{}, err
+	}
+	return statusView{canary: &canary, events: events}, nil
+}
+
+// print writes the view as a table (format ""), or as JSON or YAML objects.
+func (v statusView) print(out io.Writer, format string, now time.Time) error {
+	if format == "" {
+		if v.canary != nil {
+			return printCanary(out, v.canary, v.events, now)
+		}
+		return printCanaries(out, v.list, now)
+	}
+	var obj any
+	if v.canary != nil {
+		c := v.canary.DeepCopy()
+		c.APIVersion, c.Kind = v1alpha1.GroupVersion.String(), "Canary"
+		obj = c
+	} else {
+		list := &v1alpha1.CanaryList{Items: slices.Clone(v.list)}
+		list.APIVersion, list.Kind = v1alpha1.GroupVersion.String(), "CanaryList"
+		for i := range list.Items {
+			list.Items[i].APIVersion, list.Items[i].Kind = v1alpha1.GroupVersion.String(), "Canary"
+		}
+		obj = list
+	}
+	if format == "yaml" {
+		b, err := yaml.Marshal(obj)
+		if err != nil {
+			return err
+		}
+		_, err = out.Write(b)
+		return err
+	}
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(obj)
+}
+
+// watchStatus fetches every interval until ctx ends and prints the view
+// each time it differs from the last one printed: ages that merely grew
+// are no change. With redraw (a terminal) it clears the screen first;
+// otherwise it appends, a YAML document separator between YAML views and
+// an empty line between tables. A failed fetch is reported on errOut and
+// tried again at the next interval: a watch outlives an API server hiccup.
+func watchStatus(ctx context.Context, out, errOut io.Writer, fetch func(context.Context) (statusView, error), format string, interval time.Duration, redraw bool) error {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	var last []byte
+	for printed := false; ; {
+		view, err := fetch(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			fmt.Fprintf(errOut, "%s: %v\n", time.Now().Format(time.TimeOnly), err)
+		default:
+			// Rendered as of the zero time every age is 0s, so only a
+			// change of the objects changes the rendering.
+			var key bytes.Buffer
+			if err := view.print(&key, format, time.Time{}); err != nil {
+				return err
+			}
+			if !bytes.Equal(key.Bytes(), last) {
+				last = key.Bytes()
+				switch {
+				case redraw:
+					fmt.Fprint(out, "\x1b[H\x1b[2J")
+				case printed && format == "yaml":
+					fmt.Fprintln(out, "---")
+				case printed && format == "":
+					fmt.Fprintln(out)
+				}
+				if err := view.print(out, format, time.Now()); err != nil {
+					return err
+				}
+				printed = true
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+	}
+}
+
+// isTerminal says whether out is a terminal, which --watch redraws.
+func isTerminal(out io.Writer) bool {
+	f, ok := out.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // defaultNamespace is the namespace of the kubeconfig's current context,
@@ -116,19 +256,48 @@ func canaryEvents(ctx context.Context, kube kubernetes.Interface, canary *v1alph
 		return nil, fmt.Errorf("events of canary %s/%s: %w", canary.Namespace, canary.Name, err)
 	}
 	events := list.Items
-	slices.SortStableFunc(events, func(a, b corev1.Event) int {
-		return cmp.Or(eventTime(a).Compare(eventTime(b)), cmp.Compare(a.Name, b.Name))
-	})
+	sortEvents(events)
 	return events[max(0, len(events)-statusEvents):], nil
 }
 
-// eventTime is when an Event last happened.
+// sortEvents orders events oldest first: by when each last happened, then
+// by the order the API server stored them in.
+//
+// Regression: events of the same second came out of order ("Canary
+// failed!" before "Halt … advancement"), because LastTimestamp has whole
+// seconds and the tie was broken by the Events' random names. The
+// resourceVersion of an Event nobody updated is the etcd revision that
+// created it, which grows with every write; it is opaque by contract, so
+// it is compared as a number only when both are numbers, else by name.
+func sortEvents(events []corev1.Event) {
+	slices.SortStableFunc(events, func(a, b corev1.Event) int {
+		return cmp.Or(eventTime(a).Compare(eventTime(b)), compareStored(a, b))
+	})
+}
+
+// compareStored orders two Events by their resourceVersions, else names.
+func compareStored(a, b corev1.Event) int {
+	ra, errA := strconv.ParseUint(a.ResourceVersion, 10, 64)
+	rb, errB := strconv.ParseUint(b.ResourceVersion, 10, 64)
+	if errA == nil && errB == nil {
+		return cmp.Compare(ra, rb)
+	}
+	return cmp.Compare(a.Name, b.Name)
+}
+
+// eventTime is when an Event last happened, as precisely as it says:
+// its series' last observation or its event time (microseconds) before
+// its last timestamp (seconds).
 func eventTime(e corev1.Event) time.Time {
 	switch {
-	case !e.LastTimestamp.IsZero():
-		return e.LastTimestamp.Time
+	case e.Series != nil && !e.Series.LastObservedTime.IsZero():
+		return e.Series.LastObservedTime.Time
 	case !e.EventTime.IsZero():
 		return e.EventTime.Time
+	case !e.LastTimestamp.IsZero():
+		return e.LastTimestamp.Time
+	case !e.FirstTimestamp.IsZero():
+		return e.FirstTimestamp.Time
 	default:
 		return e.CreationTimestamp.Time
 	}

@@ -2,12 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
 	"github.com/sluicehq/sluice/planner"
@@ -88,5 +93,128 @@ flagger    detail  Progressing  10%     0/1            0efcd88         90s ago  
 `
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("status list (-want +got):\n%s", diff)
+	}
+}
+
+func TestStatusWatchPrintsAgainOnlyWhenACanaryChanged(t *testing.T) {
+	now := time.Now()
+	progressing := func(weight int32) statusView {
+		c := failedCanary(now)
+		c.Status.Phase, c.Status.CanaryWeight = v1alpha1.PhaseProgressing, weight
+		return statusView{list: []v1alpha1.Canary{*c}}
+	}
+	// The second look finds the same Canary (only its age grew), the third
+	// a new weight; the watch then ends.
+	looks := []statusView{progressing(5), progressing(5), progressing(10)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fetch := func(context.Context) (statusView, error) {
+		if len(looks) == 0 {
+			cancel()
+			return statusView{}, ctx.Err()
+		}
+		view := looks[0]
+		looks = looks[1:]
+		return view, nil
+	}
+	var out, errOut bytes.Buffer
+	if err := watchStatus(ctx, &out, &errOut, fetch, "", time.Millisecond, false); err != nil {
+		t.Fatal(err)
+	}
+	tables := strings.Split(strings.TrimSpace(out.String()), "\n\n")
+	if len(tables) != 2 || !strings.Contains(tables[0], " 5% ") || !strings.Contains(tables[1], " 10% ") {
+		t.Errorf("watch printed %d tables, want the one at 5%% and the one at 10%%:\n%s", len(tables), out.String())
+	}
+	if errOut.Len() > 0 {
+		t.Errorf("watch reported errors: %s", errOut.String())
+	}
+}
+
+func TestStatusWatchOutlivesAFailedLook(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	looks := 0
+	fetch := func(context.Context) (statusView, error) {
+		looks++
+		switch looks {
+		case 1:
+			return statusView{}, errors.New("list canaries: connection refused")
+		case 2:
+			return statusView{list: []v1alpha1.Canary{*failedCanary(time.Now())}}, nil
+		}
+		cancel()
+		return statusView{}, ctx.Err()
+	}
+	var out, errOut bytes.Buffer
+	if err := watchStatus(ctx, &out, &errOut, fetch, "json", time.Millisecond, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "connection refused") {
+		t.Errorf("the failed look was not reported: %q", errOut.String())
+	}
+	var list v1alpha1.CanaryList
+	if err := json.Unmarshal(out.Bytes(), &list); err != nil || len(list.Items) != 1 {
+		t.Errorf("after the failed look the watch printed %q (%v), want the CanaryList", out.String(), err)
+	}
+}
+
+func TestStatusPrintsCanariesAsJSONAndYAMLObjects(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) // metav1.Time keeps whole seconds
+	for _, format := range []string{"json", "yaml"} {
+		t.Run(format, func(t *testing.T) {
+			var out bytes.Buffer
+			if err := (statusView{list: []v1alpha1.Canary{*failedCanary(now)}}).print(&out, format, now); err != nil {
+				t.Fatal(err)
+			}
+			var list v1alpha1.CanaryList
+			if err := yaml.UnmarshalStrict(out.Bytes(), &list); err != nil { // JSON is YAML
+				t.Fatalf("%s output does not decode: %v\n%s", format, err, out.String())
+			}
+			if list.Kind != "CanaryList" || list.APIVersion != "sluice.dev/v1alpha1" || len(list.Items) != 1 ||
+				list.Items[0].Kind != "Canary" || list.Items[0].Status.FailureReason != "success rate 46.85% < 99%" {
+				t.Errorf("list as %s: %+v", format, list)
+			}
+			if format == "json" && !json.Valid(out.Bytes()) {
+				t.Errorf("not JSON: %s", out.String())
+			}
+
+			out.Reset()
+			if err := (statusView{canary: failedCanary(now)}).print(&out, format, now); err != nil {
+				t.Fatal(err)
+			}
+			var canary v1alpha1.Canary
+			if err := yaml.UnmarshalStrict(out.Bytes(), &canary); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(failedCanary(now).Status, canary.Status); diff != "" || canary.Kind != "Canary" {
+				t.Errorf("canary as %s, kind %q (-want +got status):\n%s", format, canary.Kind, diff)
+			}
+		})
+	}
+}
+
+// Regression: events of the same second were listed in the order of their
+// random names, "Canary failed!" before the "Halt" that caused it.
+func TestStatusOrdersEventsOfTheSameSecondAsTheyWereStored(t *testing.T) {
+	second := metav1.NewTime(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	events := []corev1.Event{
+		{ObjectMeta: metav1.ObjectMeta{Name: "detail.aaaa", ResourceVersion: "1203"}, Message: "Canary failed! Scaling down detail.flagger", LastTimestamp: second},
+		{ObjectMeta: metav1.ObjectMeta{Name: "detail.zzzz", ResourceVersion: "1189"}, Message: "Halt detail.flagger advancement success rate 46.85% < 99%", LastTimestamp: second},
+		{ObjectMeta: metav1.ObjectMeta{Name: "detail.mmmm", ResourceVersion: "1195"}, Message: "Rolling back detail.flagger failed checks threshold reached 1", LastTimestamp: second},
+		{ObjectMeta: metav1.ObjectMeta{Name: "detail.bbbb", ResourceVersion: "1100"}, Message: "Advance detail.flagger canary weight 5", LastTimestamp: metav1.NewTime(second.Add(-time.Minute))},
+	}
+	sortEvents(events)
+	var got []string
+	for _, e := range events {
+		got = append(got, e.Message)
+	}
+	want := []string{
+		"Advance detail.flagger canary weight 5",
+		"Halt detail.flagger advancement success rate 46.85% < 99%",
+		"Rolling back detail.flagger failed checks threshold reached 1",
+		"Canary failed! Scaling down detail.flagger",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
