@@ -15,7 +15,12 @@ import (
 
 // Check measures one metric of a Canary with an instant query at
 // Prometheus's current time and judges the value against the metric's
-// thresholdRange (see the Verdict constants). It never returns an error: a
+// thresholdRange (see the Verdict constants). A metric with a compare is
+// also, or instead when it has no thresholdRange, measured for the canary
+// and the primary over its interval and judged by a Mann-Whitney U test
+// (see compare); with both, the worse verdict is the result's, and the
+// comparison is not made when the threshold check is an error. It never
+// returns an error: a
 // check that cannot be made is a Result with VerdictError and Err set. It
 // does not retry: the next analysis step is the retry.
 //
@@ -30,16 +35,12 @@ func (c *Checker) Check(ctx context.Context, canary *v1alpha1.Canary, metric v1a
 	if err != nil {
 		return result.failedWith(err)
 	}
-	var query string
+	var text string
 	if tmpl != nil {
-		query, err = RenderTemplateQuery(canary, metric, tmpl.Query)
-	} else {
-		query, err = RenderQuery(canary, metric, c.mesh)
+		text = tmpl.Query
+	} else if text, err = queryTemplate(canary, metric, c.mesh); err != nil {
+		return result.failedWith(fmt.Errorf("metric %s: %w", metric.Name, err))
 	}
-	if err != nil {
-		return result.failedWith(err)
-	}
-	result.Query = query
 	source := Source{Address: canary.Spec.MetricsServer}
 	if tmpl != nil {
 		source = tmpl.Source
@@ -50,6 +51,25 @@ func (c *Checker) Check(ctx context.Context, canary *v1alpha1.Canary, metric v1a
 			return result.failedWith(&QueryError{Metric: metric.Name, Err: err})
 		}
 	}
+	if metric.ThresholdRange == nil && metric.Compare != nil {
+		return c.compare(ctx, prometheus, canary, metric, text)
+	}
+	result = c.checkThreshold(ctx, prometheus, canary, metric, text)
+	if metric.Compare == nil || result.Verdict == VerdictError {
+		return result
+	}
+	return combine(result, c.compare(ctx, prometheus, canary, metric, text))
+}
+
+// checkThreshold runs the instant query of a metric and judges its value
+// against the metric's thresholdRange.
+func (c *Checker) checkThreshold(ctx context.Context, prometheus promv1.API, canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric, text string) Result {
+	result := Result{Metric: metric.Name}
+	query, err := render(canary, metric, text)
+	if err != nil {
+		return result.failedWith(err)
+	}
+	result.Query = query
 	value, found, err := c.query(ctx, prometheus, query)
 	if err != nil {
 		return result.failedWith(&QueryError{Metric: metric.Name, Err: err})
@@ -65,6 +85,20 @@ func (c *Checker) Check(ctx context.Context, canary *v1alpha1.Canary, metric v1a
 		return result.failedWith(err)
 	}
 	return result
+}
+
+// combine returns the result of a metric judged both by its thresholdRange
+// and by a comparison: the worse verdict (see Summarize) with its message
+// and value, both messages when the verdicts are equal.
+func combine(threshold, comparison Result) Result {
+	switch {
+	case severity(comparison.Verdict) > severity(threshold.Verdict):
+		return comparison
+	case severity(comparison.Verdict) < severity(threshold.Verdict):
+		return threshold
+	}
+	threshold.Message += "; " + comparison.Message
+	return threshold
 }
 
 // failedWith returns r as a VerdictError caused by err.

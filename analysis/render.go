@@ -52,6 +52,22 @@ func RenderTemplateQuery(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric, 
 
 // render renders the query template text of a metric for a Canary.
 func render(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric, text string) (string, error) {
+	return renderFor(canary, metric, text, workloadVariables{})
+}
+
+// workloadVariables override the variables that differ between the
+// renderings of a comparison; an empty field keeps the usual value.
+type workloadVariables struct {
+	// target is {{ target }}, {{ ingress }} and {{ route }}: the workload
+	// measured, the canary's or the primary's.
+	target string
+	// interval is {{ interval }}: the window of one sample.
+	interval string
+}
+
+// renderFor renders the query template text of a metric for a Canary
+// with the variables of vars.
+func renderFor(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric, text string, vars workloadVariables) (string, error) {
 	tree, err := parseQuery(metric.Name, text)
 	if err != nil {
 		return "", fmt.Errorf("metric %s: parse query template: %w", metric.Name, err)
@@ -60,7 +76,7 @@ func render(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric, text string) 
 		return "", err
 	}
 	tmpl, err := template.New(metric.Name).Option("missingkey=error").
-		Funcs(templateFuncs(canary, metric)).AddParseTree(metric.Name, tree)
+		Funcs(templateFuncs(canary, metric, vars)).AddParseTree(metric.Name, tree)
 	if err != nil {
 		return "", fmt.Errorf("metric %s: query template: %w", metric.Name, err)
 	}
@@ -140,16 +156,23 @@ var plainVariables = []string{varName, varNamespace, varTarget, varService, varI
 
 // templateFuncs returns the template variables of a metric of a Canary, as
 // the template functions that make {{ namespace }} work without a dot.
-func templateFuncs(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric) template.FuncMap {
+func templateFuncs(canary *v1alpha1.Canary, metric v1alpha1.CanaryMetric, vars workloadVariables) template.FuncMap {
 	interval := metric.Interval
 	if interval == "" {
 		interval = v1alpha1.DefaultInterval
+	}
+	if vars.interval != "" {
+		interval = vars.interval
+	}
+	workload := canary.Spec.TargetRef.Name
+	if vars.target != "" {
+		workload = vars.target
 	}
 	variables := make(map[string]string, len(metric.TemplateVariables))
 	for name, value := range metric.TemplateVariables {
 		variables[name] = escapePromQL(value)
 	}
-	target := func() string { return escapePromQL(canary.Spec.TargetRef.Name) }
+	target := func() string { return escapePromQL(workload) }
 	service := func() string { return escapePromQL(canary.ApexServiceName()) }
 	return template.FuncMap{
 		varName:      func() string { return escapePromQL(canary.Name) },

@@ -3,7 +3,7 @@ package analysis
 // Verdict is the outcome of one metric check.
 type Verdict string
 
-// The four verdicts of a metric check.
+// The verdicts of a metric check.
 const (
 	// VerdictPass: the value is inside the threshold range.
 	VerdictPass Verdict = "pass"
@@ -16,6 +16,12 @@ const (
 	// HTTP or query error, a query that does not render); not a failed check:
 	// the step holds until the errors stop or reach analysis.maxErrors.
 	VerdictError Verdict = "error"
+	// VerdictTooFewSamples: a comparison with the primary had fewer than
+	// MinComparisonSamples samples of the canary or of the primary (too
+	// little traffic to tell them apart); not a failed check: like
+	// VerdictError, it holds the step, and the planner counts it as an
+	// error.
+	VerdictTooFewSamples Verdict = "too-few-samples"
 )
 
 // FailedCheck reports whether the verdict counts as a failed check:

@@ -16,6 +16,8 @@ func TestSummarize(t *testing.T) {
 		{name: "a failure outranks an error", verdicts: []Verdict{VerdictError, VerdictFail}, want: VerdictFail},
 		{name: "no data outranks an error", verdicts: []Verdict{VerdictError, VerdictNoData}, want: VerdictNoData},
 		{name: "a failure outranks no data", verdicts: []Verdict{VerdictNoData, VerdictFail, VerdictNoData}, want: VerdictFail},
+		{name: "too few samples to compare holds the step like an error", verdicts: []Verdict{VerdictPass, VerdictTooFewSamples}, want: VerdictTooFewSamples},
+		{name: "a failure outranks too few samples", verdicts: []Verdict{VerdictTooFewSamples, VerdictFail}, want: VerdictFail},
 		{name: "an unknown verdict holds the step rather than pass it", verdicts: []Verdict{VerdictPass, ""}, want: ""},
 	}
 	for _, tt := range tests {
@@ -32,7 +34,7 @@ func TestSummarize(t *testing.T) {
 }
 
 func TestFailedCheck(t *testing.T) {
-	want := map[Verdict]bool{VerdictPass: false, VerdictFail: true, VerdictNoData: true, VerdictError: false}
+	want := map[Verdict]bool{VerdictPass: false, VerdictFail: true, VerdictNoData: true, VerdictError: false, VerdictTooFewSamples: false}
 	for verdict, failed := range want {
 		if got := verdict.FailedCheck(); got != failed {
 			t.Errorf("%s.FailedCheck() = %v, want %v", verdict, got, failed)
