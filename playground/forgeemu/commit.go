@@ -31,12 +31,13 @@ type Change struct {
 // repository with git fast-import, which moves the branch only if the new
 // commit descends from where the branch is then. It returns the new
 // commit's SHA. It is how a test or the demo plays a developer pushing to
-// the forge.
+// the forge: like a push, it delivers push webhooks (hook.go).
 func (s *Server) Commit(ctx context.Context, c Change) (string, error) {
 	sha, err := s.commit(ctx, c)
 	if err != nil {
 		return "", fmt.Errorf("forgeemu: commit on %s: %w", c.Branch, err)
 	}
+	s.notifyPushes(ctx)
 	return sha, nil
 }
 

@@ -25,6 +25,7 @@
 //	GET   /repos/{owner}/{repo}/pulls/{number}/files          files changed, with patches
 //	GET   /repos/{owner}/{repo}/issues/{number}/comments      list comments on a pull request
 //	POST  /repos/{owner}/{repo}/issues/{number}/comments      comment on a pull request
+//	POST  /repos/{owner}/{repo}/hooks                         register a webhook (content_type json)
 //
 // Lists are paginated with per_page (default 30, at most 100) and page, and
 // answer a Link header as GitHub does.
@@ -55,4 +56,12 @@
 // then answers an error, as a forge whose response was lost on the way.
 // [Server.Commit] writes commits on a branch with Git itself, as a
 // developer's push would.
+//
+// Webhooks: as GitHub, the emulator pings a hook when it is registered and
+// delivers a push event (X-GitHub-Event, X-GitHub-Delivery,
+// X-GitHub-Hook-ID, X-Hub-Signature-256 with the hook's secret; ref,
+// before, after, repository.full_name and clone_url in the payload) each
+// time a branch moves, appears or is deleted: a push over smart HTTP, a
+// merged pull request, [Server.Commit]. Deliveries are not retried;
+// [Server.Deliveries] lists them.
 package forgeemu

@@ -49,6 +49,8 @@ var routes = []route{
 	{http.MethodGet, "/repos/{owner}/{repo}/pulls/{number}/files", (*Server).listFiles},
 	{http.MethodGet, "/repos/{owner}/{repo}/issues/{number}/comments", (*Server).listComments},
 	{http.MethodPost, "/repos/{owner}/{repo}/issues/{number}/comments", (*Server).createComment},
+	{http.MethodPost, "/repos/{owner}/{repo}/hooks", (*Server).createHook},
+	{http.MethodGet, "/repos/{owner}/{repo}/hooks", nil},
 
 	// GitHub endpoints close to the ones above that the emulator does not
 	// serve: a clear 501 instead of a 404 that reads like a wrong URL.

@@ -61,6 +61,13 @@ type Server struct {
 	logMu    sync.Mutex
 	requests []Request
 	faults   []*fault
+
+	// hookMu guards the webhooks, the branch tips last compared for push
+	// events, and the deliveries (hook.go).
+	hookMu     sync.Mutex
+	hooks      []*hookRecord
+	tips       map[string]string
+	deliveries []Delivery
 }
 
 // validName is what GitHub accepts as an owner or a repository name.
@@ -95,6 +102,9 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: opts, repo: repo, defaultBranch: defaultBranch}
+	if s.tips, err = repo.branches(context.Background()); err != nil {
+		return nil, fmt.Errorf("forgeemu: %w", err)
+	}
 	s.token.Store(&opts.Token)
 	s.gitBackend = gitBackend{gitPath: gitPath, projectRoot: dir, env: repo.env()}
 	return s, nil
@@ -213,6 +223,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !s.injectFault(rec, r, path, serveGit) {
 			serveGit(rec)
 		}
+		if strings.HasSuffix(r.URL.Path, "/git-receive-pack") {
+			s.notifyPushes(r.Context())
+		}
 		return
 	}
 	if err := s.apiAuthorized(r); err != nil {
@@ -222,6 +235,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	serveAPI := func(w http.ResponseWriter) { s.serveAPI(w, r) }
 	if !s.injectFault(rec, r, path, serveAPI) {
 		serveAPI(rec)
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.notifyPushes(r.Context()) // a merge moves a branch
 	}
 }
 
