@@ -43,6 +43,7 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 				return err
 			}
 			log := newLogger()
+			logEffectiveConfig(log, cmd.Flags())
 			if prometheusURL != "" {
 				if _, err := analysis.NewChecker(analysis.CheckerOptions{Address: prometheusURL}); err != nil {
 					return fmt.Errorf("--prometheus-url: %w", err)
@@ -133,5 +134,6 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 	cmd.Flags().IntVar(&workers, "workers", reconciler.DefaultWorkers, "rollout steps taken at once, each Canary's on its own, so that one that waits delays no other")
 	cmd.Flags().DurationVar(&healthzStall, "healthz-stall", 0, "/healthz fails when the sync loop has not finished a turn for this long (default: 5 × --interval, at least 2 × --git-timeout + --interval)")
 	cmd.Flags().StringVar(&prometheusURL, "prometheus-url", "", "base URL of the Prometheus HTTP API the metric checks query, e.g. http://prometheus.monitoring:9090; without it every metric check is an error that holds the analysis")
+	groupFlagsInHelp(cmd, runFlagGroups)
 	return cmd
 }
