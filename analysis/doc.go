@@ -7,7 +7,7 @@
 //
 // A Checker runs one instant query per metric (Checker.Check, or
 // Checker.CheckAll for every metric of a Canary) and compares the value with
-// the metric's thresholdRange. The outcome is one of four verdicts:
+// the metric's thresholdRange. The outcome is one of these verdicts:
 //
 //   - VerdictPass: min <= value <= max;
 //   - VerdictFail: the value is outside the range;
@@ -16,6 +16,27 @@
 //   - VerdictError: the check could not be made (Prometheus unreachable, an
 //     HTTP or query error, a query template that does not render); the step
 //     should hold, neither advancing nor failing.
+//
+// # Comparisons with the primary
+//
+// A metric with a compare (a sluice extension) is also, or instead, judged
+// against the primary: its query is rendered once with {{ target }} the
+// canary's workload and once with the primary's (<target>-primary), each
+// run as a range query over the metric's interval cut into
+// ComparisonWindows windows ({{ interval }} is one window, so that no two
+// samples share a request), and a two-sided Mann-Whitney U test
+// (MannWhitneyU) of the two samples decides:
+//
+//   - VerdictFail: p < 1 − confidence, the canary is worse in the
+//     comparison's direction, and its median is worse than the primary's
+//     by more than the tolerance (relative to the primary's median);
+//   - VerdictPass: otherwise;
+//   - VerdictTooFewSamples: fewer than MinComparisonSamples finite samples
+//     on a side (too little traffic, or windows shorter than two scrapes);
+//     like VerdictError it holds the step and is not a failed check.
+//
+// The message says what was compared: "p99 latency of canary 312 ms vs
+// primary 81 ms (+285 %, p=0.001)".
 //
 // The built-in metrics request-success-rate (percent of the canary's
 // requests that did not answer 5xx, 0..100) and request-duration (99th
