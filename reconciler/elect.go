@@ -61,6 +61,11 @@ func (r *Reconciler) RunElected(ctx context.Context, kube kubernetes.Interface, 
 		return fmt.Errorf("leader election: lease %s/%s: %w", le.Namespace, le.Name, err)
 	}
 	lost := make(chan struct{})
+	// A replica waiting for the Lease is a healthy standby for both
+	// probes (Health, Ready): a standby that failed them would be
+	// restarted by the kubelet every --healthz-stall, and would never let
+	// a rolling update of sluice's Deployment finish.
+	r.standby.Store(true)
 	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock:            lock,
 		LeaseDuration:   orDefault(le.LeaseDuration, 15*time.Second),
@@ -70,6 +75,7 @@ func (r *Reconciler) RunElected(ctx context.Context, kube kubernetes.Interface, 
 		Name:            le.Name,
 		Callbacks: leaderelection.LeaderCallbacks{
 			OnStartedLeading: func(ctx context.Context) {
+				r.standby.Store(false)
 				r.opts.Log.Info(fmt.Sprintf("Leading: lease %s/%s acquired by %s", le.Namespace, le.Name, le.Identity))
 				_ = r.Run(ctx)
 			},

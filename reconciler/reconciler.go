@@ -163,6 +163,8 @@ type Reconciler struct {
 	// when a poll and sync last succeeded. Health reads them from another
 	// goroutine.
 	heartbeat, synced atomic.Int64
+	// standby is true while RunElected waits for the Lease.
+	standby atomic.Bool
 	// trigger holds at most one pending request for an early poll
 	// (trigger.go).
 	trigger chan struct{}

@@ -130,8 +130,14 @@ func (r *Reconciler) gitTimedOut(ctx context.Context, err error) error {
 // loop within maxStall of now (before the first turn, within maxStall of
 // the first call), an error saying how long it has been stuck otherwise.
 // A loop stuck on a call without a deadline fails it, so that the
-// liveness probe restarts sluice. It is safe to call from any goroutine.
+// liveness probe restarts sluice. A replica waiting for the Lease in
+// RunElected is healthy: it has no loop yet; its stall is counted from
+// when it starts leading. It is safe to call from any goroutine.
 func (r *Reconciler) Health(now time.Time, maxStall time.Duration) error {
+	if r.standby.Load() {
+		r.heartbeat.Store(0)
+		return nil
+	}
 	last := r.heartbeat.Load()
 	if last == 0 {
 		r.heartbeat.CompareAndSwap(0, now.UnixNano())
@@ -145,9 +151,14 @@ func (r *Reconciler) Health(now time.Time, maxStall time.Duration) error {
 
 // Ready tells whether a commit has been applied yet (rendered, applied
 // and its Canaries' statuses saved, whatever became of routing or
-// rollouts): nil once one has, an error before. It is safe to call from
-// any goroutine.
+// rollouts): nil once one has, an error before. A replica waiting for
+// the Lease in RunElected is ready: a healthy standby, which a rolling
+// update of sluice's Deployment must be able to count as available. It is
+// safe to call from any goroutine.
 func (r *Reconciler) Ready() error {
+	if r.standby.Load() {
+		return nil
+	}
 	if r.synced.Load() == 0 {
 		return errors.New("no commit has been applied yet")
 	}
