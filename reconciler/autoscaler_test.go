@@ -69,6 +69,7 @@ spec:
 // reaches the primary's copy, a rollback leaves both as they were, and the
 // Canary leaving Git takes the copy along.
 func TestAnAutoscaledTargetsPrimaryHasItsOwnAutoscalerWhoseCountSluiceKeeps(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ctx := context.Background()
 	ns := playgroundtest.Namespace(t)
 	var failing atomic.Bool

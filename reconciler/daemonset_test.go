@@ -53,6 +53,7 @@ spec:
 // promotion copies the pod template to agent-primary and puts the canary
 // back to rest. No Deployment is made.
 func TestADaemonSetRollsOutBlueGreenFromGitAndIsPromoted(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ctx := context.Background()
 	ns := playgroundtest.Namespace(t)
 	nodes := int32(len(playgroundtest.Playground().ControlPlane.Nodes))
@@ -139,6 +140,7 @@ func rollCanaryUntil(h *harness, name, what string, done func(v1alpha1.CanarySta
 // goes back to rest on no node, the primary keeps running 1.0 on every
 // node, and the primary records the failed revision.
 func TestADaemonSetWhoseAnalysisFailsIsRolledBack(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ns := playgroundtest.Namespace(t)
 	nodes := int32(len(playgroundtest.Playground().ControlPlane.Nodes))
 	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) }))
@@ -208,6 +210,7 @@ func daemonSetRunning(t *testing.T, h *harness, ns, name string, nodes int32) bo
 // fix the departure looked for a Deployment, found none, and removed
 // agent-primary at once.
 func TestADaemonSetWhoseCanaryLeavesGitTakesTheNodesOverWithoutAGap(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ns := playgroundtest.Namespace(t)
 	nodes := int32(len(playgroundtest.Playground().ControlPlane.Nodes))
 	repo := newGitRepo(t)

@@ -53,6 +53,7 @@ var commitSHA = regexp.MustCompile(`\b[0-9a-f]{7,40}\b`)
 // plan as it stands; `sluice convert` then changes only apiVersion lines,
 // and the plan of the converted repository is the same plan.
 func TestTheFlaggerCorpusPlansTheSameBeforeAndAfterConvert(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	entries, err := os.ReadDir(corpusDir)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 // 2.0 is promoted through the VirtualService's weights, 3.0 rolls back on
 // the template's metric, and Slack hears both.
 func TestAFlaggerRepositoryRollsOutUnchanged(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ns := playgroundtest.Namespace(t)
 	exporter := startRequestsExporter(t, ns, "detail")
 	prometheusAddress, queries := authenticatedPrometheus(t)

@@ -131,6 +131,7 @@ func (h *harness) assertIstioRouting(when string, primary, canary int64) {
 // a traffic policy removed from Git takes its DestinationRules along, and
 // so does the Canary leaving Git.
 func TestAFlaggerIstioCanaryRoutesWithItsOptionsThroughARollout(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ns := playgroundtest.Namespace(t)
 	repo := newGitRepo(t)
 	repo.commit("detail 1.0 with Flagger's Istio canary", map[string]*string{

@@ -54,6 +54,7 @@ func halfSchedulableYAML(tag string) string {
 // available, the primary installs and a rollout promotes at 50%, where
 // the default of 100% would wait on both until the progress deadline.
 func TestReadyThresholdsOfFiftyPercentLetARolloutThroughWithOneOfTwoReplicasAvailable(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ns := playgroundtest.Namespace(t)
 	repo := newGitRepo(t)
 	repo.commit("detail 1.0, half schedulable", map[string]*string{
@@ -92,6 +93,7 @@ func TestReadyThresholdsOfFiftyPercentLetARolloutThroughWithOneOfTwoReplicasAvai
 // more per interval (50 → 70 → 90 → 100), as Flagger says it, instead of
 // all the traffic at once.
 func TestStepWeightPromotionMovesTheTrafficBackToThePrimaryOverSeveralIntervals(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ns := playgroundtest.Namespace(t)
 	repo := newGitRepo(t)
 	repo.commit("detail 1.0", map[string]*string{
@@ -152,6 +154,7 @@ func TestStepWeightPromotionMovesTheTrafficBackToThePrimaryOverSeveralIntervals(
 // suspended. Back to false, the revision that came meanwhile starts, and
 // an analysis goes on where it stopped.
 func TestASuspendedCanaryLeavesItsTargetAloneAndResumesWhereItStopped(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ns := playgroundtest.Namespace(t)
 	repo := newGitRepo(t)
 	canary := func(spec ...string) map[string]*string {

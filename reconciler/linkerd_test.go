@@ -110,6 +110,7 @@ func waitForSeries(t *testing.T, query string) {
 }
 
 func TestALinkerdCanaryRoutesTheApexServiceAndIsJudgedOnLinkerdsMetrics(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ns := playgroundtest.Namespace(t)
 	startLinkerdExporter(t, ns, "detail")
 	repo := newGitRepo(t)

@@ -56,6 +56,7 @@ func authenticatedPrometheus(t *testing.T) (address string, queries *atomic.Int6
 // for a custom metric). It promotes while the error percentage the
 // template measures stays under 1, and rolls back when it does not.
 func TestAFlaggerMetricTemplateGatesTheRollout(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ns := playgroundtest.Namespace(t)
 	exporter := startRequestsExporter(t, ns, "detail")
 	address, queries := authenticatedPrometheus(t)
@@ -143,6 +144,7 @@ spec:
 // A templateRef to a MetricTemplate that is nowhere holds the analysis with
 // an error that names it; it never passes.
 func TestAMissingMetricTemplateHoldsTheAnalysis(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ns := playgroundtest.Namespace(t)
 	canary := strings.Replace(seedCanaryYAML(acceptanceTest(t)), `    - name: request-success-rate
       thresholdRange: {min: 99}`, `    - name: latency

@@ -54,6 +54,7 @@ spec:
 // copies of about mirrorWeight percent of the requests, counted in its
 // metrics; once promoted the route mirrors no more and users get 2.0.
 func TestAMirroredBlueGreenRolloutCopiesRequestsToTheCanaryWhileUsersGetThePrimary(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ns := playgroundtest.Namespace(t)
 	host := "detail." + ns + ".example.com"
 	repo := newGitRepo(t)

@@ -70,6 +70,7 @@ func (r *receiver) waitFor(t *testing.T, what string, texts ...string) {
 // reaches the errors-only receiver, every event reaches the event webhook,
 // and the Slack URL's token appears in no log line.
 func TestAlertsAndEventWebhooksFollowTheRollout(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ns := playgroundtest.Namespace(t)
 	exporter := startRequestsExporter(t, ns, "detail")
 	slack, errorsOnly, events := newReceiver(t), newReceiver(t), newReceiver(t)

@@ -117,6 +117,7 @@ func weightsOf(route *gatewayv1.HTTPRoute) []string {
 }
 
 func TestAFlaggerGatewayAPICanaryWithServiceOptionsSyncsAndPromotes(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ns := playgroundtest.Namespace(t)
 	repo := newGitRepo(t)
 	repo.commit("detail 1.0", map[string]*string{

@@ -127,6 +127,7 @@ spec:
 // analysis.match is answered by the canary, every other one by the
 // primary; after the promotion all of them by the promoted version.
 func TestAnABTestSendsTheMatchingRequestsToTheCanaryThroughTheGatewayThenPromotes(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ns := playgroundtest.Namespace(t)
 	gw := startGateway(t, ns)
 	host := "detail." + ns + ".example.com"
@@ -238,6 +239,7 @@ spec:
 // those the primary answered got its cookie and stay on the primary.
 // After the promotion the route holds no cookie.
 func TestSessionAffinityKeepsAUserWhoReachedTheCanaryOnItThroughTheGateway(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ns := playgroundtest.Namespace(t)
 	gw := startGateway(t, ns)
 	host := "detail." + ns + ".example.com"
