@@ -43,10 +43,10 @@ func TestTheComparisonJudgesRealTrafficThroughTheGateway(t *testing.T) {
 		{
 			// A tenth of the canary's answers wait 200ms more: its p99, about
 			// 235ms, is under the 500ms threshold.
-			name: "a slow canary that a fixed p99 threshold passes fails the comparison",
+			name:       "a slow canary that a fixed p99 threshold passes fails the comparison",
 			canaryKnob: "/injectLatency?fraction=0.1&extra=200ms", metric: v1alpha1.MetricRequestDuration,
-			threshold: v1alpha1.ThresholdRange{Max: ptrTo(500.0)},
-			compare:   v1alpha1.MetricComparison{Direction: v1alpha1.CompareIncrease, Tolerance: 0.5, Confidence: 0.99},
+			threshold:  v1alpha1.ThresholdRange{Max: ptrTo(500.0)},
+			compare:    v1alpha1.MetricComparison{Direction: v1alpha1.CompareIncrease, Tolerance: 0.5, Confidence: 0.99},
 			threshold2: analysis.VerdictPass, want: analysis.VerdictFail, comparisonMessage: "p99 latency of canary ",
 		},
 		{
