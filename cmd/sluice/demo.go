@@ -37,7 +37,9 @@ It narrates each step, streams sluice's messages, shows the canary weight
 and the commit status as they change, and prints the commands to run
 meanwhile (kubectl, curl). It exits 0 when the story went as told, non-zero
 with the reason otherwise. Ctrl-C stops everything; --keep leaves
-everything up at the end until Ctrl-C.
+everything up at the end until Ctrl-C, still streaming sluice's messages.
+The summary says how long the story took and, apart, how long bringing up
+the playground took.
 
 The first run builds the playground's binaries from the Go module proxy
 (about 30 minutes on 2 cores); later runs start in seconds.`,
@@ -66,7 +68,7 @@ The first run builds the playground's binaries from the Go module proxy
 			return err
 		},
 	}
-	cmd.Flags().BoolVar(&opts.Keep, "keep", false, "leave everything up once the story is over, until Ctrl-C")
+	cmd.Flags().BoolVar(&opts.Keep, "keep", false, "leave everything up once the story is over, streaming sluice's messages, until Ctrl-C")
 	cmd.Flags().StringVar(&sluiceLog, "sluice-log", "", "write the JSON log of sluice run to this file")
 	cmd.Flags().DurationVar(&opts.StepTimeout, "step-timeout", 3*time.Minute, "give up when a step of the story takes longer")
 	cmd.Flags().StringVar(&opts.CacheDir, "cache-dir", "", "where the playground's binaries are built and kept (default $SLUICE_CACHE, else the user cache directory + /sluice)")

@@ -81,8 +81,12 @@ type Report struct {
 	// Steps are the steps played, in order; the last one may be
 	// incomplete when Run failed.
 	Steps []*Step
-	// Took is how long the story took, from the start of the playground to
-	// the end of the last step.
+	// Setup is how long bringing up the playground and its stack took,
+	// building the playground's binaries included (minutes the first time,
+	// seconds afterwards).
+	Setup time.Duration
+	// Took is how long the story took, from the moment the stack was up to
+	// the end of the last step: Setup is not part of it.
 	Took time.Duration
 }
 
@@ -169,10 +173,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.StepTimeout == 0 {
 		opts.StepTimeout = 3 * time.Minute
 	}
-	started := time.Now()
+	setupStarted := time.Now()
 	n := newNarrator(opts.Out)
 	report := &Report{}
 	stack, err := startStack(ctx, opts, n)
+	report.Setup = time.Since(setupStarted)
 	if err != nil {
 		n.done()
 		return report, fmt.Errorf("demo: %w", err)
@@ -184,6 +189,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}()
 
 	s := &story{stack: stack, opts: opts, n: n, report: report}
+	started := time.Now()
 	err = s.play(ctx)
 	report.Took = time.Since(started)
 	n.done()

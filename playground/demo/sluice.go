@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -58,8 +59,15 @@ type sluiceProcess struct {
 
 	mu     sync.Mutex
 	unread []logLine
-	tail   []string
+	// dropped counts the lines dropped from unread, the oldest first,
+	// because nobody took them before maxUnread more arrived.
+	dropped int
+	tail    []string
 }
+
+// maxUnread bounds the lines of sluice's log queued for take: a sluice
+// that nobody reads costs a bounded amount of memory.
+const maxUnread = 10000
 
 // sluiceArgs are the arguments of `sluice run` against the stack.
 type sluiceArgs struct {
@@ -119,6 +127,10 @@ func (p *sluiceProcess) read(stderr io.Reader, raw io.Writer) {
 func (p *sluiceProcess) queue(line string) {
 	p.mu.Lock()
 	p.unread = append(p.unread, parseLogLine(line))
+	if over := len(p.unread) - maxUnread; over > 0 {
+		p.unread = slices.Delete(p.unread, 0, over)
+		p.dropped += over
+	}
 	p.tail = append(p.tail, line)
 	if len(p.tail) > 10 {
 		p.tail = p.tail[len(p.tail)-10:]
@@ -130,12 +142,18 @@ func (p *sluiceProcess) queue(line string) {
 	}
 }
 
-// take returns the lines queued since the last call, oldest first.
+// take returns the lines queued since the last call, oldest first. When
+// lines were dropped meanwhile (more than maxUnread arrived), a warning
+// saying how many comes first.
 func (p *sluiceProcess) take() []logLine {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	lines := p.unread
 	p.unread = nil
+	if p.dropped > 0 {
+		lines = append([]logLine{{Level: "WARN", Msg: fmt.Sprintf("%d earlier lines of sluice's log were dropped unread", p.dropped)}}, lines...)
+		p.dropped = 0
+	}
 	return lines
 }
 

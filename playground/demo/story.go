@@ -307,7 +307,8 @@ func (s *story) tryThis(heading string) {
 
 // summarize narrates the story in a few lines.
 func (s *story) summarize() {
-	s.n.heading("━━ The story is over (%s)", s.report.Took.Round(time.Second))
+	s.n.heading("━━ The story is over (%s, after %s bringing up the playground)",
+		s.report.Took.Round(time.Second), s.report.Setup.Round(time.Second))
 	for i, step := range s.report.Steps {
 		line := fmt.Sprintf("%d. %-8s %s", i+1, step.Name, step.Version)
 		if step.PullRequest != 0 {
@@ -325,10 +326,39 @@ func (s *story) summarize() {
 	}
 }
 
-// keep leaves everything up until ctx ends.
+// keep leaves everything up until ctx ends, and streams sluice's messages
+// meanwhile.
 func (s *story) keep(ctx context.Context) {
 	s.tryThis("Everything stays up until Ctrl-C. Try:")
-	<-ctx.Done()
+	s.n.say("sluice's messages keep coming below.")
+	s.stream(ctx)
+}
+
+// stream narrates sluice's messages as they come (those the story tells:
+// see narrated) until ctx ends. It reads what sluice queues, so the queue
+// stays short; if sluice exits, it says how and waits for ctx.
+func (s *story) stream(ctx context.Context) {
+	for {
+		for _, line := range s.stack.sluice.take() {
+			if narrated(line) {
+				s.n.sluice(line)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.stack.sluice.arrived:
+		case <-s.stack.sluice.exited:
+			for _, line := range s.stack.sluice.take() {
+				if narrated(line) {
+					s.n.sluice(line)
+				}
+			}
+			s.n.say("%v", s.stack.sluice.exitError())
+			<-ctx.Done()
+			return
+		}
+	}
 }
 
 // joinWeights reads like "5/10/15".

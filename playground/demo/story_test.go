@@ -1,7 +1,10 @@
 package demo
 
 import (
+	"bytes"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -61,5 +64,17 @@ func TestDescribeVersions(t *testing.T) {
 	}
 	if got := describeVersions(nil); got != "nothing" {
 		t.Errorf("no answers: got %q, want nothing", got)
+	}
+}
+
+// Regression: on a cold first run the summary said "The story is over
+// (18m57s)" for a story of 78 s: the timer included building the
+// playground.
+func TestTheSummaryTimesTheStoryApartFromBringingUpThePlayground(t *testing.T) {
+	var out bytes.Buffer
+	report := &Report{Setup: 17*time.Minute + 39*time.Second, Took: 78 * time.Second}
+	(&story{n: newNarrator(&out), report: report}).summarize()
+	if want := "━━ The story is over (1m18s, after 17m39s bringing up the playground)"; !strings.Contains(out.String(), want) {
+		t.Errorf("summary %q does not say %q", out.String(), want)
 	}
 }

@@ -135,17 +135,22 @@ func (s *story) await(ctx context.Context, step *Step, w watch) error {
 // record takes one line of sluice's log: a Canary message goes into the
 // step and the narration, as do warnings and errors.
 func (s *story) record(ctx context.Context, step *Step, line logLine, w watch) error {
-	switch {
-	case line.Canary != "":
-		step.Messages = append(step.Messages, line.Msg)
+	if narrated(line) {
 		s.n.sluice(line)
+	}
+	if line.Canary != "" {
+		step.Messages = append(step.Messages, line.Msg)
 		if w.onMessage != nil {
 			return w.onMessage(ctx, line.Msg)
 		}
-	case line.Level == "WARN" || line.Level == "ERROR":
-		s.n.sluice(line)
 	}
 	return nil
+}
+
+// narrated says whether the story tells a line of sluice's log: a Canary
+// message, a warning or an error.
+func narrated(line logLine) bool {
+	return line.Canary != "" || line.Level == "WARN" || line.Level == "ERROR"
 }
 
 // look reads the Canary and the commit statuses of the step's commit.
