@@ -31,30 +31,30 @@ func TestTheComparisonJudgesRealTrafficThroughTheGateway(t *testing.T) {
 	scrape(t, gw, "gateway-compare")
 	const interval = "24s" // 12 windows of 2s, two scrapes each
 	tests := []struct {
-		name              string
-		canaryKnob        string // a request of the canary's app, if any
-		primaryKnob       string
-		metric            string
-		threshold         v1alpha1.ThresholdRange
-		compare           v1alpha1.MetricComparison
-		threshold2, want  analysis.Verdict // of the threshold, of the comparison
-		comparisonMessage string           // the start of the comparison's message
+		name                          string
+		canaryKnob                    string // a request of the canary's app, if any
+		primaryKnob                   string
+		metric                        string
+		threshold                     v1alpha1.ThresholdRange
+		compare                       v1alpha1.MetricComparison
+		wantThreshold, wantComparison analysis.Verdict
+		comparisonMessage             string // the start of the comparison's message
 	}{
 		{
 			// A tenth of the canary's answers wait 200ms more: its p99, about
 			// 235ms, is under the 500ms threshold.
 			name:       "a slow canary that a fixed p99 threshold passes fails the comparison",
 			canaryKnob: "/injectLatency?fraction=0.1&extra=200ms", metric: v1alpha1.MetricRequestDuration,
-			threshold:  v1alpha1.ThresholdRange{Max: ptrTo(500.0)},
-			compare:    v1alpha1.MetricComparison{Direction: v1alpha1.CompareIncrease, Tolerance: 0.5, Confidence: 0.99},
-			threshold2: analysis.VerdictPass, want: analysis.VerdictFail, comparisonMessage: "p99 latency of canary ",
+			threshold:     v1alpha1.ThresholdRange{Max: ptrTo(500.0)},
+			compare:       v1alpha1.MetricComparison{Direction: v1alpha1.CompareIncrease, Tolerance: 0.5, Confidence: 0.99},
+			wantThreshold: analysis.VerdictPass, wantComparison: analysis.VerdictFail, comparisonMessage: "p99 latency of canary ",
 		},
 		{
 			name:       "a shared fault of 5 % that a fixed success-rate threshold fails passes the comparison",
 			canaryKnob: "/injectFault?rate=0.05", primaryKnob: "/injectFault?rate=0.05", metric: v1alpha1.MetricRequestSuccessRate,
-			threshold:  v1alpha1.ThresholdRange{Min: ptrTo(99.0)},
-			compare:    v1alpha1.MetricComparison{Direction: v1alpha1.CompareDecrease, Tolerance: 0.03, Confidence: 0.99},
-			threshold2: analysis.VerdictFail, want: analysis.VerdictPass, comparisonMessage: "success rate of canary ",
+			threshold:     v1alpha1.ThresholdRange{Min: ptrTo(99.0)},
+			compare:       v1alpha1.MetricComparison{Direction: v1alpha1.CompareDecrease, Tolerance: 0.03, Confidence: 0.99},
+			wantThreshold: analysis.VerdictFail, wantComparison: analysis.VerdictPass, comparisonMessage: "success rate of canary ",
 		},
 	}
 	for _, tt := range tests {
@@ -91,11 +91,11 @@ func TestTheComparisonJudgesRealTrafficThroughTheGateway(t *testing.T) {
 				return got.Verdict != analysis.VerdictTooFewSamples && got.Verdict != analysis.VerdictError
 			})
 			threshold := checker.Check(context.Background(), canary, v1alpha1.CanaryMetric{Name: tt.metric, Interval: interval, ThresholdRange: &tt.threshold}, nil)
-			if threshold.Verdict != tt.threshold2 {
-				t.Errorf("threshold: %s (%s), want %s", threshold.Verdict, threshold.Message, tt.threshold2)
+			if threshold.Verdict != tt.wantThreshold {
+				t.Errorf("threshold: %s (%s), want %s", threshold.Verdict, threshold.Message, tt.wantThreshold)
 			}
-			if got.Verdict != tt.want || !strings.HasPrefix(got.Message, tt.comparisonMessage) {
-				t.Errorf("comparison: %s (%s), want %s, %q…", got.Verdict, got.Message, tt.want, tt.comparisonMessage)
+			if got.Verdict != tt.wantComparison || !strings.HasPrefix(got.Message, tt.comparisonMessage) {
+				t.Errorf("comparison: %s (%s), want %s, %q…", got.Verdict, got.Message, tt.wantComparison, tt.comparisonMessage)
 			}
 			t.Logf("threshold: %s; comparison: %s", threshold.Message, got.Message)
 		})
