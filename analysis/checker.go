@@ -74,15 +74,17 @@ type Result struct {
 	// Verdict is pass, fail, no data or error.
 	Verdict Verdict
 	// Value is the measured value with VerdictPass and VerdictFail (percent
-	// for request-success-rate, milliseconds for request-duration); zero
-	// otherwise, so that a Result always encodes to JSON.
+	// for request-success-rate, milliseconds for request-duration), the
+	// median of the canary's samples for a comparison; zero otherwise, so
+	// that a Result always encodes to JSON.
 	Value float64
 	// Query is the PromQL that was run; empty when it could not be rendered.
 	Query string
 	// Message says what was found, in the words of Flagger's events:
 	// "success rate 23.03% < 99%", "request duration 612ms > 500ms",
-	// "error-budget 0.02 > 0.01", "no values found for metric …", or the
-	// error. HaltMessage puts it in a halt event.
+	// "error-budget 0.02 > 0.01", "no values found for metric …", a
+	// comparison's "p99 latency of canary 312 ms vs primary 81 ms (+285 %,
+	// p=0.001)", or the error. HaltMessage puts it in a halt event.
 	Message string
 	// Err is the cause of VerdictError, nil with any other verdict: a
 	// *QueryError, an *UnknownVariableError, an *UnknownProviderError or
