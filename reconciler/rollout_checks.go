@@ -75,6 +75,10 @@ func plannerVerdict(v analysis.Verdict) planner.Verdict {
 		return planner.VerdictFail
 	case analysis.VerdictNoData:
 		return planner.VerdictNoData
+	case analysis.VerdictTooFewSamples:
+		// Too little traffic to compare with the primary is no fact about
+		// the canary: it holds the step as an error does.
+		return planner.VerdictError
 	default:
 		return planner.VerdictError
 	}
