@@ -165,6 +165,9 @@ type Reconciler struct {
 	heartbeat, synced atomic.Int64
 	// standby is true while RunElected waits for the Lease.
 	standby atomic.Bool
+	// lastSyncErr is why Run's last poll and sync failed; nil when it
+	// succeeded. Ready reads it from another goroutine.
+	lastSyncErr atomic.Pointer[string]
 	// trigger holds at most one pending request for an early poll
 	// (trigger.go).
 	trigger chan struct{}

@@ -61,6 +61,9 @@ func (r *Reconciler) Run(ctx context.Context) error {
 // failures, which it counts.
 func (r *Reconciler) poll(ctx context.Context, failures *int) time.Duration {
 	result, err := r.runOnce(ctx)
+	if ctx.Err() == nil {
+		r.recordSync(err)
+	}
 	var pollErr *gitsync.Error
 	switch {
 	case ctx.Err() != nil:
@@ -149,9 +152,21 @@ func (r *Reconciler) Health(now time.Time, maxStall time.Duration) error {
 	return nil
 }
 
-// Ready tells whether a commit has been applied yet (rendered, applied
-// and its Canaries' statuses saved, whatever became of routing or
-// rollouts): nil once one has, an error before. A replica waiting for
+// recordSync keeps the outcome of a poll and sync for Ready.
+func (r *Reconciler) recordSync(err error) {
+	if err == nil {
+		r.lastSyncErr.Store(nil)
+		return
+	}
+	msg := err.Error() // a *gitsync.Error's message is redacted
+	r.lastSyncErr.Store(&msg)
+}
+
+// Ready tells whether Run's last poll and sync succeeded, a commit having
+// been applied (rendered, applied and its Canaries' statuses saved,
+// whatever became of routing or rollouts): nil when so, an error saying
+// why not before the first commit is applied and while the last poll or
+// sync failed (Git unreachable, a refused commit). A replica waiting for
 // the Lease in RunElected is ready: a healthy standby, which a rolling
 // update of sluice's Deployment must be able to count as available. It is
 // safe to call from any goroutine.
@@ -161,6 +176,9 @@ func (r *Reconciler) Ready() error {
 	}
 	if r.synced.Load() == 0 {
 		return errors.New("no commit has been applied yet")
+	}
+	if msg := r.lastSyncErr.Load(); msg != nil {
+		return fmt.Errorf("the last sync failed: %s", *msg)
 	}
 	return nil
 }

@@ -2,11 +2,16 @@ package reconciler_test
 
 import (
 	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/sluicehq/sluice/gitsync"
+	"github.com/sluicehq/sluice/manifests"
 	"github.com/sluicehq/sluice/playground/playgroundtest"
 	"github.com/sluicehq/sluice/reconciler"
 )
@@ -67,4 +72,52 @@ func TestAStandbyReplicaIsHealthyAndReadyAndTheLeaderIsJudgedByItsLoop(t *testin
 	if err := leader.Health(now.Add(time.Hour), time.Minute); err == nil {
 		t.Error("Health of the leader an hour after its last turn = nil, want an error")
 	}
+}
+
+// flakySource is a Source that fails while fail is set.
+type flakySource struct {
+	*gitsync.Repository
+	fail atomic.Bool
+}
+
+func (s *flakySource) Poll(ctx context.Context) (gitsync.Checkout, bool, error) {
+	if s.fail.Load() {
+		return gitsync.Checkout{}, false, &gitsync.Error{Op: "ls-remote", URL: s.URL(), Ref: "main", Err: errors.New("connection refused")}
+	}
+	return s.Repository.Poll(ctx)
+}
+
+func TestReadinessFollowsTheLastSync(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	repo := newGitRepo(t)
+	seedApp(repo)
+	h := newHarness(t, repo, ns, nil)
+	repository, err := gitsync.New(gitsync.Options{URL: "file://" + repo.dir, Branch: "main", Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	source := &flakySource{Repository: repository}
+	rec := reconciler.New(h.recClient(), h.applier(), nil, source, reconciler.Options{
+		Namespace: ns, Interval: 200 * time.Millisecond, Render: manifests.Options{DefaultNamespace: ns},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = rec.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitReady := func(what string, ready bool) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); (rec.Ready() == nil) != ready; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: Ready = %v within 20s", what, rec.Ready())
+			}
+		}
+	}
+	waitReady("after the first sync", true)
+	source.fail.Store(true)
+	waitReady("while Git fails", false)
+	if err := rec.Ready(); !strings.Contains(err.Error(), "the last sync failed") || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("Ready while Git fails = %v, want the cause", err)
+	}
+	source.fail.Store(false)
+	waitReady("once Git answers again", true)
 }
