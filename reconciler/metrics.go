@@ -23,6 +23,7 @@ const (
 // follow its status as written; a Canary that leaves Git loses them.
 type metrics struct {
 	canaryStatus       *prometheus.GaugeVec
+	canaryPhase        *prometheus.GaugeVec
 	canaryWeight       *prometheus.GaugeVec
 	canaryFailedChecks *prometheus.GaugeVec
 	canaryUndelivered  *prometheus.GaugeVec
@@ -53,6 +54,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "sluice_canary_status",
 			Help: "State of each Canary: 0 while a rollout runs (or the target installs), 1 when the primary runs Git's revision, 2 after a rollback.",
 		}, canary),
+		canaryPhase: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sluice_canary_phase",
+			Help: "Phase of each Canary: 1 for the phase in its status, 0 for every other phase (count Canaries by phase with sum by (phase)).",
+		}, append(canary, "phase")),
 		canaryWeight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "sluice_canary_weight",
 			Help: "Percent of the traffic each Canary's router sends to its primary and to its canary.",
@@ -93,7 +98,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		known: map[types.NamespacedName]bool{},
 	}
 	if reg != nil {
-		reg.MustRegister(m.canaryStatus, m.canaryWeight, m.canaryFailedChecks, m.canaryUndelivered,
+		reg.MustRegister(m.canaryStatus, m.canaryPhase, m.canaryWeight, m.canaryFailedChecks, m.canaryUndelivered,
 			m.canaryMetric, m.rollouts, m.polls, m.forgeRefusals, m.syncDuration, m.lastSync)
 	}
 	return m
@@ -107,6 +112,13 @@ func (m *metrics) observeCanary(key types.NamespacedName, before, after *v1alpha
 	m.mu.Unlock()
 	ns, name := key.Namespace, key.Name
 	m.canaryStatus.WithLabelValues(ns, name).Set(statusValue(after.Phase))
+	for _, phase := range phases {
+		current := 0.0
+		if phase == after.Phase {
+			current = 1
+		}
+		m.canaryPhase.WithLabelValues(ns, name, string(phase)).Set(current)
+	}
 	m.canaryWeight.WithLabelValues(ns, name, "primary").Set(float64(100 - after.CanaryWeight))
 	m.canaryWeight.WithLabelValues(ns, name, "canary").Set(float64(after.CanaryWeight))
 	m.canaryFailedChecks.WithLabelValues(ns, name).Set(float64(after.FailedChecks))
@@ -141,7 +153,7 @@ func (m *metrics) forgetCanariesBut(keep map[types.NamespacedName]bool) {
 			continue
 		}
 		labels := prometheus.Labels{"namespace": key.Namespace, "name": key.Name}
-		for _, vec := range []*prometheus.MetricVec{m.canaryStatus.MetricVec, m.canaryWeight.MetricVec,
+		for _, vec := range []*prometheus.MetricVec{m.canaryStatus.MetricVec, m.canaryPhase.MetricVec, m.canaryWeight.MetricVec,
 			m.canaryFailedChecks.MetricVec, m.canaryUndelivered.MetricVec, m.canaryMetric.MetricVec, m.rollouts.MetricVec} {
 			vec.DeletePartialMatch(labels)
 		}
@@ -165,6 +177,13 @@ func (m *metrics) observeSync(took time.Duration, err error, now time.Time) {
 		m.lastSync.Set(float64(now.UnixNano()) / 1e9)
 	}
 }
+
+// phases are the values of sluice_canary_phase's phase label, in the
+// order a rollout goes through them. A Canary sluice has not written a
+// status for yet has an empty phase, which is none of them.
+var phases = []v1alpha1.CanaryPhase{v1alpha1.PhaseInitializing, v1alpha1.PhaseInitialized, v1alpha1.PhaseWaiting,
+	v1alpha1.PhaseProgressing, v1alpha1.PhaseWaitingPromotion, v1alpha1.PhasePromoting, v1alpha1.PhaseFinalising,
+	v1alpha1.PhaseSucceeded, v1alpha1.PhaseFailed}
 
 // statusValue is the sluice_canary_status of a phase.
 func statusValue(phase v1alpha1.CanaryPhase) float64 {

@@ -56,3 +56,26 @@ sluice_canary_undelivered_commit_statuses{name="frontend",namespace="flagger"} 1
 		t.Errorf("%d sluice_canary_rollouts_total series after frontend left Git, want 1", n)
 	}
 }
+
+func TestMetricsShowEachCanarysPhaseAsOneOfNine(t *testing.T) {
+	m := newMetrics(prometheus.NewRegistry())
+	detail := types.NamespacedName{Namespace: "flagger", Name: "detail"}
+	m.observeCanary(detail, &v1alpha1.CanaryStatus{}, &v1alpha1.CanaryStatus{Phase: v1alpha1.PhaseProgressing})
+	m.observeCanary(detail, &v1alpha1.CanaryStatus{Phase: v1alpha1.PhaseProgressing}, &v1alpha1.CanaryStatus{Phase: v1alpha1.PhasePromoting})
+	if n := testutil.CollectAndCount(m.canaryPhase); n != 9 {
+		t.Errorf("%d sluice_canary_phase series, want one per phase", n)
+	}
+	for _, phase := range phases {
+		want := 0.0
+		if phase == v1alpha1.PhasePromoting {
+			want = 1
+		}
+		if got := testutil.ToFloat64(m.canaryPhase.WithLabelValues("flagger", "detail", string(phase))); got != want {
+			t.Errorf("sluice_canary_phase{phase=%q} = %v, want %v", phase, got, want)
+		}
+	}
+	m.forgetCanariesBut(nil)
+	if n := testutil.CollectAndCount(m.canaryPhase); n != 0 {
+		t.Errorf("%d sluice_canary_phase series after detail left Git, want none", n)
+	}
+}
