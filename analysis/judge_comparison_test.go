@@ -1,7 +1,10 @@
 package analysis
 
 import (
+	"math/rand/v2"
+	"slices"
 	"testing"
+	"testing/quick"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -95,5 +98,37 @@ func TestFormatChange(t *testing.T) {
 		if got := formatChange(change); got != want {
 			t.Errorf("formatChange(%v) = %q, want %q", change, got, want)
 		}
+	}
+}
+
+// TestJudgeComparisonProperties checks what holds for any samples of at
+// least MinComparisonSamples: a canary that is its primary's copy passes
+// whatever the direction, and one shifted above every value of the primary
+// fails an increase at the default confidence and passes a decrease.
+func TestJudgeComparisonProperties(t *testing.T) {
+	property := func(seed uint64) bool {
+		r := rand.New(rand.NewPCG(seed, 16))
+		primary := make([]float64, MinComparisonSamples+r.IntN(20))
+		for i := range primary {
+			primary[i] = float64(r.IntN(50)) // many ties
+		}
+		shifted := make([]float64, len(primary))
+		for i, v := range primary {
+			shifted[i] = v + 100
+		}
+		metric := func(direction string) v1alpha1.CanaryMetric {
+			return v1alpha1.CanaryMetric{Name: "m", Query: "vector(1)", Compare: &v1alpha1.MetricComparison{Direction: direction}}
+		}
+		for _, direction := range []string{v1alpha1.CompareIncrease, v1alpha1.CompareDecrease, v1alpha1.CompareEither} {
+			if verdict, _, _ := judgeComparison(metric(direction), slices.Clone(primary), primary); verdict != VerdictPass {
+				return false
+			}
+		}
+		increase, _, _ := judgeComparison(metric(v1alpha1.CompareIncrease), shifted, primary)
+		decrease, _, _ := judgeComparison(metric(v1alpha1.CompareDecrease), shifted, primary)
+		return increase == VerdictFail && decrease == VerdictPass
+	}
+	if err := quick.Check(property, &quick.Config{MaxCount: 300}); err != nil {
+		t.Error(err)
 	}
 }
