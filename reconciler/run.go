@@ -60,9 +60,10 @@ func (r *Reconciler) Run(ctx context.Context) error {
 // interval, a short settle while a primary rolls out, or the backoff after
 // failures, which it counts.
 func (r *Reconciler) poll(ctx context.Context, failures *int) time.Duration {
+	appliedBefore := r.synced.Load()
 	result, err := r.runOnce(ctx)
 	if ctx.Err() == nil {
-		r.recordSync(err)
+		r.recordSync(err, r.synced.Load() != appliedBefore)
 	}
 	var pollErr *gitsync.Error
 	switch {
@@ -152,9 +153,11 @@ func (r *Reconciler) Health(now time.Time, maxStall time.Duration) error {
 	return nil
 }
 
-// recordSync keeps the outcome of a poll and sync for Ready.
-func (r *Reconciler) recordSync(err error) {
-	if err == nil {
+// recordSync keeps the outcome of a poll and sync for Ready: a failure
+// unless the commit was applied (an error of routing or of a rollout
+// after the apply does not count, as for the first commit).
+func (r *Reconciler) recordSync(err error, applied bool) {
+	if err == nil || applied {
 		r.lastSyncErr.Store(nil)
 		return
 	}
@@ -162,14 +165,14 @@ func (r *Reconciler) recordSync(err error) {
 	r.lastSyncErr.Store(&msg)
 }
 
-// Ready tells whether Run's last poll and sync succeeded, a commit having
-// been applied (rendered, applied and its Canaries' statuses saved,
-// whatever became of routing or rollouts): nil when so, an error saying
-// why not before the first commit is applied and while the last poll or
-// sync failed (Git unreachable, a refused commit). A replica waiting for
-// the Lease in RunElected is ready: a healthy standby, which a rolling
-// update of sluice's Deployment must be able to count as available. It is
-// safe to call from any goroutine.
+// Ready tells whether Run's last poll and sync applied the head (rendered,
+// applied and its Canaries' statuses saved, whatever became of routing or
+// rollouts): nil when so, an error saying why not before the first commit
+// is applied and while the last poll or sync failed before the apply (Git
+// unreachable, a refused commit, an apply the API server refused). A
+// replica waiting for the Lease in RunElected is ready: a healthy
+// standby, which a rolling update of sluice's Deployment must be able to
+// count as available. It is safe to call from any goroutine.
 func (r *Reconciler) Ready() error {
 	if r.standby.Load() {
 		return nil
