@@ -49,6 +49,7 @@ func compareCanaryYAML(webhookURL string) string {
 // 100 %: no threshold is set, the comparison fails it at the first step,
 // and the reason says what was compared.
 func TestACanaryWorseThanItsPrimaryIsRolledBackWithTheComparisonAsTheReason(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ns := playgroundtest.Namespace(t)
 	startWorkloadExporter(t, ns, "detail", 0.9)
 	startWorkloadExporter(t, ns, "detail-primary", 1)
@@ -78,6 +79,7 @@ func TestACanaryWorseThanItsPrimaryIsRolledBackWithTheComparisonAsTheReason(t *t
 // serves no traffic: the comparison has too few samples, which holds the
 // step at weight 5 as an analysis error, never a failed check.
 func TestTooFewSamplesToCompareHoldTheStep(t *testing.T) {
+	t.Parallel() // see parallel_test.go
 	ns := playgroundtest.Namespace(t)
 	startWorkloadExporter(t, ns, "detail", 1) // and none of detail-primary
 	repo := newGitRepo(t)
