@@ -6,16 +6,21 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
 	"github.com/sluicehq/sluice/planner"
+	"github.com/sluicehq/sluice/playground/playgroundtest"
+	"github.com/sluicehq/sluice/reconciler"
 )
 
 // failedCanary is the seed's detail after 3.0 failed at weight 5, with its
@@ -217,4 +222,92 @@ func TestStatusOrdersEventsOfTheSameSecondAsTheyWereStored(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
+}
+
+func TestStatusWatchFollowsACanaryOnTheAPIServer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ns := playgroundtest.Namespace(t)
+	config, err := clientcmd.BuildConfigFromFlags("", playgroundtest.Kubeconfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(config, client.Options{Scheme: reconciler.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reconciler.EnsureCRD(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	canary := &v1alpha1.Canary{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "detail"}}
+	canary.Spec.TargetRef = v1alpha1.TargetRef{APIVersion: "apps/v1", Kind: "Deployment", Name: "detail"}
+	canary.Spec.Service.Port = 3000
+	if err := c.Create(ctx, canary); err != nil {
+		t.Fatal(err)
+	}
+	setStatus := func(phase v1alpha1.CanaryPhase, weight int32) {
+		t.Helper()
+		canary.Status.Phase, canary.Status.CanaryWeight = phase, weight
+		if err := c.Status().Update(ctx, canary); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setStatus(v1alpha1.PhaseProgressing, 5)
+
+	var out syncBuffer
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan error, 1)
+	go func() {
+		cmd := newRootCommand()
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs([]string{"status", "detail", "--watch", "-o", "json", "--interval", "100ms", "--kubeconfig", playgroundtest.Kubeconfig(), "-n", ns})
+		watched <- cmd.ExecuteContext(watchCtx)
+	}()
+	weights := func() []int32 {
+		var got []int32
+		dec := json.NewDecoder(strings.NewReader(out.String()))
+		for {
+			var c v1alpha1.Canary
+			if dec.Decode(&c) != nil {
+				return got
+			}
+			got = append(got, c.Status.CanaryWeight)
+		}
+	}
+	waitFor := func(n int) {
+		t.Helper()
+		for len(weights()) < n && ctx.Err() == nil {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor(1)
+	time.Sleep(500 * time.Millisecond) // five looks at an unchanged Canary print nothing
+	setStatus(v1alpha1.PhaseProgressing, 10)
+	waitFor(2)
+	stopWatch()
+	if err := <-watched; err != nil {
+		t.Errorf("status --watch ended with %v", err)
+	}
+	if diff := cmp.Diff([]int32{5, 10}, weights()); diff != "" {
+		t.Errorf("weights printed by status --watch -o json (-want +got):\n%s\noutput:\n%s", diff, out.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a command writes while a test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
