@@ -230,7 +230,7 @@ func TestWithoutWorkDirTheCheckoutsGoAwayWhenTheCommandEnds(t *testing.T) {
 }
 
 // freeAddr returns a loopback address with a port nothing listens on.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -160,7 +160,7 @@ func probe(url string) int {
 }
 
 // buildSluice builds the binary of this package.
-func buildSluice(t *testing.T) string {
+func buildSluice(t testing.TB) string {
 	t.Helper()
 	binary := filepath.Join(t.TempDir(), "sluice")
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
