@@ -91,11 +91,15 @@ func (a *Applier) withOwnerLabels(objects []*unstructured.Unstructured) []*unstr
 }
 
 // classifyApplyError turns an immutable-field rejection into an
-// *ImmutableFieldError; other errors pass through with the object named.
+// *ImmutableFieldError and an authorizer's refusal into a *ForbiddenError;
+// other errors pass through with the object named.
 func classifyApplyError(err error) error {
 	var dryRun *ssaerrors.DryRunErr
 	if errors.As(err, &dryRun) && isImmutableFieldError(dryRun.Unwrap()) {
 		return &ImmutableFieldError{Subject: subjectOf(dryRun.InvolvedObject()), Err: dryRun.Unwrap()}
+	}
+	if forbidden := asForbiddenError(err); forbidden != nil {
+		return fmt.Errorf("applier: %w", forbidden)
 	}
 	return fmt.Errorf("applier: %w", err)
 }

@@ -49,7 +49,8 @@ const maxRestarts = 5
 // enough for Deployments to roll out, fake nodes to lose their not-ready
 // taint, deleted namespaces and owners to be cleaned up, and
 // HorizontalPodAutoscalers to hold their Deployments within their
-// bounds, and DaemonSets to run a pod on every fake node. The playground serves no metrics API, so an autoscaler never
+// bounds, DaemonSets to run a pod on every fake node, and aggregated ClusterRoles
+// (sluice's deploy/rbac.yaml) to gather their rules. The playground serves no metrics API, so an autoscaler never
 // scales on its metrics: it brings a Deployment below its minReplicas up
 // and one above its maxReplicas down, and leaves a count within them as
 // it is (its ScalingActive condition says it cannot read the metrics).
@@ -62,6 +63,7 @@ var controllers = []string{
 	"serviceaccount-controller",
 	"horizontal-pod-autoscaler-controller",
 	"daemonset-controller",
+	"clusterrole-aggregation-controller",
 }
 
 // startControlPlane starts every component in dir and returns once the API
