@@ -74,6 +74,11 @@ type Auth struct {
 	// Password is the HTTPS basic-auth password or access token. Zero: no
 	// basic auth, unless the URL carries one (https://user:token@host).
 	Password Secret
+	// PasswordSource, when set instead of Password, returns the HTTPS
+	// password at every remote operation: a GitHub App's installation
+	// token, which it refreshes before expiry. Its errors are
+	// [KindAuth] errors; the values it returns are redacted from errors.
+	PasswordSource func() (string, error)
 	// SSHKeyFile is the path of a private key (OpenSSH or PEM format),
 	// read at every remote operation. Required for ssh remotes.
 	SSHKeyFile string
@@ -107,8 +112,11 @@ func (a Auth) validate(r remote) error {
 		if !a.Password.IsZero() && r.password != "" {
 			return fmt.Errorf("Auth.Password: set, and the URL carries a password too")
 		}
+		if a.PasswordSource != nil && (!a.Password.IsZero() || r.password != "") {
+			return fmt.Errorf("Auth.PasswordSource: set together with Auth.Password or a password in the URL")
+		}
 	case "ssh":
-		if !a.Password.IsZero() || r.password != "" {
+		if !a.Password.IsZero() || r.password != "" || a.PasswordSource != nil {
 			return fmt.Errorf("Auth.Password: a password is set but the remote is ssh (use Auth.SSHKeyFile)")
 		}
 		if a.SSHKeyFile == "" {
@@ -118,7 +126,7 @@ func (a Auth) validate(r remote) error {
 			return fmt.Errorf("Auth.InsecureIgnoreHostKey: set together with Auth.KnownHostsFile")
 		}
 	default:
-		if sshSet || !a.Password.IsZero() || a.Username != "" {
+		if sshSet || !a.Password.IsZero() || a.PasswordSource != nil || a.Username != "" {
 			return fmt.Errorf("Auth: set but the %s transport takes no credentials", r.protocol)
 		}
 	}
@@ -154,6 +162,14 @@ func (r *Repository) credentials() (credentials, error) {
 			value, err := r.auth.Password.read("Auth.Password")
 			if err != nil {
 				return creds, err
+			}
+			password = value
+			creds.secrets = append(creds.secrets, value)
+		}
+		if r.auth.PasswordSource != nil {
+			value, err := r.auth.PasswordSource()
+			if err != nil {
+				return creds, &credentialsError{field: "Auth.PasswordSource", err: err}
 			}
 			password = value
 			creds.secrets = append(creds.secrets, value)

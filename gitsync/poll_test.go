@@ -168,6 +168,12 @@ func TestPollAuthenticates(t *testing.T) {
 			},
 		},
 		{
+			name: "a password source (a GitHub App's token) is asked at the poll", user: "x-access-token", password: "ghs_app-token",
+			opts: func(t *testing.T, url string) Options {
+				return Options{URL: url, Auth: Auth{Username: "x-access-token", PasswordSource: func() (string, error) { return "ghs_app-token", nil }}}
+			},
+		},
+		{
 			name: "a token in the URL is sent as basic auth", user: "sluice", password: "url-token",
 			opts: func(t *testing.T, url string) Options {
 				return Options{URL: strings.Replace(url, "http://", "http://sluice:url-token@", 1)}
@@ -243,6 +249,22 @@ func TestPollFailsWithATypedErrorAndWritesNothing(t *testing.T) {
 			},
 			wantKind:    KindAuth,
 			wantMessage: "URL#main: auth: Auth.Password: environment variable SLUICE_TEST_EMPTY_TOKEN is empty or unset",
+		},
+		{
+			name: "a password source that fails is an auth error",
+			opts: func(t *testing.T, srv *httpServer, _ *origin) Options {
+				return Options{URL: srv.URL + "/origin", Auth: Auth{PasswordSource: func() (string, error) { return "", errors.New("github app 42: refused") }}}
+			},
+			wantKind:    KindAuth,
+			wantMessage: "URL#main: auth: Auth.PasswordSource: github app 42: refused",
+		},
+		{
+			name: "a wrong token from a password source is an auth error that does not show it",
+			opts: func(t *testing.T, srv *httpServer, _ *origin) Options {
+				srv.requireBasicAuth("x-access-token", "right-token")
+				return Options{URL: srv.URL + "/origin", Auth: Auth{Username: "x-access-token", PasswordSource: func() (string, error) { return secret, nil }}}
+			},
+			wantKind: KindAuth,
 		},
 		{
 			name: "an unknown branch is a not-found error",

@@ -49,6 +49,13 @@ func (f *forgeFlags) forge(git *syncFlags) (reconciler.Forge, func(string) strin
 	// rotated Secret is used without a restart; a missing one fails now.
 	tokenFile, tokenEnv := orElse(f.tokenFile, git.tokenFile), orElse(f.tokenEnv, git.tokenEnv)
 	source := func() (string, error) { return readToken(tokenFile, tokenEnv) }
+	if git.app.enabled() && f.tokenFile == "" && f.tokenEnv == "" {
+		app, err := git.app.tokens(git.repo) // the App's installation token, as Git's
+		if err != nil {
+			return nil, nil, err
+		}
+		source = app.Token
+	}
 	if _, err := source(); err != nil {
 		return nil, nil, fmt.Errorf("--forge github: %w", err)
 	}

