@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,6 +42,19 @@ everything up at the end until Ctrl-C, still streaming sluice's messages.
 The summary says how long the story took and, apart, how long bringing up
 the playground took.
 
+--story compare plays another story instead, where the Canary judges the
+canary against the primary (metrics[].compare) rather than by fixed
+thresholds alone:
+
+  1. Git holds detail 1.0: sluice installs it;
+  2. slow: a pull request to 2.0 is merged and a tenth of the canary's
+     answers are made to wait 200 ms more; its p99 (about 235 ms) passes
+     the 500 ms threshold, but the comparison with the primary fails it:
+     rolled back, with "p99 latency of canary … vs primary …" as reason;
+  3. shared-fault: 5 % of the primary's answers fail, a pull request to
+     3.0 is merged and 5 % of the canary's fail too; a 99 % success-rate
+     threshold would roll it back, the comparison promotes it.
+
 The first run builds the playground's binaries from the Go module proxy
 (about 30 minutes on 2 cores); later runs start in seconds.`,
 		Args: cobra.NoArgs,
@@ -68,6 +82,7 @@ The first run builds the playground's binaries from the Go module proxy
 			return err
 		},
 	}
+	cmd.Flags().StringVar(&opts.Story, "story", demo.StorySeed, "the story to play: "+strings.Join(demo.Stories, " or "))
 	cmd.Flags().BoolVar(&opts.Keep, "keep", false, "leave everything up once the story is over, streaming sluice's messages, until Ctrl-C")
 	cmd.Flags().StringVar(&sluiceLog, "sluice-log", "", "write the JSON log of sluice run to this file")
 	cmd.Flags().DurationVar(&opts.StepTimeout, "step-timeout", 3*time.Minute, "give up when a step of the story takes longer")

@@ -27,6 +27,13 @@
 // read as it goes. A steady load goes to detail.example.com all along, and
 // at every weight the split of a burst of requests is measured against the
 // route's weights.
+//
+// Options.Story StoryCompare plays another story on the same stack, where
+// the Canary compares the canary with the primary (metrics[].compare):
+// after the install, a canary slower than its primary but under the p99
+// threshold is rolled back by the comparison (StepSlow), and a fault both
+// versions share, which a success-rate threshold would fail, does not
+// stop a promotion (StepSharedFault).
 package demo
 
 import (
@@ -35,6 +42,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
@@ -65,7 +74,26 @@ type Options struct {
 	StepTimeout time.Duration
 	// Keep leaves everything up once the story is over, until ctx ends.
 	Keep bool
+	// Story is the story to play: StorySeed (zero means it) or
+	// StoryCompare. Any other is an error.
+	Story string
 }
+
+// The stories Run plays.
+const (
+	// StorySeed is the seed's story: install, promote, rollback, revert,
+	// retry, judged by fixed thresholds.
+	StorySeed = "seed"
+	// StoryCompare judges the canary against the primary: install, then
+	// slow (a canary slower than its primary, under the fixed p99
+	// threshold, is rolled back by the comparison) and shared-fault (a
+	// fault both versions share, which a fixed success-rate threshold
+	// would fail, does not stop a promotion).
+	StoryCompare = "compare"
+)
+
+// Stories are the stories Run plays, the default first.
+var Stories = []string{StorySeed, StoryCompare}
 
 // The steps of the story, in order.
 const (
@@ -74,6 +102,9 @@ const (
 	StepRollback = "rollback"
 	StepRevert   = "revert"
 	StepRetry    = "retry"
+	// StepSlow and StepSharedFault follow StepInstall in StoryCompare.
+	StepSlow        = "slow"
+	StepSharedFault = "shared-fault"
 )
 
 // Report is what happened, step by step.
@@ -103,7 +134,8 @@ func (r *Report) Step(name string) *Step {
 // Step is one step of the story.
 type Step struct {
 	// Name is one of StepInstall, StepPromote, StepRollback, StepRevert,
-	// StepRetry.
+	// StepRetry (StorySeed), or StepInstall, StepSlow, StepSharedFault
+	// (StoryCompare).
 	Name string
 	// Title says what the step does, in plain words.
 	Title string
@@ -166,6 +198,12 @@ func (s *Step) LastStatus() CommitStatus {
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.Sluice == "" {
 		return nil, errors.New("demo: Options.Sluice (the sluice binary) is required")
+	}
+	if opts.Story == "" {
+		opts.Story = StorySeed
+	}
+	if !slices.Contains(Stories, opts.Story) {
+		return nil, fmt.Errorf("demo: unknown story %q: want one of %s", opts.Story, strings.Join(Stories, ", "))
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)

@@ -66,6 +66,9 @@ type app struct {
 	maxWeight int
 	// loadTester is the URL of the webhooks.
 	loadTester string
+	// compare judges the canary against the primary (the compare story):
+	// see compareMetrics. False means the seed's fixed thresholds.
+	compare bool
 }
 
 // files returns every file of the repository for a.
@@ -130,6 +133,43 @@ spec:
 // writes it.
 func ImageLine(version string) string { return Image + ":" + version }
 
+// compareInterval is the window of the compare story's metrics: 12
+// windows of 2s, each holding two of the playground Prometheus's scrapes
+// (one a second), the shortest a comparison can judge.
+const compareInterval = "24s"
+
+// metricsYAML is the seed's fixed thresholds, or, when a.compare, the
+// compare story's metrics: the success rate compared with the primary's
+// alone (a shared fault passes it), the p99 latency under the seed's
+// 500 ms and compared with the primary's (a slower canary fails it).
+// maxErrors allows the checks that find too few samples of the canary
+// while its first windows fill.
+func (a app) metricsYAML() string {
+	if !a.compare {
+		return `    metrics:
+    - name: request-success-rate
+      thresholdRange:
+        min: 99
+      interval: ` + metricInterval + `
+    - name: request-duration
+      thresholdRange:
+        max: 500
+      interval: ` + metricInterval + `
+`
+	}
+	return `    maxErrors: 12
+    metrics:
+    - name: request-success-rate
+      compare: {against: primary, direction: decrease, tolerance: 0.04, confidence: 0.99}
+      interval: ` + compareInterval + `
+    - name: request-duration
+      thresholdRange:
+        max: 500
+      compare: {against: primary, direction: increase, tolerance: 0.5, confidence: 0.99}
+      interval: ` + compareInterval + `
+`
+}
+
 // canaryYAML is the seed's Canary with the story's cadence.
 func (a app) canaryYAML() string {
 	return `apiVersion: sluice.dev/v1alpha1
@@ -156,16 +196,7 @@ spec:
     threshold: 1
     stepWeight: 5
     maxWeight: ` + fmt.Sprint(a.maxWeight) + `
-    metrics:
-    - name: request-success-rate
-      thresholdRange:
-        min: 99
-      interval: ` + metricInterval + `
-    - name: request-duration
-      thresholdRange:
-        max: 500
-      interval: ` + metricInterval + `
-    webhooks:
+` + a.metricsYAML() + `    webhooks:
     - name: acceptance-test
       type: pre-rollout
       url: ` + a.loadTester + `

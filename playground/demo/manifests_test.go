@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sluicehq/sluice/api/v1alpha1"
 	"github.com/sluicehq/sluice/manifests"
 )
 
@@ -92,5 +93,38 @@ func TestTheImageLineIsOneLineOfTheDeploymentFile(t *testing.T) {
 	line := "        image: " + ImageLine("3.0") + "\n"
 	if strings.Count(yaml, line) != 1 {
 		t.Errorf("the Deployment file does not hold %q once:\n%s", line, yaml)
+	}
+}
+
+func TestTheCompareStorysCanaryComparesBothMetricsWithThePrimaryAndKeepsTheLatencyThreshold(t *testing.T) {
+	a := app{version: "1.0", maxWeight: 15, loadTester: "http://127.0.0.1:9999/", compare: true}
+	c := render(t, a).Canaries[0]
+	type metric struct {
+		Name, Interval string
+		Max            *float64
+		Compare        v1alpha1.MetricComparison
+	}
+	var got []metric
+	for _, m := range c.Spec.Analysis.Metrics {
+		got = append(got, metric{Name: m.Name, Interval: m.Interval, Compare: *m.Compare})
+		if m.ThresholdRange != nil {
+			got[len(got)-1].Max = m.ThresholdRange.Max
+		}
+	}
+	limit := 500.0
+	want := []metric{
+		{Name: "request-success-rate", Interval: compareInterval,
+			Compare: v1alpha1.MetricComparison{Against: v1alpha1.CompareAgainstPrimary, Direction: v1alpha1.CompareDecrease, Tolerance: 0.04, Confidence: 0.99}},
+		{Name: "request-duration", Interval: compareInterval, Max: &limit,
+			Compare: v1alpha1.MetricComparison{Against: v1alpha1.CompareAgainstPrimary, Direction: v1alpha1.CompareIncrease, Tolerance: 0.5, Confidence: 0.99}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("metrics (-want +got):\n%s", diff)
+	}
+	if c.Spec.Analysis.MaxErrors != 12 || c.Spec.Analysis.Threshold != 1 {
+		t.Errorf("maxErrors %d threshold %d, want 12 and 1", c.Spec.Analysis.MaxErrors, c.Spec.Analysis.Threshold)
+	}
+	if c.Spec.Analysis.Metrics[0].ThresholdRange != nil {
+		t.Errorf("the success rate has a threshold %+v, want only the comparison", c.Spec.Analysis.Metrics[0].ThresholdRange)
 	}
 }

@@ -200,9 +200,17 @@ func (s *stack) startSteadyLoad() {
 // times within two seconds: the canary has answered the pre-rollout check,
 // so only a hiccup can make it miss.
 func (s *stack) injectFault(ctx context.Context) error {
+	return s.turnKnob(ctx, App+"-canary", "/injectFault")
+}
+
+// turnKnob sends a GET of knob, a path of the demo app such as
+// "/injectLatency?fraction=0.1&extra=200ms", to the service of the app
+// (detail-canary or detail-primary). It tries a few times within two
+// seconds: the app is up, so only a hiccup can make it miss.
+func (s *stack) turnKnob(ctx context.Context, service, knob string) error {
 	var err error
 	for range 10 {
-		if err = s.getOK(ctx, "http://detail-canary."+Namespace+":3000/injectFault"); err == nil {
+		if err = s.getOK(ctx, "http://"+service+"."+Namespace+":3000"+knob); err == nil {
 			return nil
 		}
 		select {
@@ -211,7 +219,7 @@ func (s *stack) injectFault(ctx context.Context) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("inject a fault into the canary: %w", err)
+	return fmt.Errorf("%s %s: %w", service, knob, err)
 }
 
 // getOK sends a GET to target through the gateway and wants 200.

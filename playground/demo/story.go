@@ -26,7 +26,12 @@ type story struct {
 // play plays every step in order.
 func (s *story) play(ctx context.Context) error {
 	s.app = app{version: "1.0", maxWeight: 15, loadTester: s.stack.loadTesterURL}
-	for _, step := range []func(context.Context) error{s.install, s.promote, s.rollback, s.revert, s.retry} {
+	steps := []func(context.Context) error{s.install, s.promote, s.rollback, s.revert, s.retry}
+	if s.opts.Story == StoryCompare {
+		s.app.compare = true
+		steps = []func(context.Context) error{s.install, s.slowCanary, s.sharedFault}
+	}
+	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
 		}
