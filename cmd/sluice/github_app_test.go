@@ -150,3 +150,54 @@ func TestRunAuthenticatesAsAGitHubAppAcrossTokenRefreshes(t *testing.T) {
 		}
 	}
 }
+
+// TestGitHubAppFlagsAreCheckedAtStart: every mistake in the App's flags
+// stops run before it syncs anything, with an error that names the flag.
+func TestGitHubAppFlagsAreCheckedAtStart(t *testing.T) {
+	key, keyFile := writeAppKey(t)
+	srv, err := forgeemu.New(forgeemu.Options{Dir: t.TempDir(), Owner: "shop", Repo: "fleet", Token: "ghp_unused",
+		App: &forgeemu.App{ID: 42, InstallationID: 7, PublicKey: &key.PublicKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	notPEM := filepath.Join(t.TempDir(), "not.pem")
+	if err := os.WriteFile(notPEM, []byte("ghp_aTokenInTheWrongFile"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"run", "--repo", srv.GitURL(), "--forge", "github", "--forge-api-url", srv.APIURL(), "--kubeconfig", filepath.Join(t.TempDir(), "none")}
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"an App id alone", []string{"--github-app-id", "42"}, "--github-app-installation-id is required with --github-app-id"},
+		{"no key file", []string{"--github-app-id", "42", "--github-app-installation-id", "7"}, "--github-app-private-key-file is required with --github-app-id"},
+		{"a key file that does not exist", []string{"--github-app-id", "42", "--github-app-installation-id", "7", "--github-app-private-key-file", notPEM + ".missing"},
+			"--github-app-private-key-file: open " + notPEM + ".missing"},
+		{"a key file that holds no key", []string{"--github-app-id", "42", "--github-app-installation-id", "7", "--github-app-private-key-file", notPEM},
+			"--github-app-private-key-file " + notPEM + ": no PEM block found"},
+		{"another installation", []string{"--github-app-id", "42", "--github-app-installation-id", "8", "--github-app-private-key-file", keyFile},
+			"--github-app-installation-id 8: no such installation of App 42"},
+		{"another App id", []string{"--github-app-id", "41", "--github-app-installation-id", "7", "--github-app-private-key-file", keyFile},
+			"is it the private key of App 41 (--github-app-id)?"},
+		{"an App and a Git token", []string{"--github-app-id", "42", "--github-app-installation-id", "7", "--github-app-private-key-file", keyFile, "--token-file", notPEM},
+			"--github-app-id: set it or --token-file/--token-env, not both"},
+	}
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			out, err := sluice(ctx, append(base, tt.args...)...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("run error = %v, want one with %q\n%s", err, tt.want, out)
+			}
+			if strings.Contains(err.Error()+out, "ghp_aToken") || strings.Contains(err.Error()+out, "eyJ") {
+				t.Errorf("the error or output holds a secret: %v\n%s", err, out)
+			}
+		})
+	}
+}
