@@ -3,6 +3,8 @@ package deploy_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +22,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/sluicehq/sluice/applier"
 	"github.com/sluicehq/sluice/manifests"
@@ -190,4 +194,50 @@ func unstructuredObjects(t *testing.T, objects ...client.Object) []*unstructured
 		out[i] = &unstructured.Unstructured{Object: content}
 	}
 	return out
+}
+
+// The namespaced variant binds sluice to Roles in its namespace and
+// sluice-system (and to a ClusterRole for its CRDs only), drops the binding
+// of the cluster-wide role, and runs sluice with --namespace.
+func TestTheNamespacedVariantBindsRolesAndRestrictsTheRun(t *testing.T) {
+	// A user's install kustomization lives outside deploy/ (kustomize
+	// refuses a kustomization under the base it includes).
+	root := t.TempDir()
+	if err := os.CopyFS(filepath.Join(root, "deploy"), os.DirFS(".")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "install"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	install := "resources: [../deploy]\ncomponents: [../deploy/namespaced]\n"
+	if err := os.WriteFile(filepath.Join(root, "install", "kustomization.yaml"), []byte(install), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rendering, err := manifests.Render(root, "install", manifests.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bindings := map[string]string{}
+	var args []string
+	for _, obj := range rendering.Objects {
+		switch obj.GetKind() {
+		case "RoleBinding", "ClusterRoleBinding":
+			role, _, _ := unstructured.NestedString(obj.Object, "roleRef", "name")
+			bindings[obj.GetKind()+"/"+obj.GetNamespace()+"/"+obj.GetName()] = role
+		case "Deployment":
+			containers, _, _ := unstructured.NestedSlice(obj.Object, "spec", "template", "spec", "containers")
+			args, _, _ = unstructured.NestedStringSlice(containers[0].(map[string]any), "args")
+		}
+	}
+	want := map[string]string{
+		"RoleBinding/apps/sluice":                "sluice",
+		"RoleBinding/sluice-system/sluice-state": "sluice-state",
+		"ClusterRoleBinding//sluice-crds":        "sluice-crds",
+	}
+	if diff := cmp.Diff(want, bindings); diff != "" {
+		t.Errorf("bindings of the namespaced variant (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"run", "--namespace=apps"}, args); diff != "" {
+		t.Errorf("sluice's args (-want +got):\n%s", diff)
+	}
 }
