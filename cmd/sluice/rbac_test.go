@@ -157,11 +157,23 @@ func installedServiceAccountKubeconfig(ctx context.Context, t *testing.T) string
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	token, err := kube.CoreV1().ServiceAccounts("sluice-system").CreateToken(ctx, "sluice", &authenticationv1.TokenRequest{
+	return serviceAccountKubeconfig(ctx, t, "sluice")
+}
+
+// serviceAccountKubeconfig writes a kubeconfig holding a token of the
+// ServiceAccount sluice-system/name from the TokenRequest API.
+func serviceAccountKubeconfig(ctx context.Context, t *testing.T, name string) string {
+	t.Helper()
+	adminConfig := playgroundtest.Playground().ControlPlane.Config
+	kube, err := kubernetes.NewForConfig(adminConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := kube.CoreV1().ServiceAccounts("sluice-system").CreateToken(ctx, name, &authenticationv1.TokenRequest{
 		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](600)},
 	}, metav1.CreateOptions{})
 	if err != nil {
-		t.Fatalf("request a token for sluice-system/sluice: %v", err)
+		t.Fatalf("request a token for sluice-system/%s: %v", name, err)
 	}
 	config := clientcmdapi.NewConfig()
 	config.Clusters["playground"] = &clientcmdapi.Cluster{Server: adminConfig.Host, CertificateAuthorityData: adminConfig.CAData}
@@ -176,4 +188,111 @@ func installedServiceAccountKubeconfig(ctx context.Context, t *testing.T) string
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestRunWithTheNamespacedVariantSyncsAndRollsOutInItsNamespace runs sluice
+// --namespace with nothing but the Roles of deploy/namespaced (bound to a
+// ServiceAccount of its own here, so that the cluster-wide binding of the
+// other test does not help it) through a sync, a rollout and a promotion.
+func TestRunWithTheNamespacedVariantSyncsAndRollsOutInItsNamespace(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	installNamespacedVariant(ctx, t, ns, "sluice-namespaced")
+	kubeconfig := serviceAccountKubeconfig(ctx, t, "sluice-namespaced")
+	gate := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer gate.Close()
+	repo := t.TempDir()
+	gitInit(t, repo)
+	gitCommit(t, repo, "detail 1.0", rolloutAppFiles(ns, "1.0", gate.URL))
+
+	runCtx, stopRun := context.WithCancel(ctx)
+	runDone := make(chan error, 1)
+	go func() {
+		_, err := sluice(runCtx, "run", "--repo", repo, "--kubeconfig", kubeconfig, "--namespace", ns, "--inventory-namespace", "sluice-system",
+			"--owner", "rbac-namespaced-test", "--interval", "1s", "--prune")
+		runDone <- err
+	}()
+	defer func() {
+		stopRun()
+		if err := <-runDone; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	admin, err := client.New(playgroundtest.Playground().ControlPlane.Config, client.Options{Scheme: reconciler.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCanary := func(what string, done func(*v1alpha1.Canary) bool) {
+		t.Helper()
+		for {
+			var canary v1alpha1.Canary
+			err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: "detail"}, &canary)
+			if err == nil && done(&canary) {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("canary never %s: %v %+v", what, err, canary.Status)
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	waitCanary("Initialized", func(c *v1alpha1.Canary) bool { return c.Status.Phase == v1alpha1.PhaseInitialized })
+	gitCommit(t, repo, "detail 2.0", rolloutAppFiles(ns, "2.0", gate.URL))
+	waitCanary("promoted 2.0", func(c *v1alpha1.Canary) bool {
+		return c.Status.Phase == v1alpha1.PhaseSucceeded && c.Status.PendingRevision == ""
+	})
+}
+
+// installNamespacedVariant renders deploy/ with the component
+// deploy/namespaced, as a user's install kustomization does, binds its
+// Roles to the ServiceAccount sluice-system/account and its "apps" to ns,
+// and applies its RBAC.
+func installNamespacedVariant(ctx context.Context, t *testing.T, ns, account string) {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.CopyFS(filepath.Join(root, "deploy"), os.DirFS("../../deploy")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "install"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "install", "kustomization.yaml"), []byte("resources: [../deploy]\ncomponents: [../deploy/namespaced]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rendering, err := manifests.Render(root, "install", manifests.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	install := []*unstructured.Unstructured{{Object: map[string]any{
+		"apiVersion": "v1", "kind": "ServiceAccount", "metadata": map[string]any{"name": account, "namespace": "sluice-system"},
+	}}}
+	for _, obj := range rendering.Objects {
+		switch obj.GetKind() {
+		case "Role", "RoleBinding":
+			if obj.GetNamespace() == "apps" {
+				obj.SetNamespace(ns)
+			}
+			obj.SetName(account + "-" + obj.GetName())
+			if obj.GetKind() == "RoleBinding" {
+				_ = unstructured.SetNestedField(obj.Object, account+"-"+obj.Object["roleRef"].(map[string]any)["name"].(string), "roleRef", "name")
+				_ = unstructured.SetNestedSlice(obj.Object, []any{map[string]any{"kind": "ServiceAccount", "name": account, "namespace": "sluice-system"}}, "subjects")
+			}
+			install = append(install, obj)
+		case "ClusterRoleBinding":
+			obj.SetName(account + "-" + obj.GetName())
+			_ = unstructured.SetNestedSlice(obj.Object, []any{map[string]any{"kind": "ServiceAccount", "name": account, "namespace": "sluice-system"}}, "subjects")
+			install = append(install, obj)
+		case "ClusterRole", "CustomResourceDefinition", "Namespace":
+			install = append(install, obj)
+		}
+	}
+	a, err := applier.New(playgroundtest.Client(), applier.Options{Owner: "rbac-namespaced-install", OwnerNamespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Apply(ctx, install); err != nil {
+		t.Fatalf("apply deploy/namespaced's RBAC: %v", err)
+	}
 }
