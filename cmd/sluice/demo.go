@@ -47,8 +47,9 @@ canary against the primary (metrics[].compare) rather than by fixed
 thresholds alone:
 
   1. Git holds detail 1.0: sluice installs it;
-  2. slow: a pull request to 2.0 is merged and a tenth of the canary's
-     answers are made to wait 200 ms more; its p99 (about 235 ms) passes
+  2. slow: a pull request to 2.0 is merged, which the playground runs
+     slow from its start (a tenth of its answers wait 200 ms more); its
+     p99 (about 235 ms) passes
      the 500 ms threshold, but the comparison with the primary fails it:
      rolled back, with "p99 latency of canary … vs primary …" as reason;
   3. shared-fault: 5 % of the primary's answers fail, a pull request to

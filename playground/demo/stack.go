@@ -81,7 +81,7 @@ func startStack(ctx context.Context, opts Options, n *narrator) (s *stack, err e
 	if err := installCRDs(ctx, s.kube); err != nil {
 		return s, fmt.Errorf("demo: %w", err)
 	}
-	if err := s.startGateway(ctx); err != nil {
+	if err := s.startGateway(ctx, opts); err != nil {
 		return s, err
 	}
 	if err := s.startLoadTester(); err != nil {
@@ -94,8 +94,13 @@ func startStack(ctx context.Context, opts Options, n *narrator) (s *stack, err e
 }
 
 // startGateway starts the gateway and has Prometheus scrape its metrics.
-func (s *stack) startGateway(ctx context.Context) error {
-	gw, err := gateway.New(gateway.Options{Config: s.pg.ControlPlane.Config, Log: narratedLogger(s.n, "gateway", s.log)})
+// In StoryCompare, 2.0 is slow from its start (see slowVersion).
+func (s *stack) startGateway(ctx context.Context, opts Options) error {
+	gwOpts := gateway.Options{Config: s.pg.ControlPlane.Config, Log: narratedLogger(s.n, "gateway", s.log)}
+	if opts.Story == StoryCompare {
+		gwOpts.Slow = gateway.SlowVersions(slowness, slowVersion)
+	}
+	gw, err := gateway.New(gwOpts)
 	if err != nil {
 		return err
 	}

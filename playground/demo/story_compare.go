@@ -7,14 +7,15 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
+	"github.com/sluicehq/sluice/playground/demoapp"
 )
 
 // The knobs of the compare story, as the playground's gateway test of the
 // comparison turns them (playground/gateway/compare_test.go).
 const (
-	// slowKnob makes a tenth of the canary's answers wait 200 ms more: its
-	// p99 rises to about 235 ms, under the 500 ms threshold.
-	slowKnob = "/injectLatency?fraction=0.1&extra=200ms"
+	// slowVersion is the version that the gateway runs slow from its
+	// start, as gateway.FaultyVersions would run one failing.
+	slowVersion = "2.0"
 	// sharedFaultKnob fails 5 % of the answers of the app it is sent to,
 	// as a database both versions use would.
 	sharedFaultKnob = "/injectFault?rate=0.05"
@@ -22,30 +23,27 @@ const (
 	latencyReason = "p99 latency of canary "
 )
 
-// slowCanary merges a pull request to 2.0, makes the canary slower than
-// the primary once its pre-rollout check passed, and waits for the
-// comparison to roll it back although the p99 threshold passes it.
+// slowness makes a tenth of slowVersion's answers wait 200 ms more, as
+// /injectLatency?fraction=0.1&extra=200ms would: its p99 rises to about
+// 235 ms, under the 500 ms threshold.
+var slowness = demoapp.Latency{Fraction: 0.1, Extra: 200 * time.Millisecond}
+
+// slowCanary merges a pull request to 2.0, which the gateway runs slower
+// than the primary from its start, and waits for the comparison to roll
+// it back although the p99 threshold passes it.
 func (s *story) slowCanary(ctx context.Context) error {
 	started := time.Now()
-	s.app.version = "2.0"
+	s.app.version = slowVersion
 	step := s.begin(StepSlow, s.app.version, "A pull request moves detail to 2.0, slower than 1.0 but under the 500 ms p99 threshold: the comparison rolls it back")
 	if err := s.mergeChange(ctx, step, "detail-2.0", "detail: 2.0", DeploymentFile); err != nil {
 		return err
 	}
 	s.n.say("This Canary compares the canary's success rate and p99 latency with the primary's (a Mann-Whitney U test over %s, 12 windows), and keeps the seed's p99 ≤ 500 ms threshold. Until the canary has 8 windows of its own, a check finds too few samples and holds the step.", compareInterval)
-	slowed := false
+	s.n.say("2.0 is slow from its start: the playground's gateway runs it with a tenth of its answers waiting 200 ms more, so its p99 is about 235 ms, which the 500 ms threshold passes.")
 	err := s.await(ctx, step, watch{
 		what:    "the rollback of the slow 2.0",
 		measure: true,
-		onMessage: func(ctx context.Context, msg string) error {
-			if slowed || msg != "Pre-rollout check acceptance-test passed" {
-				return nil
-			}
-			slowed = true
-			s.n.say("We make the canary slow: curl http://detail-canary.flagger:3000%s — a tenth of 2.0's answers wait 200 ms more, so its p99 is about 235 ms, which the 500 ms threshold passes.", slowKnob)
-			return s.stack.turnKnob(ctx, App+"-canary", slowKnob)
-		},
-		done: rolledBackFor(latencyReason),
+		done:    rolledBackFor(latencyReason),
 	})
 	if err != nil {
 		return err

@@ -28,6 +28,9 @@ const (
 	VersionEnv = "SLUICE_DEMOAPP_VERSION"
 	// FailEnv set to "1" makes the child fail from the start.
 	FailEnv = "SLUICE_DEMOAPP_FAIL"
+	// SlowEnv, as "0.1,200ms", makes that fraction of the child's answers
+	// wait that much longer from the start; see Latency.
+	SlowEnv = "SLUICE_DEMOAPP_SLOW"
 )
 
 // inheritedFD is the descriptor of the first of exec.Cmd.ExtraFiles.
@@ -72,7 +75,11 @@ func serveChild(log *slog.Logger) error {
 		return err
 	}
 	version, failing := os.Getenv(VersionEnv), os.Getenv(FailEnv) == "1"
-	server := &http.Server{Handler: Handler(version, failing), ReadHeaderTimeout: 10 * time.Second}
+	slow, err := parseSlow(os.Getenv(SlowEnv))
+	if err != nil {
+		return err
+	}
+	server := &http.Server{Handler: newHandler(version, failing, slow), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- server.Serve(ln) }()
 	log.Info("Demo app serving", "address", ln.Addr().String(), "version", version, "failing", failing)
@@ -118,6 +125,9 @@ type ChildOptions struct {
 	Version string
 	// Failing makes the app answer 500 from the start.
 	Failing bool
+	// Slow makes a fraction of the app's answers wait longer from the
+	// start; zero adds no latency.
+	Slow Latency
 	// Listener is a listening socket for the child to serve on; the child
 	// inherits it as its first extra file, so that connections made before
 	// the child is up wait in the socket's backlog instead of being refused.
@@ -154,6 +164,9 @@ func Command(opts ChildOptions) (*exec.Cmd, error) {
 	if opts.Failing {
 		env = append(env, FailEnv+"=1")
 	}
+	if opts.Slow.Fraction > 0 {
+		env = append(env, SlowEnv+"="+strconv.FormatFloat(opts.Slow.Fraction, 'g', -1, 64)+","+opts.Slow.Extra.String())
+	}
 	cmd.Env = append(withoutChildEnv(os.Environ()), env...)
 	cmd.SysProcAttr = childProcAttr()
 	return cmd, nil
@@ -170,4 +183,21 @@ func withoutChildEnv(environ []string) []string {
 		}
 	}
 	return kept
+}
+
+// parseSlow parses the value of SlowEnv: empty is no latency.
+func parseSlow(text string) (Latency, error) {
+	if text == "" {
+		return Latency{}, nil
+	}
+	share, extra, ok := strings.Cut(text, ",")
+	f, err := fraction(share)
+	if !ok || err != nil {
+		return Latency{}, fmt.Errorf("demo app: %s=%q: want a fraction and a duration, such as 0.1,200ms", SlowEnv, text)
+	}
+	d, err := time.ParseDuration(extra)
+	if err != nil || d < 0 || d > maxExtraLatency {
+		return Latency{}, fmt.Errorf("demo app: %s=%q: want a duration from 0 to %s", SlowEnv, text, maxExtraLatency)
+	}
+	return Latency{Fraction: f, Extra: d}, nil
 }

@@ -154,3 +154,21 @@ func TestIsChild(t *testing.T) {
 		t.Errorf("IsChild() = true in the test process, want false")
 	}
 }
+
+func TestAChildToldToBeSlowWaitsFromTheStart(t *testing.T) {
+	listener, addr := inheritedListener(t)
+	cmd, err := demoapp.Command(demoapp.ChildOptions{Version: "2.0", Slow: demoapp.Latency{Fraction: 1, Extra: 300 * time.Millisecond}, Listener: listener})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startChild(t, cmd)
+	do(t, http.DefaultClient, "GET", "http://"+addr+"/healthz") // the child is up
+	started := time.Now()
+	got := do(t, http.DefaultClient, "GET", "http://"+addr+"/catalogDetail")
+	if took := time.Since(started); took < 300*time.Millisecond {
+		t.Errorf("/catalogDetail took %s, want at least the 300ms the child was told to add", took)
+	}
+	if got.Status != 200 || got.Detail == nil || got.Detail.Version != "2.0" {
+		t.Errorf("/catalogDetail answered %+v, want 200 from 2.0", got)
+	}
+}

@@ -55,6 +55,20 @@ var vendors = []string{"ABC.com", "XYZ.com"}
 // app with its own fault state: /injectFault on one handler leaves the
 // others serving.
 func Handler(version string, failing bool) http.Handler {
+	return newHandler(version, failing, Latency{})
+}
+
+// Latency is the extra wait of a fraction of the answers, as
+// /injectLatency sets it. The zero value adds none.
+type Latency struct {
+	// Fraction is the share of the answers that wait, from 0 to 1.
+	Fraction float64
+	// Extra is how much longer they wait, at most 10s.
+	Extra time.Duration
+}
+
+// newHandler is Handler with slow as the latency from the start.
+func newHandler(version string, failing bool, slow Latency) http.Handler {
 	if version == "" {
 		version = "latest"
 	}
@@ -62,7 +76,7 @@ func Handler(version string, failing bool) http.Handler {
 	if failing {
 		a.faultRate.Store(math.Float64bits(1))
 	}
-	a.latency.Store(&latency{})
+	a.latency.Store(&latency{fraction: slow.Fraction, extra: slow.Extra})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /catalogDetail", a.catalogDetail)
 	mux.HandleFunc("GET /injectFault", a.injectFault)

@@ -108,6 +108,8 @@ type App struct {
 	Version string
 	// Failing is whether the app fails from the start (see Options.Faulty).
 	Failing bool
+	// Slow is the latency the app adds from the start (see Options.Slow).
+	Slow demoapp.Latency
 }
 
 // Options configures New.
@@ -131,6 +133,10 @@ type Options struct {
 	// goroutine at a time, whenever a Deployment changes; a new answer
 	// replaces the process. Nil means no app is faulty; see FaultyVersions.
 	Faulty func(namespace, deployment, version string) bool
+	// Slow returns the latency that the app of a Deployment at a version
+	// adds from the start, as its /injectLatency would; asked as Faulty
+	// is. Nil means no app is slow; see SlowVersions.
+	Slow func(namespace, deployment, version string) demoapp.Latency
 	// AppCommand returns the command that runs app. The command must serve
 	// HTTP on listener, a listening loopback socket, which it must hand to
 	// the child (exec.Cmd.ExtraFiles); the gateway closes its own copy once
@@ -144,6 +150,17 @@ type Options struct {
 	// AppOutput receives the output of every app process unless the command
 	// sets its own. Nil discards it.
 	AppOutput io.Writer
+}
+
+// SlowVersions returns an Options.Slow under which the apps at any of
+// versions add slow from the start, whatever their Deployment.
+func SlowVersions(slow demoapp.Latency, versions ...string) func(namespace, deployment, version string) demoapp.Latency {
+	return func(_, _, version string) demoapp.Latency {
+		if slices.Contains(versions, version) {
+			return slow
+		}
+		return demoapp.Latency{}
+	}
 }
 
 // FaultyVersions returns an Options.Faulty under which the apps at any of

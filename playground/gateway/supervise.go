@@ -27,6 +27,7 @@ type supervisor struct {
 	log     *slog.Logger
 	command func(App, *os.File) (*exec.Cmd, error)
 	faulty  func(namespace, deployment, version string) bool
+	slow    func(namespace, deployment, version string) demoapp.Latency
 	output  io.Writer
 	queue   workqueue.TypedRateLimitingInterface[string]
 	// ctx ends the health checks on close.
@@ -47,6 +48,7 @@ func newSupervisor(opts Options) *supervisor {
 		log:     opts.Log,
 		command: opts.AppCommand,
 		faulty:  opts.Faulty,
+		slow:    opts.Slow,
 		output:  opts.AppOutput,
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, 10*time.Second),
@@ -59,6 +61,9 @@ func newSupervisor(opts Options) *supervisor {
 	if s.faulty == nil {
 		s.faulty = func(string, string, string) bool { return false }
 	}
+	if s.slow == nil {
+		s.slow = func(string, string, string) demoapp.Latency { return demoapp.Latency{} }
+	}
 	if s.output == nil {
 		s.output = io.Discard
 	}
@@ -69,7 +74,7 @@ func newSupervisor(opts Options) *supervisor {
 // defaultCommand runs app by re-executing this program; see
 // demoapp.Command.
 func defaultCommand(app App, listener *os.File) (*exec.Cmd, error) {
-	return demoapp.Command(demoapp.ChildOptions{Version: app.Version, Failing: app.Failing, Listener: listener})
+	return demoapp.Command(demoapp.ChildOptions{Version: app.Version, Failing: app.Failing, Slow: app.Slow, Listener: listener})
 }
 
 // eventHandler queues the Deployments that are added, changed or deleted.
@@ -163,7 +168,7 @@ func (s *supervisor) desired(key string) (App, bool) {
 		return App{}, false
 	}
 	version := VersionOf(d.Spec.Template.Spec.Containers[0].Image)
-	return App{Namespace: namespace, Deployment: name, Version: version, Failing: s.faulty(namespace, name, version)}, true
+	return App{Namespace: namespace, Deployment: name, Version: version, Failing: s.faulty(namespace, name, version), Slow: s.slow(namespace, name, version)}, true
 }
 
 // checkHealth waits for p to answer its health check and kills it when it
