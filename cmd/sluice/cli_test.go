@@ -104,18 +104,8 @@ func TestRunConvergesTheClusterAndPlanPreviewsTheNextCommit(t *testing.T) {
 
 	// Run until the Canary is Initialized, serving metrics.
 	metricsAddr := freeAddr(t)
-	runCtx, stopRun := context.WithCancel(ctx)
-	runDone := make(chan error, 1)
-	go func() {
-		_, err := sluice(runCtx, append([]string{"run", "--interval", "1s", "--prune", "--leader-elect", "--leader-election-namespace", ns, "--metrics-addr", metricsAddr}, common...)...)
-		runDone <- err
-	}()
-	defer func() {
-		stopRun()
-		if err := <-runDone; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
+	stopRun := runInBackground(t, ctx, append([]string{"run", "--interval", "1s", "--prune", "--leader-elect", "--leader-election-namespace", ns, "--metrics-addr", metricsAddr}, common...)...)
+	defer stopRun()
 	c, err := client.New(playgroundtest.Playground().ControlPlane.Config, client.Options{Scheme: reconciler.Scheme()})
 	if err != nil {
 		t.Fatal(err)
@@ -253,4 +243,23 @@ func httpGet(t *testing.T, url string) string {
 		t.Fatalf("GET %s: %s %v\n%s", url, resp.Status, err, body)
 	}
 	return string(body)
+}
+
+// runInBackground starts `sluice args…` (a run) until ctx ends or the
+// returned function is called; that function waits for it to end and
+// reports an error it returned.
+func runInBackground(t *testing.T, ctx context.Context, args ...string) (stop func()) {
+	t.Helper()
+	runCtx, stopRun := context.WithCancel(ctx)
+	runDone := make(chan error, 1)
+	go func() {
+		_, err := sluice(runCtx, args...)
+		runDone <- err
+	}()
+	return func() {
+		stopRun()
+		if err := <-runDone; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}
 }

@@ -42,19 +42,9 @@ func TestTheLoadTestersManualGatesHoldAPromotionAndRollBack(t *testing.T) {
 	gitCommit(t, repo, "detail 1.0", files("1.0"))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	runCtx, stopRun := context.WithCancel(ctx)
-	runDone := make(chan error, 1)
-	go func() {
-		_, err := sluice(runCtx, "run", "--repo", repo, "--kubeconfig", playgroundtest.Kubeconfig(), "--namespace", ns,
-			"--inventory-namespace", ns, "--owner", "gate-test", "--interval", "1s")
-		runDone <- err
-	}()
-	defer func() {
-		stopRun()
-		if err := <-runDone; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
+	stopRun := runInBackground(t, ctx, "run", "--repo", repo, "--kubeconfig", playgroundtest.Kubeconfig(), "--namespace", ns,
+		"--inventory-namespace", ns, "--owner", "gate-test", "--interval", "1s")
+	defer stopRun()
 	c, err := client.New(playgroundtest.Playground().ControlPlane.Config, client.Options{Scheme: reconciler.Scheme()})
 	if err != nil {
 		t.Fatal(err)

@@ -59,19 +59,9 @@ func TestRunAsTheInstalledServiceAccountSyncsAndRollsOut(t *testing.T) {
 	gitInit(t, repo)
 	gitCommit(t, repo, "detail 1.0", rolloutAppFiles(ns, "1.0", gate.URL))
 
-	runCtx, stopRun := context.WithCancel(ctx)
-	runDone := make(chan error, 1)
-	go func() {
-		_, err := sluice(runCtx, "run", "--repo", repo, "--kubeconfig", kubeconfig, "--namespace", ns, "--inventory-namespace", ns,
-			"--owner", "rbac-test", "--interval", "1s", "--prune", "--leader-elect", "--leader-election-namespace", ns)
-		runDone <- err
-	}()
-	defer func() {
-		stopRun()
-		if err := <-runDone; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
+	stopRun := runInBackground(t, ctx, "run", "--repo", repo, "--kubeconfig", kubeconfig, "--namespace", ns, "--inventory-namespace", ns,
+		"--owner", "rbac-test", "--interval", "1s", "--prune", "--leader-elect", "--leader-election-namespace", ns)
+	defer stopRun()
 	admin, err := client.New(playgroundtest.Playground().ControlPlane.Config, client.Options{Scheme: reconciler.Scheme()})
 	if err != nil {
 		t.Fatal(err)
@@ -206,19 +196,9 @@ func TestRunWithTheNamespacedVariantSyncsAndRollsOutInItsNamespace(t *testing.T)
 	gitInit(t, repo)
 	gitCommit(t, repo, "detail 1.0", rolloutAppFiles(ns, "1.0", gate.URL))
 
-	runCtx, stopRun := context.WithCancel(ctx)
-	runDone := make(chan error, 1)
-	go func() {
-		_, err := sluice(runCtx, "run", "--repo", repo, "--kubeconfig", kubeconfig, "--namespace", ns, "--inventory-namespace", "sluice-system",
-			"--owner", "rbac-namespaced-test", "--interval", "1s", "--prune")
-		runDone <- err
-	}()
-	defer func() {
-		stopRun()
-		if err := <-runDone; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
+	stopRun := runInBackground(t, ctx, "run", "--repo", repo, "--kubeconfig", kubeconfig, "--namespace", ns, "--inventory-namespace", "sluice-system",
+		"--owner", "rbac-namespaced-test", "--interval", "1s", "--prune")
+	defer stopRun()
 	admin, err := client.New(playgroundtest.Playground().ControlPlane.Config, client.Options{Scheme: reconciler.Scheme()})
 	if err != nil {
 		t.Fatal(err)

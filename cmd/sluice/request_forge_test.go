@@ -54,19 +54,9 @@ func TestAnAbortIsWrittenBackLikeAFailure(t *testing.T) {
 	push("1.0")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	runCtx, stopRun := context.WithCancel(ctx)
-	runDone := make(chan error, 1)
-	go func() {
-		_, err := sluice(runCtx, "run", "--repo", srv.GitURL(), "--token-file", tokenFile, "--forge", "github", "--forge-api-url", srv.APIURL(),
-			"--kubeconfig", playgroundtest.Kubeconfig(), "--namespace", ns, "--inventory-namespace", ns, "--owner", "abort-forge-test", "--interval", "1s")
-		runDone <- err
-	}()
-	defer func() {
-		stopRun()
-		if err := <-runDone; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	}()
+	stopRun := runInBackground(t, ctx, "run", "--repo", srv.GitURL(), "--token-file", tokenFile, "--forge", "github", "--forge-api-url", srv.APIURL(),
+		"--kubeconfig", playgroundtest.Kubeconfig(), "--namespace", ns, "--inventory-namespace", ns, "--owner", "abort-forge-test", "--interval", "1s")
+	defer stopRun()
 	c, err := client.New(playgroundtest.Playground().ControlPlane.Config, client.Options{Scheme: reconciler.Scheme()})
 	if err != nil {
 		t.Fatal(err)
