@@ -751,6 +751,12 @@ type CanaryStatus struct {
 	// RevertPullRequest is the number of the open revert pull request.
 	// +optional
 	RevertPullRequest int `json:"revertPullRequest,omitempty"`
+	// LastChecks are the results of the last analysis step of the current
+	// rollout that ran checks, a metric or webhook each: what `sluice
+	// status` and the Check Run of the commit show. Cleared when a new
+	// revision's rollout starts.
+	// +optional
+	LastChecks []CheckRecord `json:"lastChecks,omitempty"`
 	// Conditions: Ready (the last revision was applied without error) and
 	// Promoted.
 	// +optional
@@ -773,4 +779,27 @@ type CommitStatusRecord struct {
 	// Description says why.
 	// +optional
 	Description string `json:"description,omitempty"`
+	// Superseded is true on the error status of a commit whose rollout a
+	// newer commit replaced before its analysis ended: not a verdict on the
+	// commit (a Check Run says "cancelled").
+	// +optional
+	Superseded bool `json:"superseded,omitempty"`
+}
+
+// CheckRecord is the result of one check of an analysis step.
+type CheckRecord struct {
+	// Name of the metric or webhook, as in the spec.
+	Name string `json:"name"`
+	// Kind is "metric" or "webhook".
+	Kind string `json:"kind"`
+	// Verdict is Pass, Fail, NoData or Error for a metric; Pass or Fail for
+	// a webhook.
+	Verdict string `json:"verdict"`
+	// Value is the measured value of a metric, formatted ("99.52"); empty
+	// when none was measured.
+	// +optional
+	Value string `json:"value,omitempty"`
+	// Message says why a check did not pass, in the words of the halt event.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
