@@ -108,6 +108,11 @@ type MetricVerdict struct {
 	Name string
 	// Verdict of the check.
 	Verdict Verdict
+	// Value is the measured value, when Measured: percent for
+	// request-success-rate, milliseconds for request-duration, the
+	// canary's median for a comparison.
+	Value    float64
+	Measured bool
 	// Message says why, for anything but a pass, in words that follow
 	// "Halt detail.flagger advancement ", e.g. "success rate 23.03% < 99%".
 	// Empty means a generic message naming the metric.

@@ -38,6 +38,9 @@ type CommitStatus struct {
 	Commit      string
 	State       CommitState
 	Description string
+	// Superseded marks the error status of a commit whose rollout a newer
+	// commit replaced: not a verdict (a Check Run says "cancelled").
+	Superseded bool
 }
 
 // report adds a commit status on the commit being rolled out; nothing
