@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
@@ -351,11 +353,33 @@ func writeDecision(b *strings.Builder, now time.Time, before v1alpha1.CanaryStat
 		}
 		fmt.Fprintf(b, "       %-5s %s\n", kind, msg.Text)
 	}
+	writeLastChecks(b, before.LastChecks, after.LastChecks)
 	for _, cs := range d.CommitStatuses {
-		fmt.Fprintf(b, "       forge %s %s %q\n", short(cs.Commit), cs.State, cs.Description)
+		mark := ""
+		if cs.Superseded {
+			mark = " (superseded)"
+		}
+		fmt.Fprintf(b, "       forge %s %s %q%s\n", short(cs.Commit), cs.State, cs.Description, mark)
 	}
 	if d.RequeueAfter > 0 {
 		fmt.Fprintf(b, "       next  %s\n", d.RequeueAfter)
+	}
+}
+
+// writeLastChecks writes status.lastChecks when a decision changed them.
+func writeLastChecks(b *strings.Builder, before, after []v1alpha1.CheckRecord) {
+	if cmp.Equal(before, after, cmpopts.EquateEmpty()) {
+		return
+	}
+	if len(after) == 0 {
+		b.WriteString("       last  checks cleared\n")
+	}
+	for _, rec := range after {
+		line := strings.Join(slices.DeleteFunc([]string{rec.Kind, rec.Name, rec.Verdict, rec.Value}, func(s string) bool { return s == "" }), " ")
+		if rec.Message != "" {
+			line += fmt.Sprintf(" %q", rec.Message)
+		}
+		fmt.Fprintf(b, "       last  %s\n", line)
 	}
 }
 
@@ -385,7 +409,10 @@ func golden(t *testing.T, name, got string) {
 // as 3.0 serving 500s does in the seed.
 func failingSuccessRate(w *world, name string) MetricVerdict {
 	if name == v1alpha1.MetricRequestSuccessRate && w.canaryRevision == "rev3cccccc" && w.weights.Canary > 0 {
-		return MetricVerdict{Name: name, Verdict: VerdictFail, Message: "success rate 23.03% < 99%"}
+		return MetricVerdict{Name: name, Verdict: VerdictFail, Message: "success rate 23.03% < 99%", Value: 23.0312345, Measured: true}
+	}
+	if name == v1alpha1.MetricRequestSuccessRate {
+		return MetricVerdict{Name: name, Verdict: VerdictPass, Value: 99.5234567, Measured: true}
 	}
 	return MetricVerdict{Name: name, Verdict: VerdictPass}
 }

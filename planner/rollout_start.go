@@ -144,7 +144,7 @@ func (r *rollout) inFlight() {
 func (r *rollout) restart() {
 	r.info("New revision detected! Restarting analysis for %s", r.targetID)
 	if r.st.LastAppliedCommit != r.obs.Commit {
-		r.report(r.st.LastAppliedCommit, CommitError, "%s", supersededBy(r.obs.Commit))
+		r.superseded(r.st.LastAppliedCommit)
 	}
 	r.do(SetWeights{Primary: 100}, ApplyCanary{Revision: r.obs.Revision, Commit: r.obs.Commit}, ScaleUpCanary{})
 	r.begin()
@@ -154,6 +154,7 @@ func (r *rollout) restart() {
 func (r *rollout) begin() {
 	st := &r.st
 	st.CanaryWeight, st.FailedChecks, st.Iterations, st.AnalysisErrors = 0, 0, 0, 0
+	st.LastChecks = nil
 	st.LastStepTime, st.NotReadySince = r.now(), nil
 	st.PendingRevision, st.PendingCommit = "", ""
 	r.setApplied()
@@ -176,6 +177,9 @@ func (r *rollout) abort(phase v1alpha1.CanaryPhase, which string) {
 	r.do(SetWeights{Primary: 100}, ScaleDownCanary{}, ApplyCanary{Revision: r.obs.Revision, Commit: r.obs.Commit})
 	st := &r.st
 	st.CanaryWeight, st.FailedChecks, st.Iterations, st.AnalysisErrors = 0, 0, 0, 0
+	// The checks were those of the stopped rollout, not of the revision
+	// now on the canary.
+	st.LastChecks = nil
 	st.LastStepTime, st.NotReadySince = nil, nil
 	st.PendingRevision, st.PendingCommit = "", ""
 	r.setApplied()

@@ -143,6 +143,7 @@ func (r *rollout) stepChecks() RunChecks {
 func (r *rollout) step() {
 	r.st.LastStepTime = r.now()
 	r.requeue = r.interval
+	r.recordChecks()
 	if name, ok := r.rollbackRequested(); ok {
 		r.warn("Rolling back %s manual webhook invoked", r.canaryID)
 		r.rollback("rolled back by webhook " + name)

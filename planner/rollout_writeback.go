@@ -52,6 +52,15 @@ func (r *rollout) report(commit string, state CommitState, format string, args .
 	r.commitStatuses = append(r.commitStatuses, CommitStatus{Commit: commit, State: state, Description: fmt.Sprintf(format, args...)})
 }
 
+// superseded adds the error status of a commit whose rollout the observed
+// commit replaced before its analysis ended.
+func (r *rollout) superseded(commit string) {
+	if commit == "" {
+		return
+	}
+	r.commitStatuses = append(r.commitStatuses, CommitStatus{Commit: commit, State: CommitError, Description: supersededBy(r.obs.Commit), Superseded: true})
+}
+
 // progress describes where the analysis is, e.g. "canary weight 10% — step
 // 2/3" or "iteration 2/10".
 func (r *rollout) progress() string {

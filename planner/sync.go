@@ -146,7 +146,7 @@ func DecideSync(obs SyncObservation) SyncDecision {
 	default:
 		if st.PendingRevision != obs.Revision {
 			if st.PendingCommit != "" && st.PendingCommit != obs.Commit {
-				reportOn(st.PendingCommit, CommitError, "%s", supersededBy(obs.Commit))
+				statuses = append(statuses, CommitStatus{Commit: st.PendingCommit, State: CommitError, Description: supersededBy(obs.Commit), Superseded: true})
 			}
 			msgs = append(msgs, fmt.Sprintf("New revision %s of %s detected in commit %s: waiting for rollout", short(obs.Revision), id, short(obs.Commit)))
 			report(CommitPending, "revision %s detected: the canary analysis starts shortly", short(obs.Revision))
@@ -184,7 +184,7 @@ func adopt(obs SyncObservation) SyncDecision {
 		if st.PendingRevision != obs.Revision {
 			decision.Messages = append(decision.Messages, fmt.Sprintf("New revision %s of %s detected in commit %s while %s-primary is not ready: it will be analysed once it is", short(obs.Revision), id, short(obs.Commit), obs.Name))
 			if st.PendingCommit != "" && st.PendingCommit != obs.Commit {
-				decision.CommitStatuses = append(decision.CommitStatuses, CommitStatus{Commit: st.PendingCommit, State: CommitError, Description: supersededBy(obs.Commit)})
+				decision.CommitStatuses = append(decision.CommitStatuses, CommitStatus{Commit: st.PendingCommit, State: CommitError, Description: supersededBy(obs.Commit), Superseded: true})
 			}
 			decision.CommitStatuses = append(decision.CommitStatuses, CommitStatus{Commit: obs.Commit, State: CommitPending, Description: fmt.Sprintf("revision %s detected: the canary analysis starts once %s-primary is ready", short(obs.Revision), obs.Name)})
 		}

@@ -153,7 +153,7 @@ func TestDecideSync(t *testing.T) {
 				return st
 			}(), Messages: []string{"New revision rev3ccc of detail.flagger detected in commit c3c3c3c: waiting for rollout"},
 				CommitStatuses: []CommitStatus{
-					{Commit: "c2c2c2c2c2", State: CommitError, Description: "superseded by c3c3c3c; not analysed"},
+					{Commit: "c2c2c2c2c2", State: CommitError, Description: "superseded by c3c3c3c; not analysed", Superseded: true},
 					{Commit: "c3c3c3c3c3", State: CommitPending, Description: "revision rev3ccc detected: the canary analysis starts shortly"},
 				}},
 		},
