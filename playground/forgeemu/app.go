@@ -94,7 +94,7 @@ func (s *Server) serveAccessToken(w http.ResponseWriter, r *http.Request, instal
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"token":       token,
 		"expires_at":  expires.UTC().Format(time.RFC3339Nano),
-		"permissions": map[string]string{"contents": "write", "pull_requests": "write", "statuses": "write"},
+		"permissions": map[string]string{"checks": "write", "contents": "write", "pull_requests": "write", "statuses": "write"},
 	})
 }
 

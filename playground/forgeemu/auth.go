@@ -50,3 +50,20 @@ func (s *Server) validToken(token string) bool {
 func (s *Server) SetToken(token string) {
 	s.token.Store(&token)
 }
+
+// appAuthenticated reports whether the request, which apiAuthorized has
+// accepted, carries an installation token of Options.App rather than the
+// personal token.
+func (s *Server) appAuthenticated(r *http.Request) bool {
+	_, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	return s.validAppToken(strings.TrimSpace(token))
+}
+
+// requireApp is GitHub's 403 for a write that only a GitHub App may make,
+// such as creating a Check Run, when the token is not an App's.
+func (s *Server) requireApp(r *http.Request) *apiError {
+	if s.appAuthenticated(r) {
+		return nil
+	}
+	return &apiError{Status: http.StatusForbidden, Message: "You must authenticate via a GitHub App."}
+}

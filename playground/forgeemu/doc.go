@@ -6,7 +6,8 @@
 // on a loopback port. The repository lives on disk in Options.Dir, so its
 // branches are real Git: clones and pushes go through git http-backend, and
 // merging a pull request writes a real merge commit on the base branch.
-// Pull requests, commit statuses and comments are kept in memory.
+// Pull requests, commit statuses, comments and Check Runs are kept in
+// memory; [Server.CheckRuns] reads the Check Runs.
 //
 // The REST API is served both at the root (URL + "/repos/...") and under
 // /api/v3/ (GitHub Enterprise's layout), so a go-github client works with
@@ -26,6 +27,10 @@
 //	GET   /repos/{owner}/{repo}/issues/{number}/comments      list comments on a pull request
 //	POST  /repos/{owner}/{repo}/issues/{number}/comments      comment on a pull request
 //	POST  /repos/{owner}/{repo}/hooks                         register a webhook (content_type json)
+//	POST  /repos/{owner}/{repo}/check-runs                    create a Check Run (GitHub App only)
+//	PATCH /repos/{owner}/{repo}/check-runs/{id}               update a Check Run (GitHub App only)
+//	GET   /repos/{owner}/{repo}/check-runs/{id}               get a Check Run
+//	GET   /repos/{owner}/{repo}/commits/{ref}/check-runs      list Check Runs (check_name, status, filter, app_id)
 //
 // Lists are paginated with per_page (default 30, at most 100) and page, and
 // answer a Link header as GitHub does.
@@ -48,7 +53,10 @@
 // "Authorization: Bearer <token>" (or "token <token>") and answers 401
 // otherwise; Git wants HTTP basic authentication whose password is the
 // token, any user name, and answers 401 with a WWW-Authenticate challenge
-// otherwise.
+// otherwise. With Options.App set, the emulator also mints installation
+// tokens of a GitHub App and accepts them; as on GitHub, only those may
+// create or update Check Runs, and the personal token is answered 403
+// "You must authenticate via a GitHub App.".
 //
 // For tests, [Server.Requests] is the log of the requests served, and
 // [Server.FailNext] and [Server.FailAfter] inject failures: the first

@@ -50,6 +50,10 @@ var routes = []route{
 	{http.MethodGet, "/repos/{owner}/{repo}/issues/{number}/comments", (*Server).listComments},
 	{http.MethodPost, "/repos/{owner}/{repo}/issues/{number}/comments", (*Server).createComment},
 	{http.MethodPost, "/repos/{owner}/{repo}/hooks", (*Server).createHook},
+	{http.MethodGet, "/repos/{owner}/{repo}/commits/{ref...}/check-runs", (*Server).listCheckRuns},
+	{http.MethodPost, "/repos/{owner}/{repo}/check-runs", (*Server).createCheckRun},
+	{http.MethodGet, "/repos/{owner}/{repo}/check-runs/{check_run_id}", (*Server).getCheckRun},
+	{http.MethodPatch, "/repos/{owner}/{repo}/check-runs/{check_run_id}", (*Server).updateCheckRun},
 	{http.MethodGet, "/repos/{owner}/{repo}/hooks", nil},
 
 	// GitHub endpoints close to the ones above that the emulator does not
@@ -57,8 +61,9 @@ var routes = []route{
 	{http.MethodGet, "/repos/{owner}/{repo}", nil},
 	{http.MethodGet, "/repos/{owner}/{repo}/commits", nil},
 	{http.MethodGet, "/repos/{owner}/{repo}/commits/{ref...}", nil},
-	{http.MethodGet, "/repos/{owner}/{repo}/commits/{ref...}/check-runs", nil},
-	{http.MethodPost, "/repos/{owner}/{repo}/check-runs", nil},
+	{http.MethodGet, "/repos/{owner}/{repo}/check-runs/{check_run_id}/annotations", nil},
+	{http.MethodPost, "/repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest", nil},
+	{http.MethodGet, "/repos/{owner}/{repo}/commits/{ref...}/check-suites", nil},
 	{http.MethodGet, "/repos/{owner}/{repo}/compare/{basehead...}", nil},
 	{http.MethodGet, "/repos/{owner}/{repo}/branches", nil},
 	{http.MethodGet, "/repos/{owner}/{repo}/branches/{branch...}", nil},

@@ -35,7 +35,8 @@ type Options struct {
 	Addr string
 	// App, when set, is a GitHub App whose installation tokens the
 	// emulator mints at POST /app/installations/{id}/access_tokens and
-	// accepts, until they expire, besides Token. Nil: no App.
+	// accepts, until they expire, besides Token. Nil: no App. Only its
+	// tokens may create and update Check Runs, as on GitHub.
 	App *App
 }
 
@@ -59,6 +60,10 @@ type Server struct {
 	statuses []*statusRecord
 	comments []*commentRecord
 	lastID   int64
+	// checkRuns are the Check Runs, oldest first; checkSuites the id of
+	// the one check suite of each commit that has runs (checkrun.go).
+	checkRuns   []*checkRunRecord
+	checkSuites map[string]int64
 
 	// logMu guards the request log and the faults, which Git requests use
 	// too, outside mu.
