@@ -90,7 +90,10 @@ type RolloutDecision struct {
 //
 // Checks are asked for with a RunChecks action: the reconciler runs them
 // and calls DecideRollout again with the same observation and obs.Checks
-// set. Given the same observation, DecideRollout decides the same.
+// set. Given the same observation, DecideRollout decides the same. The
+// results of the last step that ran checks stay in status.lastChecks (see
+// recordChecks) until a new revision's rollout starts or Git stops the
+// rollout; a promotion or a rollback keeps them.
 func DecideRollout(obs RolloutObservation) RolloutDecision {
 	r := newRollout(obs)
 	if r.suspended() || r.manual() {

@@ -157,3 +157,33 @@ func TestFormatValue(t *testing.T) {
 		t.Errorf("formatValue(NaN) = %q, want NaN", got)
 	}
 }
+
+// TestEverySupersededStatusIsMarked pins the mark on each error status
+// that says "superseded": a Check Run reads it as cancelled, not neutral.
+func TestEverySupersededStatusIsMarked(t *testing.T) {
+	waitingForPrimary := v1alpha1.CanaryStatus{Phase: v1alpha1.PhaseInitializing, PendingRevision: "rev2bbbbbb", PendingCommit: "c2c2c2c2c2"}
+	waiting := initialized()
+	waiting.Phase, waiting.PendingRevision, waiting.PendingCommit = v1alpha1.PhaseWaiting, "rev2bbbbbb", "c2c2c2c2c2"
+	decisions := map[string][]CommitStatus{
+		"a restart mid-analysis": DecideRollout(observe(progressing(10, 2), revision("rev3cccccc", "c3c3c3c3c3"))).CommitStatuses,
+		"a newer revision while one waits": DecideSync(SyncObservation{Name: "detail", Namespace: "flagger", Revision: "rev3cccccc", Commit: "c3c3c3c3c3",
+			PrimaryReady: true, Status: waiting, Now: now}).CommitStatuses,
+		"a newer revision while the primary is not ready": DecideSync(SyncObservation{Name: "detail", Namespace: "flagger", Revision: "rev3cccccc", Commit: "c3c3c3c3c3",
+			Primary: PrimaryRecord{Exists: true, Revision: "rev1aaaaaa"}, Status: waitingForPrimary, Now: now}).CommitStatuses,
+	}
+	for name, statuses := range decisions {
+		superseded := 0
+		for _, cs := range statuses {
+			says := strings.HasPrefix(cs.Description, "superseded by ")
+			if says != cs.Superseded {
+				t.Errorf("%s: %+v: Superseded is %t, want %t", name, cs, cs.Superseded, says)
+			}
+			if says {
+				superseded++
+			}
+		}
+		if superseded != 1 {
+			t.Errorf("%s: %d superseded statuses in %+v, want 1", name, superseded, statuses)
+		}
+	}
+}
