@@ -1,6 +1,6 @@
 // Package forge writes rollout verdicts back to the forge that hosts the
-// Git repository: commit statuses on the commit being rolled out, and pull
-// requests that revert a failed change.
+// Git repository: commit statuses and Check Runs on the commit being
+// rolled out, and pull requests that revert a failed change.
 //
 // [GitHub] is the implementation, built on go-github v60. It works against
 // github.com, GitHub Enterprise Server (REST base https://<host>/api/v3/)
@@ -21,7 +21,8 @@
 // answer hid that the first try succeeded; [GitHub.ClosePullRequest] does
 // not post the same comment twice and does nothing to a closed pull
 // request; [GitHub.SetStatus] at worst records the same status twice,
-// which changes nothing that GitHub shows.
+// which changes nothing that GitHub shows; [GitHub.SetCheckRun] keeps one
+// Check Run per commit and name, looking it up before it creates one.
 //
 // # Contract
 //
@@ -38,10 +39,19 @@
 //	PATCH /repos/{owner}/{repo}/pulls/{number}              ClosePullRequest ({"state": "closed"})
 //	GET   /repos/{owner}/{repo}/issues/{number}/comments    ClosePullRequest (is the comment there yet?)
 //	POST  /repos/{owner}/{repo}/issues/{number}/comments    ClosePullRequest
+//	GET   /repos/{owner}/{repo}/commits/{sha}/check-runs?check_name={name}&filter=latest
+//	                                                        SetCheckRun (is there a run of that name?)
+//	POST  /repos/{owner}/{repo}/check-runs                  SetCheckRun (create)
+//	PATCH /repos/{owner}/{repo}/check-runs/{id}             SetCheckRun (update)
+//
+// Check Runs need GitHub App authentication (an installation token, see
+// [NewAppTokenSource]); a personal token is answered 403, which is an
+// [*Error] with that status like other 4xx.
 //
 // Lists are read page by page following the Link header. The answers
-// relied upon: 201 for a created status, pull request or comment; 200 for
-// reads and the update; 422 with "A pull request already exists" for a
-// duplicate pull request; 404 for an unknown pull request; 401 for a bad
-// token.
+// relied upon: 201 for a created status, Check Run, pull request or
+// comment; 200 for reads and updates; 422 with "A pull request already
+// exists" for a duplicate pull request; 404 for an unknown pull request or
+// Check Run; 401 for a bad token; 403 for a Check Run written without an
+// App.
 package forge

@@ -15,13 +15,13 @@ import (
 type Error struct {
 	// Repository is owner/repo.
 	Repository string
-	// Op is the method that failed: "set status", "statuses", "find pull
-	// request", "open pull request", "close pull request" or "pull
-	// request".
+	// Op is the method that failed: "set status", "statuses", "set check
+	// run", "find pull request", "open pull request", "close pull request"
+	// or "pull request".
 	Op string
 	// Status is the HTTP status of the last answer: 404 for an unknown
 	// pull request, 422 for a request GitHub refused, 401 for a bad
-	// token. Zero when there was no answer (network, timeout, cancelled
+	// token, 403 for a Check Run written without a GitHub App. Zero when there was no answer (network, timeout, cancelled
 	// context).
 	Status int
 	// Message is GitHub's message with the details of its errors list,

@@ -43,8 +43,8 @@ type GitHubOptions struct {
 	Backoff func(attempt int) time.Duration
 }
 
-// GitHub writes commit statuses and pull requests to one GitHub
-// repository. Its methods are safe for concurrent use.
+// GitHub writes commit statuses, Check Runs and pull requests to one
+// GitHub repository. Its methods are safe for concurrent use.
 type GitHub struct {
 	client  *github.Client
 	owner   string
@@ -52,6 +52,8 @@ type GitHub struct {
 	tokens  *tokens
 	retries int
 	backoff func(int) time.Duration
+	// checkRuns remembers the ids of the Check Runs SetCheckRun wrote.
+	checkRuns *checkRunIDs
 }
 
 // NewGitHub checks opts and returns a client of the repository. It sends
@@ -88,7 +90,7 @@ func NewGitHub(opts GitHubOptions) (*GitHub, error) {
 	client := github.NewClient(httpClient)
 	client.BaseURL = base
 
-	g := &GitHub{client: client, owner: opts.Owner, repo: opts.Repo, tokens: tokens, retries: opts.Retries, backoff: opts.Backoff}
+	g := &GitHub{client: client, owner: opts.Owner, repo: opts.Repo, tokens: tokens, retries: opts.Retries, backoff: opts.Backoff, checkRuns: newCheckRunIDs(maxCheckRunIDs)}
 	switch {
 	case g.retries == 0:
 		g.retries = 4

@@ -35,10 +35,17 @@ type testForge struct {
 // newTestForge starts an emulator for the test. Retries wait a millisecond.
 func newTestForge(t *testing.T) *testForge {
 	t.Helper()
+	return newTestForgeWithApp(t, nil)
+}
+
+// newTestForgeWithApp is newTestForge with a GitHub App on the emulator
+// (nil: none).
+func newTestForgeWithApp(t *testing.T, app *forgeemu.App) *testForge {
+	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}
-	srv, err := forgeemu.New(forgeemu.Options{Dir: t.TempDir(), Owner: testOwner, Repo: testRepo, Token: testToken})
+	srv, err := forgeemu.New(forgeemu.Options{Dir: t.TempDir(), Owner: testOwner, Repo: testRepo, Token: testToken, App: app})
 	if err != nil {
 		t.Fatal(err)
 	}
