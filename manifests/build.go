@@ -117,12 +117,7 @@ func (s *sandbox) object(res *resource.Resource, dir string) (object, error) {
 	if err != nil {
 		return obj, err
 	}
-	data, err := res.MarshalJSON()
-	if err != nil {
-		return obj, err
-	}
-	obj.Unstructured = &unstructured.Unstructured{}
-	if err := obj.UnmarshalJSON(data); err != nil {
+	if obj.Unstructured, err = decodeResource(res); err != nil {
 		return obj, err
 	}
 	if s.originAdded {
