@@ -69,6 +69,9 @@ type Options struct {
 	// nil means sluice writes nothing back to Git. Revert pull requests
 	// need a Source that can push a branch (gitsync.Repository can).
 	Forge Forge
+	// CommitChecks is how verdicts are written on commits: commit statuses
+	// (the zero value), Check Runs (which need a GitHub App) or both.
+	CommitChecks CommitChecks
 	// StatusURL is the details link of every commit status, with
 	// {namespace}, {name} (of the Canary) and {commit} filled in, e.g. a
 	// dashboard; zero means none.

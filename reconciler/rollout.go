@@ -111,10 +111,10 @@ func (r *Reconciler) rollout(ctx context.Context, canary *v1alpha1.Canary, targe
 	// Write back the commit statuses; those the forge did not take are
 	// persisted with the status, to go first next time.
 	if intent {
-		decision.Status.UndeliveredStatuses = r.deliver(ctx, canary, decision.Status.UndeliveredStatuses, nil)
+		decision.Status.UndeliveredStatuses = r.deliver(ctx, canary, decision.Status, decision.Status.UndeliveredStatuses, nil)
 		decision.Messages = nil // recorded with the intent
 	} else {
-		decision.Status.UndeliveredStatuses = r.deliver(ctx, canary, live.Status.UndeliveredStatuses, decision.CommitStatuses)
+		decision.Status.UndeliveredStatuses = r.deliver(ctx, canary, decision.Status, live.Status.UndeliveredStatuses, decision.CommitStatuses)
 	}
 
 	// Persist: the status, then its messages. A manual request handled is
@@ -143,7 +143,7 @@ func savesIntent(decision planner.RolloutDecision) bool {
 func appendUndelivered(undelivered []v1alpha1.CommitStatusRecord, fresh []planner.CommitStatus) []v1alpha1.CommitStatusRecord {
 	queue := slices.Clone(undelivered)
 	for _, st := range fresh {
-		queue = append(queue, v1alpha1.CommitStatusRecord{Commit: st.Commit, State: string(st.State), Description: st.Description})
+		queue = append(queue, statusRecord(st))
 	}
 	return queue
 }

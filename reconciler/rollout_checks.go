@@ -49,7 +49,8 @@ func (r *Reconciler) checkMetrics(ctx context.Context, live, canary *v1alpha1.Ca
 	r.metrics.observeChecks(client.ObjectKeyFromObject(canary), results)
 	verdicts := make([]planner.MetricVerdict, len(results))
 	for i, res := range results {
-		verdicts[i] = planner.MetricVerdict{Name: res.Metric, Verdict: plannerVerdict(res.Verdict), Message: res.Message}
+		measured := res.Verdict == analysis.VerdictPass || res.Verdict == analysis.VerdictFail
+		verdicts[i] = planner.MetricVerdict{Name: res.Metric, Verdict: plannerVerdict(res.Verdict), Message: res.Message, Value: res.Value, Measured: measured}
 	}
 	return verdicts
 }

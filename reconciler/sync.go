@@ -143,7 +143,7 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 		if r.busy(client.ObjectKeyFromObject(canary)) {
 			continue
 		}
-		decisions[i].Status.UndeliveredStatuses = r.deliver(ctx, canary, observations[i].Status.UndeliveredStatuses, decisions[i].CommitStatuses)
+		decisions[i].Status.UndeliveredStatuses = r.deliver(ctx, canary, decisions[i].Status, observations[i].Status.UndeliveredStatuses, decisions[i].CommitStatuses)
 		if err := r.persist(ctx, canary, decisions[i], co.Commit); err != nil {
 			return result, err
 		}

@@ -19,11 +19,12 @@ import (
 	"github.com/sluicehq/sluice/planner"
 )
 
-// Forge is where sluice writes its verdicts back: commit statuses and
-// revert pull requests. forge.GitHub implements it; each call retries
-// what is worth retrying before it fails.
+// Forge is where sluice writes its verdicts back: commit statuses or
+// Check Runs, and revert pull requests. forge.GitHub implements it; each
+// call retries what is worth retrying before it fails.
 type Forge interface {
 	SetStatus(ctx context.Context, st forge.Status) error
+	SetCheckRun(ctx context.Context, run forge.CheckRun) error
 	OpenPullRequest(ctx context.Context, pr forge.NewPullRequest) (*forge.PullRequest, error)
 	PullRequest(ctx context.Context, number int) (*forge.PullRequest, error)
 	ClosePullRequest(ctx context.Context, number int, comment string) error
@@ -45,14 +46,17 @@ func StatusContext(namespace, name string) string { return "sluice/" + namespace
 // persists them in the status, so that they are written, still in order,
 // at the next step or sync, even after a restart. A pending status for a
 // commit whose final status (success, failure, error) was written is
-// dropped: a status never goes backwards. Without a forge it returns nil.
-func (r *Reconciler) deliver(ctx context.Context, canary *v1alpha1.Canary, undelivered []v1alpha1.CommitStatusRecord, fresh []planner.CommitStatus) []v1alpha1.CommitStatusRecord {
+// dropped: a status never goes backwards. Each goes out as a commit
+// status, a Check Run or both (Options.CommitChecks); a Check Run shows
+// status, the Canary's status as this step leaves it. Without a forge it
+// returns nil.
+func (r *Reconciler) deliver(ctx context.Context, canary *v1alpha1.Canary, status v1alpha1.CanaryStatus, undelivered []v1alpha1.CommitStatusRecord, fresh []planner.CommitStatus) []v1alpha1.CommitStatusRecord {
 	if r.opts.Forge == nil {
 		return nil
 	}
 	queue := slices.Clone(undelivered)
 	for _, st := range fresh {
-		queue = append(queue, v1alpha1.CommitStatusRecord{Commit: st.Commit, State: string(st.State), Description: st.Description})
+		queue = append(queue, statusRecord(st))
 	}
 	statusContext := StatusContext(canary.Namespace, canary.Name)
 	for len(queue) > 0 && r.forgeGate.open(r.opts.Now()) {
@@ -62,12 +66,7 @@ func (r *Reconciler) deliver(ctx context.Context, canary *v1alpha1.Canary, undel
 			queue = queue[1:]
 			continue
 		}
-		err := r.withForge(ctx, func(ctx context.Context) error {
-			return r.opts.Forge.SetStatus(ctx, forge.Status{
-				SHA: st.Commit, Context: statusContext, State: forge.State(st.State), Description: st.Description,
-				TargetURL: r.statusTargetURL(canary, st.Commit),
-			})
-		})
+		err := r.writeCommitCheck(ctx, canary, status, st)
 		r.observeForge(err)
 		if err != nil {
 			r.opts.Log.Error(fmt.Sprintf("Commit status %s on %s not written, kept for the next sync", statusContext, short(st.Commit)),
@@ -88,6 +87,52 @@ func (r *Reconciler) deliver(ctx context.Context, canary *v1alpha1.Canary, undel
 		return nil
 	}
 	return queue
+}
+
+// statusRecord is a planner's commit status as the status keeps it until
+// it is delivered.
+func statusRecord(st planner.CommitStatus) v1alpha1.CommitStatusRecord {
+	return v1alpha1.CommitStatusRecord{Commit: st.Commit, State: string(st.State), Description: st.Description, Superseded: st.Superseded}
+}
+
+// writeCommitCheck writes one commit status of a Canary the ways
+// Options.CommitChecks says: a commit status, a Check Run, or both (the
+// commit status first; a retry after the Check Run failed writes the
+// same status again, which changes nothing GitHub shows).
+func (r *Reconciler) writeCommitCheck(ctx context.Context, canary *v1alpha1.Canary, status v1alpha1.CanaryStatus, st v1alpha1.CommitStatusRecord) error {
+	statusContext := StatusContext(canary.Namespace, canary.Name)
+	if r.opts.CommitChecks.statuses() {
+		err := r.withForge(ctx, func(ctx context.Context) error {
+			return r.opts.Forge.SetStatus(ctx, forge.Status{
+				SHA: st.Commit, Context: statusContext, State: forge.State(st.State), Description: st.Description,
+				TargetURL: r.statusTargetURL(canary, st.Commit),
+			})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if !r.opts.CommitChecks.checkRuns() {
+		return nil
+	}
+	shown := canary.DeepCopy()
+	shown.Status = status
+	return r.writeCheckRun(ctx, shown, st, "")
+}
+
+// writeCheckRun creates or updates the Check Run of canary (whose status
+// is the one to show) on the commit of st; revertURL is the open revert
+// pull request of that commit, empty when none.
+func (r *Reconciler) writeCheckRun(ctx context.Context, canary *v1alpha1.Canary, st v1alpha1.CommitStatusRecord, revertURL string) error {
+	report := planner.ReportCheckRun(canary, st, revertURL)
+	return r.withForge(ctx, func(ctx context.Context) error {
+		return r.opts.Forge.SetCheckRun(ctx, forge.CheckRun{
+			SHA: st.Commit, Name: StatusContext(canary.Namespace, canary.Name),
+			ExternalID: canary.Namespace + "/" + canary.Name, DetailsURL: r.statusTargetURL(canary, st.Commit),
+			Status: forge.CheckRunStatus(report.Status), Conclusion: forge.CheckRunConclusion(report.Conclusion),
+			Title: report.Title, Summary: report.Summary,
+		})
+	})
 }
 
 // final reports whether a final status was written for context@commit.
@@ -251,6 +296,14 @@ func (r *Reconciler) openRevert(ctx context.Context, live *v1alpha1.Canary, targ
 		return err
 	}
 	r.events.record(ctx, updated, corev1.EventTypeNormal, "Synced", fmt.Sprintf("Revert pull request #%d opened for %s: %s", pr.Number, id, pr.URL))
+	if r.opts.CommitChecks.checkRuns() {
+		// The failed commit's Check Run links its revert from now on; the
+		// pull request is open whatever becomes of this update.
+		failed := v1alpha1.CommitStatusRecord{Commit: open.Bad, State: string(planner.CommitFailure), Description: updated.Status.FailureReason}
+		if err := r.writeCheckRun(ctx, updated, failed, pr.URL); err != nil {
+			r.opts.Log.Error(fmt.Sprintf("Check Run %s on %s does not link revert pull request #%d", StatusContext(live.Namespace, live.Name), short(open.Bad), pr.Number), "error", err.Error())
+		}
+	}
 	return nil
 }
 

@@ -18,6 +18,7 @@ type forgeFlags struct {
 	apiURL              string
 	tokenFile, tokenEnv string
 	statusURL           string
+	commitChecks        string
 }
 
 func (f *forgeFlags) register(fs *pflag.FlagSet) {
@@ -25,12 +26,16 @@ func (f *forgeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.apiURL, "forge-api-url", "", "REST API base of the forge (default: derived from --repo, e.g. https://api.github.com/)")
 	fs.StringVar(&f.tokenFile, "forge-token-file", "", "file holding the forge API token (default: the Git token)")
 	fs.StringVar(&f.tokenEnv, "forge-token-env", "", "environment variable holding the forge API token (default: the Git token)")
+	fs.StringVar(&f.commitChecks, "commit-checks", string(reconciler.CommitChecksStatuses), `how verdicts are written on commits: "statuses" (commit statuses, any token), "check-runs" (Check Runs with a summary of the rollout; a GitHub App only) or "both"`)
 	fs.StringVar(&f.statusURL, "status-url", "", "details link of every commit status, with {namespace}, {name} and {commit} filled in (e.g. a dashboard); empty: none")
 }
 
 // forge returns the Forge of the flags and the link of a commit, or nil
 // without --forge. The repository is the one --repo names.
 func (f *forgeFlags) forge(git *syncFlags) (reconciler.Forge, func(string) string, error) {
+	if _, err := f.checks(); err != nil {
+		return nil, nil, err
+	}
 	switch f.kind {
 	case "":
 		return nil, nil, nil
@@ -59,6 +64,9 @@ func (f *forgeFlags) forge(git *syncFlags) (reconciler.Forge, func(string) strin
 	if _, err := source(); err != nil {
 		return nil, nil, fmt.Errorf("--forge github: %w", err)
 	}
+	if checks, _ := f.checks(); checks != reconciler.CommitChecksStatuses && !(git.app.enabled() && f.tokenFile == "" && f.tokenEnv == "") {
+		return nil, nil, fmt.Errorf("--commit-checks %s: GitHub lets only a GitHub App write Check Runs: set --github-app-id, --github-app-installation-id and --github-app-private-key-file (without --forge-token-file or --forge-token-env), or keep --commit-checks statuses", checks)
+	}
 	gh, err := forge.NewGitHub(forge.GitHubOptions{APIURL: apiURL, Owner: owner, Repo: repo, TokenSource: source})
 	if err != nil {
 		return nil, nil, err
@@ -69,6 +77,15 @@ func (f *forgeFlags) forge(git *syncFlags) (reconciler.Forge, func(string) strin
 	}
 	commitURL := func(sha string) string { return web + owner + "/" + repo + "/commit/" + sha }
 	return gh, commitURL, nil
+}
+
+// checks is the value of --commit-checks.
+func (f *forgeFlags) checks() (reconciler.CommitChecks, error) {
+	checks, err := reconciler.ParseCommitChecks(f.commitChecks)
+	if err != nil {
+		return "", fmt.Errorf("--commit-checks %w", err)
+	}
+	return checks, nil
 }
 
 // readToken reads a token from a file or an environment variable.

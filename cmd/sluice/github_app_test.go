@@ -168,6 +168,10 @@ func TestGitHubAppFlagsAreCheckedAtStart(t *testing.T) {
 	if err := os.WriteFile(notPEM, []byte("ghp_aTokenInTheWrongFile"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("ghp_unused"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	base := []string{"run", "--repo", srv.GitURL(), "--forge", "github", "--forge-api-url", srv.APIURL(), "--kubeconfig", filepath.Join(t.TempDir(), "none")}
 	cases := []struct {
 		name string
@@ -186,6 +190,11 @@ func TestGitHubAppFlagsAreCheckedAtStart(t *testing.T) {
 			"is it the private key of App 41 (--github-app-id)?"},
 		{"an App and a Git token", []string{"--github-app-id", "42", "--github-app-installation-id", "7", "--github-app-private-key-file", keyFile, "--token-file", notPEM},
 			"--github-app-id: set it or --token-file/--token-env, not both"},
+		{"Check Runs with a token", []string{"--token-file", tokenFile, "--commit-checks", "check-runs"},
+			"--commit-checks check-runs: GitHub lets only a GitHub App write Check Runs"},
+		{"Check Runs with the App but a forge token", []string{"--github-app-id", "42", "--github-app-installation-id", "7", "--github-app-private-key-file", keyFile,
+			"--forge-token-file", tokenFile, "--commit-checks", "both"}, "--commit-checks both: GitHub lets only a GitHub App write Check Runs"},
+		{"an unknown way", []string{"--token-file", tokenFile, "--commit-checks", "checks"}, `--commit-checks "checks": want statuses, check-runs or both`},
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {

@@ -59,7 +59,8 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 			if err != nil {
 				return err
 			}
-			opts := reconciler.Options{Interval: interval, Log: log, PrometheusURL: prometheusURL, Forge: fg, CommitURL: commitURL, StatusURL: forgeOpts.statusURL,
+			checks, _ := forgeOpts.checks() // checked by forge
+			opts := reconciler.Options{Interval: interval, Log: log, PrometheusURL: prometheusURL, Forge: fg, CommitURL: commitURL, StatusURL: forgeOpts.statusURL, CommitChecks: checks,
 				GitTimeout: gitTimeout, ForgeTimeout: forgeTimeout, Workers: workers, RenderTimeout: renderTimeout}
 			opts.Webhooks.Allow = webhookAllow
 			if _, err := analysis.NewWebhooks(opts.Webhooks); err != nil {

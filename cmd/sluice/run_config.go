@@ -29,7 +29,7 @@ var runFlagGroups = []flagGroup{
 	{"Cluster", []string{"kubeconfig", "namespace", "default-namespace", "owner", "inventory-namespace", "prune",
 		"kube-api-qps", "kube-api-burst", "kube-api-timeout", "leader-elect", "leader-election-namespace", "leader-election-id"}},
 	{"Analysis", []string{"prometheus-url", "default-provider", "webhook-allow", "workers"}},
-	{"Forge (write-back)", []string{"forge", "forge-api-url", "forge-token-file", "forge-token-env", "status-url", "forge-timeout",
+	{"Forge (write-back)", []string{"forge", "forge-api-url", "forge-token-file", "forge-token-env", "commit-checks", "status-url", "forge-timeout",
 		"github-app-id", "github-app-installation-id", "github-app-private-key-file"}},
 	{"Server", []string{"metrics-addr", "healthz-stall", "webhook-addr", "webhook-secret-file"}},
 }
