@@ -60,7 +60,9 @@ func (e *ImmutableFieldError) Unwrap() error { return e.Err }
 
 // Apply server-side applies objects: CRDs and Namespaces first (waiting until
 // they are established), then the rest. Each object is dry-run first and
-// written only when it differs from the live one. Every object gets the
+// written only when it differs from the live one; with Options.Metadata an
+// object that neither Git nor the cluster changed since a dry run found it
+// unchanged is reported unchanged without a request. Every object gets the
 // owner labels, so that Prune can tell sluice's objects from others. An
 // object annotated with ForceAnnotation is recreated when its change touches
 // an immutable field; without it that is an *ImmutableFieldError. A server
@@ -68,16 +70,24 @@ func (e *ImmutableFieldError) Unwrap() error { return e.Err }
 // of that stage is written.
 func (a *Applier) Apply(ctx context.Context, objects []*unstructured.Unstructured) (Changes, error) {
 	objects = a.withOwnerLabels(objects)
+	if a.live == nil {
+		changeSet, err := a.applyAll(ctx, objects)
+		return fromChangeSet(changeSet), err
+	}
+	return a.applyWatched(ctx, objects)
+}
+
+// applyAll dry-runs and applies every object, in stages.
+func (a *Applier) applyAll(ctx context.Context, objects []*unstructured.Unstructured) (*ssa.ChangeSet, error) {
 	changeSet, err := a.manager.ApplyAllStaged(ctx, objects, ssa.ApplyOptions{
 		ForceSelector: map[string]string{ForceAnnotation: "enabled"},
 		WaitInterval:  500 * time.Millisecond,
 		WaitTimeout:   a.opts.WaitTimeout,
 	})
-	changes := fromChangeSet(changeSet)
 	if err != nil {
-		return changes, classifyApplyError(err)
+		return changeSet, classifyApplyError(err)
 	}
-	return changes, nil
+	return changeSet, nil
 }
 
 // withOwnerLabels returns copies of objects carrying the owner labels.

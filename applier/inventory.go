@@ -128,6 +128,11 @@ func (a *Applier) Prune(ctx context.Context, previous, current Inventory) (Chang
 	if len(objects) == 0 {
 		return nil, nil
 	}
+	if a.proven != nil {
+		for _, obj := range objects {
+			a.proven.forget(keyOfObject(obj))
+		}
+	}
 	cs, err := a.manager.DeleteAll(ctx, objects, deleteOptions(a.manager.GetOwnerLabels(a.opts.Owner, a.opts.OwnerNamespace)))
 	changes := fromChangeSet(cs)
 	if err != nil {

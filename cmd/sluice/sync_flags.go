@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -151,6 +152,15 @@ func (f *syncFlags) restConfig() (*rest.Config, error) {
 	return config, nil
 }
 
+// metadataClient returns the client of the applier's watches: config
+// without its request deadline, which would cut every watch after
+// --kube-api-timeout.
+func metadataClient(config *rest.Config) (metadata.Interface, error) {
+	config = rest.CopyConfig(config)
+	config.Timeout = 0
+	return metadata.NewForConfig(config)
+}
+
 // reconciler wires a Reconciler for source from the flags.
 func (f *syncFlags) reconciler(source reconciler.Source, opts reconciler.Options) (*reconciler.Reconciler, client.Client, error) {
 	config, err := f.restConfig()
@@ -169,7 +179,14 @@ func (f *syncFlags) reconciler(source reconciler.Source, opts reconciler.Options
 	if inventoryNamespace == "" {
 		inventoryNamespace = os.Getenv("POD_NAMESPACE")
 	}
-	a, err := applier.New(c, applier.Options{Owner: f.owner, OwnerNamespace: inventoryNamespace})
+	watch, err := metadataClient(config)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The applier's watches start with its first Apply (plan never
+	// applies) and live as long as the process: run applies until it exits.
+	a, err := applier.New(c, applier.Options{Owner: f.owner, OwnerNamespace: inventoryNamespace,
+		Metadata: watch, WatchNamespace: f.namespace, Log: opts.Log})
 	if err != nil {
 		return nil, nil, err
 	}
