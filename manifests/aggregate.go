@@ -2,9 +2,14 @@ package manifests
 
 import (
 	"encoding/json"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	kusttypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
@@ -55,32 +60,171 @@ func (s *sandbox) buildAggregate(dir string) (objects []object, ok bool, err err
 	if err != nil || !ok {
 		return nil, false, err
 	}
+	groups := groupEntries(entries)
+	built := s.buildGroups(dir, root, groups)
 	var parts [][]object
-	for i := 0; i < len(entries); i++ {
-		var part []object
-		if entries[i].dir {
-			part, err = s.buildEntry(entries[i].path)
-		} else {
-			files := []string{entries[i].name}
-			for i+1 < len(entries) && !entries[i+1].dir {
-				i++
-				files = append(files, entries[i].name)
-			}
-			part, err = s.buildFiles(dir, root.file, files)
+	for _, b := range built {
+		if err := s.adopt(b.box); err != nil {
+			return nil, false, err
 		}
-		if s.refused != nil {
-			return nil, false, s.refused
-		}
-		if err != nil {
+		if b.err != nil {
 			return nil, false, nil
 		}
-		parts = append(parts, part)
+		parts = append(parts, b.objects)
 	}
 	s.kustomizations[root.dir] = root
 	if !s.separable(root, entries, parts) {
 		return nil, false, nil
 	}
 	return slices.Concat(parts...), true, nil
+}
+
+// entryGroup is what one build of an aggregator's entries covers: a
+// directory entry, or consecutive file entries.
+type entryGroup struct {
+	dir   bool
+	path  string   // of the directory entry, symlink-free
+	names []string // of the file entries, as written
+}
+
+// groupEntries groups the entries of an aggregator into the builds that
+// make it (see buildAggregate).
+func groupEntries(entries []aggregatorEntry) []entryGroup {
+	var groups []entryGroup
+	for i := 0; i < len(entries); i++ {
+		if entries[i].dir {
+			groups = append(groups, entryGroup{dir: true, path: entries[i].path})
+			continue
+		}
+		group := entryGroup{names: []string{entries[i].name}}
+		for i+1 < len(entries) && !entries[i+1].dir {
+			i++
+			group.names = append(group.names, entries[i].name)
+		}
+		groups = append(groups, group)
+	}
+	return groups
+}
+
+// builtEntry is the build of one entryGroup, in a sandbox of its own:
+// its objects, or kustomize's error, and the sandbox for what it read.
+type builtEntry struct {
+	objects []object
+	err     error
+	box     *sandbox
+}
+
+// failed reports whether the build failed or was refused.
+func (b *builtEntry) failed() bool { return b.err != nil || b.box.refused != nil }
+
+// buildGroups builds the groups of an aggregator's entries at dir, each in
+// a sandbox of its own, GOMAXPROCS at a time, and returns the builds in
+// the order of the groups, up to the first that failed (see adopt for how
+// they add up to one sandbox's build). A group whose earlier build is kept
+// in s.entries, and whose inputs are unchanged, is not built again.
+func (s *sandbox) buildGroups(dir string, root *kustomization, groups []entryGroup) []*builtEntry {
+	built := make([]*builtEntry, len(groups))
+	var next, firstFailed atomic.Int64
+	firstFailed.Store(math.MaxInt64)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(groups)) {
+		wg.Go(func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(groups)) || i > firstFailed.Load() {
+					return
+				}
+				built[i] = s.buildGroup(dir, root, groups[i])
+				if built[i].failed() {
+					lowerTo(&firstFailed, i)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if failed := firstFailed.Load(); failed < int64(len(groups)) {
+		built = built[:failed+1]
+	}
+	if s.entries != nil {
+		s.entries.keep(s, groups, built)
+	}
+	return built
+}
+
+// lowerTo sets v to i when i is lower.
+func lowerTo(v *atomic.Int64, i int64) {
+	for {
+		old := v.Load()
+		if i >= old || v.CompareAndSwap(old, i) {
+			return
+		}
+	}
+}
+
+// buildGroup builds one group of entries of the aggregator at dir, or
+// reuses its earlier build.
+func (s *sandbox) buildGroup(dir string, root *kustomization, group entryGroup) *builtEntry {
+	if s.entries != nil {
+		if b := s.entries.reusable(s, group); b != nil {
+			return b
+		}
+	}
+	box := s.child()
+	b := &builtEntry{box: box}
+	if group.dir {
+		b.objects, b.err = box.buildEntry(group.path)
+	} else {
+		b.objects, b.err = box.buildFiles(dir, root.file, group.names)
+	}
+	return b
+}
+
+// child returns an empty sandbox on the same checkout with the same
+// options, which records its inputs when s keeps builds for reuse.
+func (s *sandbox) child() *sandbox {
+	box := &sandbox{
+		root:           s.root,
+		opts:           s.opts,
+		cloneParent:    s.cloneParent,
+		overrides:      map[string]override{},
+		realDirs:       map[string]string{},
+		reads:          map[string]string{},
+		kustomizations: map[string]*kustomization{},
+	}
+	if s.entries != nil {
+		box.inputs = newInputs()
+	}
+	return box
+}
+
+// adopt adds what the build of an entry read, in box, to what s read, as
+// if s had built the entry itself: the files counted against
+// MaxTotalBytes in order (the first that brings the total of s over the
+// bound is refused, naming the total of s), the refusal of box, the files
+// read and the kustomizations loaded.
+func (s *sandbox) adopt(box *sandbox) error {
+	limit := orDefault64(s.opts.MaxTotalBytes, DefaultMaxTotalBytes)
+	for i, read := range box.sized {
+		if box.refused != nil && i >= box.refusedAt {
+			break
+		}
+		s.totalBytes += read.size
+		s.sized = append(s.sized, read)
+		if s.totalBytes > limit {
+			return s.refuse(tooManyBytes(read.file, s.totalBytes, limit))
+		}
+	}
+	if box.refused != nil {
+		return s.refuse(box.refused)
+	}
+	for _, file := range box.readOrder {
+		if _, seen := s.reads[file]; !seen {
+			s.readOrder = append(s.readOrder, file)
+		}
+		s.reads[file] = box.reads[file]
+	}
+	maps.Copy(s.kustomizations, box.kustomizations)
+	return nil
 }
 
 // aggregatorEntry is a resource of an aggregator.
@@ -117,7 +261,7 @@ func (s *sandbox) aggregator(dir string) (*kustomization, []aggregatorEntry, boo
 		switch {
 		case err != nil:
 			return nil, nil, false, nil
-		case info.IsDir() && (within(real, dir) || !hasKustomization(real)):
+		case info.IsDir() && (within(real, dir) || !s.hasKustomization(real)):
 			return nil, nil, false, nil
 		}
 		entries = append(entries, aggregatorEntry{name: name, path: real, dir: info.IsDir()})

@@ -3,7 +3,6 @@ package manifests
 import (
 	"bytes"
 	"fmt"
-	"os"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -35,10 +34,17 @@ func (s *sandbox) checkSize(rel string, size int64) error {
 		return s.refuse(&InvalidError{Object: "file " + rel, Reason: fmt.Sprintf("is %d bytes, more than the limit of %d (--max-file-size)", size, limit)})
 	}
 	s.totalBytes += size
+	s.sized = append(s.sized, sizedRead{rel, size})
 	if limit := orDefault64(s.opts.MaxTotalBytes, DefaultMaxTotalBytes); s.totalBytes > limit {
-		return s.refuse(&InvalidError{Object: "file " + rel, Reason: fmt.Sprintf("brings the files read to %d bytes, more than the limit of %d (--max-render-size)", s.totalBytes, limit)})
+		return s.refuse(tooManyBytes(rel, s.totalBytes, limit))
 	}
 	return nil
+}
+
+// tooManyBytes is the refusal of the file rel that brings the bytes read
+// to total, over limit.
+func tooManyBytes(rel string, total, limit int64) *InvalidError {
+	return &InvalidError{Object: "file " + rel, Reason: fmt.Sprintf("brings the files read to %d bytes, more than the limit of %d (--max-render-size)", total, limit)}
 }
 
 // checkAliases refuses YAML whose aliases, expanded, add more than the
@@ -103,8 +109,8 @@ func aliasExpansion(doc *yaml.Node, limit int64) int64 {
 }
 
 // fileSize returns the size of a file on disk.
-func fileSize(path string) (int64, error) {
-	info, err := os.Stat(path)
+func (s *sandbox) fileSize(path string) (int64, error) {
+	info, err := s.stat(path)
 	if err != nil {
 		return 0, err
 	}

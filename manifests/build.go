@@ -34,11 +34,17 @@ type origin struct {
 // buildCheckout builds the kustomization at path in the checkout at root: part by
 // part when aggregate is true and it is an aggregator that allows it (see
 // buildAggregate), else in one kustomize run. It returns the sandbox of the
-// build that counts.
-func buildCheckout(root, path string, opts Options, aggregate bool) (*sandbox, []object, error) {
+// build that counts. entries, when not nil, holds the builds of the
+// entries of the previous rendering and receives those of this one (see
+// Renderer).
+func buildCheckout(root, path string, opts Options, aggregate bool, entries *entryCache) (*sandbox, []object, error) {
 	box, dir, err := openSandbox(root, path, opts)
 	if err != nil {
 		return nil, nil, err
+	}
+	if entries != nil {
+		entries.answers = newAnswers(box.root)
+		box.entries = entries
 	}
 	if aggregate {
 		objects, ok, err := box.buildAggregate(dir)

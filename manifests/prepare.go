@@ -43,7 +43,7 @@ func (s *sandbox) prepare(dir string) error {
 		s.overrides[filepath.Join(dir, konfig.DefaultKustomizationFileName())] = override{data: data, generated: true}
 		s.originAdded = true
 	case 1:
-		data, err := os.ReadFile(found[0])
+		data, err := s.readFile(found[0])
 		if err != nil {
 			return err
 		}
@@ -64,7 +64,7 @@ func (s *sandbox) kustomizationFiles(dir string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if info, err := os.Stat(real); err == nil && !info.IsDir() {
+		if info, err := s.stat(real); err == nil && !info.IsDir() {
 			found = append(found, real)
 		}
 	}
@@ -104,7 +104,7 @@ func withOriginAnnotations(data []byte) ([]byte, bool) {
 // inside the checkout; a link to a directory is not descended into; a link
 // that leads outside the checkout is refused.
 func (s *sandbox) plainResources(dir, rel string, resources *[]string) error {
-	entries, err := os.ReadDir(dir)
+	entries, err := s.readDir(dir)
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func (s *sandbox) plainResources(dir, rel string, resources *[]string) error {
 		if err != nil {
 			return err
 		}
-		info, err := os.Stat(real)
+		info, err := s.stat(real)
 		if errors.Is(err, os.ErrNotExist) && entry.Type()&os.ModeSymlink != 0 {
 			// Found by FuzzRender: a dangling link used to fail the
 			// rendering with a bare file-system error.
@@ -130,7 +130,7 @@ func (s *sandbox) plainResources(dir, rel string, resources *[]string) error {
 		switch {
 		case info.IsDir() && entry.Type()&os.ModeSymlink != 0:
 			continue
-		case info.IsDir() && hasKustomization(real):
+		case info.IsDir() && s.hasKustomization(real):
 			*resources = append(*resources, relName)
 		case info.IsDir():
 			if err := s.plainResources(full, relName, resources); err != nil {
@@ -144,9 +144,9 @@ func (s *sandbox) plainResources(dir, rel string, resources *[]string) error {
 }
 
 // hasKustomization reports whether dir holds a kustomization file.
-func hasKustomization(dir string) bool {
+func (s *sandbox) hasKustomization(dir string) bool {
 	for _, name := range konfig.RecognizedKustomizationFileNames() {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+		if _, err := s.stat(filepath.Join(dir, name)); err == nil {
 			return true
 		}
 	}

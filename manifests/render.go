@@ -102,10 +102,18 @@ func Render(root, path string, opts Options) (*Rendering, error) {
 // renderWith is Render; aggregate false builds in one kustomize run even
 // when the kustomization is an aggregator (see buildAggregate).
 func renderWith(root, path string, opts Options, aggregate bool) (*Rendering, error) {
-	box, objects, err := buildCheckout(root, path, opts, aggregate)
+	box, objects, err := buildCheckout(root, path, opts, aggregate, nil)
 	if err != nil {
 		return nil, err
 	}
+	return finish(box, objects, opts)
+}
+
+// finish turns the objects built in box into a Rendering: it gives them
+// their namespaces, splits the Canaries off and finds their targets. It
+// modifies the objects without a namespace and the Canaries,
+// MetricTemplates and AlertProviders (see ownObjects).
+func finish(box *sandbox, objects []object, opts Options) (*Rendering, error) {
 	defaultNamespaces(objects, opts.namespace(), opts.ClusterScopedKinds)
 	plain, canaries, notices, err := split(objects, opts.DefaultProvider)
 	if err != nil {

@@ -16,6 +16,11 @@ const DefaultRenderTimeout = 2 * time.Minute
 // render the same commit again (as sluice does for a refused head) does
 // not pile them up.
 func RenderWithin(timeout time.Duration, root, path string, opts Options) (*Rendering, error) {
+	return renderWithin(timeout, path, func() (*Rendering, error) { return Render(root, path, opts) })
+}
+
+// renderWithin runs render under a deadline (see RenderWithin).
+func renderWithin(timeout time.Duration, path string, render func() (*Rendering, error)) (*Rendering, error) {
 	if timeout <= 0 {
 		timeout = DefaultRenderTimeout
 	}
@@ -25,7 +30,7 @@ func RenderWithin(timeout time.Duration, root, path string, opts Options) (*Rend
 	}
 	done := make(chan result, 1)
 	go func() {
-		rendering, err := Render(root, path, opts)
+		rendering, err := render()
 		done <- result{rendering, err}
 	}()
 	timer := time.NewTimer(timeout)

@@ -44,8 +44,26 @@ type sandbox struct {
 	// refused is the first access refused; it fails the build even when
 	// kustomize would have carried on.
 	refused *InvalidError
-	// totalBytes counts the bytes of the files read, for MaxTotalBytes.
+	// totalBytes counts the bytes of the files read, for MaxTotalBytes,
+	// and sized lists the files counted, in order, for adding up the
+	// builds of an aggregator's entries (see buildAggregate).
 	totalBytes int64
+	sized      []sizedRead
+	// refusedAt is len(sized) when the refusal was made.
+	refusedAt int
+
+	// inputs, when not nil, records what the build asks the disk (see
+	// sandbox_record.go).
+	inputs *inputs
+	// entries, when not nil, holds the builds of an aggregator's entries
+	// of an earlier rendering, for reuse (see Renderer).
+	entries *entryCache
+}
+
+// sizedRead is a file read and its size.
+type sizedRead struct {
+	file string
+	size int64
 }
 
 // override is content served in place of a file.
@@ -142,17 +160,17 @@ func (s *sandbox) realPath(abs string) string {
 	real, ok := s.realDirs[dir]
 	if !ok {
 		var err error
-		if real, err = filepath.EvalSymlinks(dir); err != nil {
+		if real, err = s.evalSymlinks(dir); err != nil {
 			return abs
 		}
 		s.realDirs[dir] = real
 	}
 	file := filepath.Join(real, base)
-	info, err := os.Lstat(file)
+	info, err := s.lstat(file)
 	if err != nil || info.Mode()&os.ModeSymlink == 0 {
 		return file
 	}
-	if target, err := filepath.EvalSymlinks(file); err == nil {
+	if target, err := s.evalSymlinks(file); err == nil {
 		return target
 	}
 	return file
@@ -191,7 +209,7 @@ func (s *sandbox) canonical(name string) string {
 	real, ok := s.realDirs[dir]
 	if !ok {
 		var err error
-		if real, err = filepath.EvalSymlinks(dir); err != nil {
+		if real, err = s.evalSymlinks(dir); err != nil {
 			real = dir
 		} else {
 			s.realDirs[dir] = real
@@ -216,7 +234,7 @@ func (s *sandbox) rel(abs string) string {
 // refuse records the first refusal and returns err.
 func (s *sandbox) refuse(err *InvalidError) error {
 	if s.refused == nil {
-		s.refused = err
+		s.refused, s.refusedAt = err, len(s.sized)
 	}
 	return err
 }

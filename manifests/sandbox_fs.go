@@ -45,6 +45,9 @@ func (s *sandbox) Open(name string) (filesys.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.inputs != nil {
+		_, _ = s.readFile(real)
+	}
 	return os.Open(real)
 }
 
@@ -54,7 +57,7 @@ func (s *sandbox) IsDir(name string) bool {
 	if err != nil {
 		return false
 	}
-	info, err := os.Stat(real)
+	info, err := s.stat(real)
 	return err == nil && info.IsDir()
 }
 
@@ -67,7 +70,7 @@ func (s *sandbox) Exists(name string) bool {
 	if _, ok := s.overrides[real]; ok {
 		return true
 	}
-	_, err = os.Stat(real)
+	_, err = s.stat(real)
 	return err == nil
 }
 
@@ -77,7 +80,7 @@ func (s *sandbox) ReadDir(name string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, err := os.ReadDir(real)
+	entries, err := s.readDir(real)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +98,7 @@ func (s *sandbox) CleanedAbs(name string) (filesys.ConfirmedDir, string, error) 
 	if err != nil {
 		return "", "", err
 	}
-	info, err := os.Stat(real)
+	info, err := s.stat(real)
 	if err != nil {
 		return "", "", err
 	}
@@ -111,7 +114,7 @@ func (s *sandbox) Glob(pattern string) ([]string, error) {
 	if _, err := s.resolve(filepath.Dir(pattern)); err != nil {
 		return nil, err
 	}
-	matches, err := filepath.Glob(pattern)
+	matches, err := s.glob(pattern)
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +135,9 @@ func (s *sandbox) Walk(name string, walkFn filepath.WalkFunc) error {
 	if err != nil {
 		return err
 	}
+	if s.inputs != nil {
+		s.inputs.unrepeatable = true
+	}
 	return filepath.Walk(real, walkFn)
 }
 
@@ -145,14 +151,14 @@ func (s *sandbox) ReadFile(name string) ([]byte, error) {
 	}
 	content, ok := s.overrides[real]
 	if !ok {
-		size, err := fileSize(real)
+		size, err := s.fileSize(real)
 		if err != nil {
 			return nil, err
 		}
 		if err := s.checkSize(s.rel(real), size); err != nil {
 			return nil, err
 		}
-		data, err := os.ReadFile(real)
+		data, err := s.readFile(real)
 		if err != nil {
 			return nil, err
 		}

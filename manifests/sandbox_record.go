@@ -1,0 +1,221 @@
+package manifests
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// A sandbox that records (see sandbox.inputs) notes every question it asks
+// the disk during a build — a file's content, whether a path exists and is
+// a directory or a symbolic link, where links lead, what a directory lists,
+// what a pattern matches — with a summary of the answer. Asking the same
+// questions again later and comparing the summaries tells whether the
+// build would read the same input: the condition for reusing its result
+// (see Renderer).
+
+// probeKind is a question asked of the disk.
+type probeKind byte
+
+const (
+	probeRead  probeKind = 'r' // content: SHA-256, or "!" when unreadable
+	probeStat  probeKind = 's' // following links: dir, file, other or none
+	probeLstat probeKind = 'l' // link or plain, or none
+	probeEval  probeKind = 'e' // where symbolic links lead, or "!"
+	probeList  probeKind = 'd' // the names and types of a directory's entries
+	probeGlob  probeKind = 'g' // the paths a pattern matches
+)
+
+// probe is one question: its kind and the path (or pattern) asked about,
+// relative to the checkout root and slash-separated ("../…" outside it),
+// so that the answers hold for another checkout of the same files.
+type probe struct {
+	kind probeKind
+	path string
+}
+
+// inputs are the questions one build asked, with their answers.
+type inputs struct {
+	answers map[probe]string
+	// unrepeatable: the build asked something that is not recorded (a
+	// walk of a tree), so it is never reused.
+	unrepeatable bool
+}
+
+func newInputs() *inputs { return &inputs{answers: map[probe]string{}} }
+
+// note records an answer when the sandbox records.
+func (s *sandbox) note(kind probeKind, abs, answer string) {
+	if s.inputs != nil {
+		s.inputs.answers[probe{kind, s.rel(abs)}] = answer
+	}
+}
+
+// stat is os.Stat, recorded.
+func (s *sandbox) stat(p string) (fs.FileInfo, error) {
+	info, err := os.Stat(p)
+	s.note(probeStat, p, statAnswer(info, err))
+	return info, err
+}
+
+// lstat is os.Lstat, recorded.
+func (s *sandbox) lstat(p string) (fs.FileInfo, error) {
+	info, err := os.Lstat(p)
+	s.note(probeLstat, p, lstatAnswer(info, err))
+	return info, err
+}
+
+// evalSymlinks is filepath.EvalSymlinks, recorded.
+func (s *sandbox) evalSymlinks(p string) (string, error) {
+	real, err := filepath.EvalSymlinks(p)
+	s.note(probeEval, p, s.evalAnswer(real, err))
+	return real, err
+}
+
+// readFile is os.ReadFile, recorded.
+func (s *sandbox) readFile(p string) ([]byte, error) {
+	data, err := os.ReadFile(p)
+	s.note(probeRead, p, readAnswer(data, err))
+	return data, err
+}
+
+// readDir is os.ReadDir, recorded.
+func (s *sandbox) readDir(p string) ([]os.DirEntry, error) {
+	entries, err := os.ReadDir(p)
+	s.note(probeList, p, listAnswer(entries, err))
+	return entries, err
+}
+
+// glob is filepath.Glob, recorded.
+func (s *sandbox) glob(pattern string) ([]string, error) {
+	matches, err := filepath.Glob(pattern)
+	s.note(probeGlob, pattern, s.globAnswer(matches, err))
+	return matches, err
+}
+
+func statAnswer(info fs.FileInfo, err error) string {
+	switch {
+	case err != nil:
+		return "none"
+	case info.IsDir():
+		return "dir"
+	case info.Mode().IsRegular():
+		return "file"
+	}
+	return "other"
+}
+
+func lstatAnswer(info fs.FileInfo, err error) string {
+	switch {
+	case err != nil:
+		return "none"
+	case info.Mode()&os.ModeSymlink != 0:
+		return "link"
+	}
+	return "plain"
+}
+
+func (s *sandbox) evalAnswer(real string, err error) string {
+	if err != nil {
+		return "!"
+	}
+	return s.rel(real)
+}
+
+func readAnswer(data []byte, err error) string {
+	if err != nil {
+		return "!"
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func listAnswer(entries []os.DirEntry, err error) string {
+	if err != nil {
+		return "!"
+	}
+	var b strings.Builder
+	for _, entry := range entries {
+		b.WriteString(entry.Name())
+		b.WriteByte(0)
+		b.WriteString(entry.Type().String())
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+func (s *sandbox) globAnswer(matches []string, err error) string {
+	if err != nil {
+		return "!" + err.Error()
+	}
+	rel := make([]string, len(matches))
+	for i, match := range matches {
+		rel[i] = s.rel(match)
+	}
+	return strings.Join(rel, "\x00")
+}
+
+// answers asks the disk questions again, for the checkout at root; each
+// question is asked once however many builds asked it. It is safe for
+// concurrent use.
+type answers struct {
+	s    *sandbox // for rel; its maps are not used
+	mu   sync.Mutex
+	seen map[probe]string
+}
+
+func newAnswers(root string) *answers {
+	return &answers{s: &sandbox{root: root}, seen: map[probe]string{}}
+}
+
+// unchanged reports whether every question of in has the same answer now.
+func (a *answers) unchanged(in *inputs) bool {
+	if in == nil || in.unrepeatable {
+		return false
+	}
+	for question, answer := range in.answers {
+		if a.answer(question) != answer {
+			return false
+		}
+	}
+	return true
+}
+
+// answer asks one question, or returns the answer it already had.
+func (a *answers) answer(question probe) string {
+	a.mu.Lock()
+	answer, ok := a.seen[question]
+	a.mu.Unlock()
+	if ok {
+		return answer
+	}
+	p := filepath.Join(a.s.root, filepath.FromSlash(question.path))
+	switch question.kind {
+	case probeRead:
+		data, err := os.ReadFile(p)
+		answer = readAnswer(data, err)
+	case probeStat:
+		info, err := os.Stat(p)
+		answer = statAnswer(info, err)
+	case probeLstat:
+		info, err := os.Lstat(p)
+		answer = lstatAnswer(info, err)
+	case probeEval:
+		real, err := filepath.EvalSymlinks(p)
+		answer = a.s.evalAnswer(real, err)
+	case probeList:
+		entries, err := os.ReadDir(p)
+		answer = listAnswer(entries, err)
+	case probeGlob:
+		matches, err := filepath.Glob(p)
+		answer = a.s.globAnswer(matches, err)
+	}
+	a.mu.Lock()
+	a.seen[question] = answer
+	a.mu.Unlock()
+	return answer
+}
