@@ -52,7 +52,7 @@ func NewRenderer() *Renderer { return &Renderer{} }
 
 // buildOptions are the Options that affect how entries build.
 type buildOptions struct {
-	allowRemoteBases, allowExecPlugins        bool
+	allowRemoteBases, allowExecPlugins         bool
 	maxFileBytes, maxTotalBytes, maxAliasNodes int64
 }
 
