@@ -43,7 +43,8 @@ func writeAppKey(t *testing.T) (*rsa.PrivateKey, string) {
 // several token lifetimes is still fetched and promoted with a success
 // status, so Git and the REST API both went through refreshed tokens. The
 // log holds no token, JWT or key. A key of another App is refused at
-// start with an error that names the flag.
+// start with an error that names the flag. With --commit-checks both, the
+// promoted commit also has its Check Run.
 func TestRunAuthenticatesAsAGitHubAppAcrossTokenRefreshes(t *testing.T) {
 	ns := playgroundtest.Namespace(t)
 	binary := buildSluice(t)
@@ -115,7 +116,7 @@ func TestRunAuthenticatesAsAGitHubAppAcrossTokenRefreshes(t *testing.T) {
 	})
 
 	var logs syncWriter
-	cmd := exec.Command(binary, appArgs(keyFile)...)
+	cmd := exec.Command(binary, append(appArgs(keyFile), "--commit-checks", "both")...)
 	cmd.Env = append(os.Environ(), "SLUICE_GITHUB_APP_ID=41") // the flag wins over its variable
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -135,6 +136,16 @@ func TestRunAuthenticatesAsAGitHubAppAcrossTokenRefreshes(t *testing.T) {
 	time.Sleep(7 * time.Second) // more than two token lifetimes of polls
 	sha := push("2.0")
 	waitStatus(sha, "success")
+	// --commit-checks both: the Check Run of the commit went with its status.
+	var runs []forgeemu.CheckRunView
+	for _, run := range srv.CheckRuns() {
+		if run.HeadSHA == sha {
+			runs = append(runs, run)
+		}
+	}
+	if len(runs) != 1 || runs[0].Status != "completed" || runs[0].Conclusion != "success" || !strings.Contains(runs[0].Summary, "Iteration 1/1") {
+		t.Errorf("Check Runs of the promoted commit = %+v, want one completed success whose summary tells the iterations", runs)
+	}
 	if n := srv.AppTokensMinted(); n < 3 {
 		t.Errorf("the emulator minted %d installation tokens, want at least 3 (refreshes)", n)
 	}
