@@ -2,6 +2,9 @@ package manifests
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -43,4 +46,83 @@ func BenchmarkRender1000Apps(b *testing.B) {
 			b.Fatalf("got %d targets, want 1000", len(rendering.Targets))
 		}
 	}
+}
+
+// BenchmarkRender1000AppsOneChanged measures a Renderer warm on 1,000 apps
+// rendering a commit that changes one app's image tag (issue 17: under
+// 50 ms from fetched commit to rendering).
+func BenchmarkRender1000AppsOneChanged(b *testing.B) {
+	files := manyApps(1000)
+	root := writeRepo(b, files, nil)
+	renderer := NewRenderer()
+	if _, err := renderer.Render(root, ".", Options{}); err != nil {
+		b.Fatalf("Render: %v", err)
+	}
+	const changed = "apps/app-0500/deployment.yaml"
+	original := files[changed]
+	tagged := strings.Replace(original, "detail:1.0", "detail:1.1", 1)
+	if tagged == original {
+		b.Fatal("the deployment has no image to change")
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		content := original
+		if i%2 == 1 {
+			content = tagged
+		}
+		b.StopTimer()
+		writeFile(b, root, changed, content)
+		b.StartTimer()
+		rendering, err := renderer.Render(root, ".", Options{})
+		if err != nil {
+			b.Fatalf("Render: %v", err)
+		}
+		if len(rendering.Targets) != 1000 {
+			b.Fatalf("got %d targets, want 1000", len(rendering.Targets))
+		}
+	}
+}
+
+// kustomizeVersion is the kustomize CLI of the kustomize api in go.mod.
+const kustomizeVersion = "v5.8.2"
+
+// BenchmarkKustomizeCLIOncePerApp measures the issue's baseline: one
+// `kustomize build` per app of 1,000. It builds the CLI once into
+// $HOME/.cache/sluice/kustomize-<version> and skips when it cannot.
+func BenchmarkKustomizeCLIOncePerApp(b *testing.B) {
+	kustomize := kustomizeCLI(b)
+	root := writeRepo(b, manyApps(1000), nil)
+	dirs, err := filepath.Glob(filepath.Join(root, "apps", "*"))
+	if err != nil || len(dirs) != 1000 {
+		b.Fatalf("got %d app directories (%v), want 1000", len(dirs), err)
+	}
+	for b.Loop() {
+		for _, dir := range dirs {
+			if out, err := exec.Command(kustomize, "build", dir).CombinedOutput(); err != nil {
+				b.Fatalf("kustomize build %s: %v\n%s", dir, err, out)
+			}
+		}
+	}
+}
+
+// kustomizeCLI returns the path of the kustomize CLI, building it on first
+// use; it skips the benchmark when that fails.
+func kustomizeCLI(b *testing.B) string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		b.Skipf("no home directory for the kustomize CLI: %v", err)
+	}
+	dir := filepath.Join(home, ".cache", "sluice", "kustomize-"+kustomizeVersion)
+	kustomize := filepath.Join(dir, "kustomize")
+	if _, err := os.Stat(kustomize); err == nil {
+		return kustomize
+	}
+	cmd := exec.Command("go", "install", "sigs.k8s.io/kustomize/kustomize/v5@"+kustomizeVersion)
+	cmd.Env = append(os.Environ(), "GOBIN="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Skipf("cannot build the kustomize CLI %s: %v\n%s", kustomizeVersion, err, out)
+	}
+	return kustomize
 }
