@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -175,6 +176,19 @@ func TestAnIdleApplyMakesNoRequests(t *testing.T) {
 		if len(changes) != 50 || changes.Written() != 0 {
 			t.Errorf("an idle apply reported %d outcomes, %d written; want 50 unchanged: %v", len(changes), changes.Written(), changes)
 		}
+	}
+
+	// The outcomes come in the order an apply without the watch reports.
+	watchedChanges, err := a.Apply(context.Background(), objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainChanges, err := newApplier(t, ns).Apply(context.Background(), objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(plainChanges, watchedChanges); diff != "" {
+		t.Errorf("outcomes with the watch (-without +with):\n%s", diff)
 	}
 }
 

@@ -61,7 +61,7 @@ func (f *syncFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.allowRemoteBases, "allow-remote-bases", false, "let kustomizations use remote bases and files")
 	fs.BoolVar(&f.allowPlugins, "allow-exec-plugins", false, "let kustomize run exec and KRM function plugins")
 	fs.BoolVar(&f.prune, "prune", false, "delete objects sluice applied that left Git")
-	fs.Float32Var(&f.kubeAPIQPS, "kube-api-qps", 100, "client-side limit of API requests per second (each object costs about 2 per sync)")
+	fs.Float32Var(&f.kubeAPIQPS, "kube-api-qps", 100, "client-side limit of API requests per second (an object costs about 2 per sync in which it or its live object changed, none otherwise)")
 	fs.IntVar(&f.kubeAPIBurst, "kube-api-burst", 300, "burst of API requests above --kube-api-qps")
 	fs.StringVar(&f.defaultProvider, "default-provider", "", "provider of Canaries that name none, as Flagger's -mesh-provider (default gatewayapi)")
 	fs.Int64Var(&f.maxFileBytes, "max-file-size", manifests.DefaultMaxFileBytes, "bytes of the largest file a rendering may read; a larger one refuses the commit")
