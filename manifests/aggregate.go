@@ -224,7 +224,28 @@ func (s *sandbox) adopt(box *sandbox) error {
 		s.reads[file] = box.reads[file]
 	}
 	maps.Copy(s.kustomizations, box.kustomizations)
+	for dir, real := range box.realDirs {
+		dir, inRoot := rebase(dir, box.root, s.root)
+		real, realInRoot := rebase(real, box.root, s.root)
+		if _, known := s.realDirs[dir]; inRoot && realInRoot && !known {
+			s.realDirs[dir] = real
+		}
+	}
 	return nil
+}
+
+// rebase returns p, a path in the checkout at from, in the checkout at
+// to; ok is false when p is not in the checkout at from. The resolved
+// directories of a build reused from another checkout of the same files
+// hold in this one: their resolution was checked (see Renderer).
+func rebase(p, from, to string) (string, bool) {
+	if from == to {
+		return p, true
+	}
+	if !within(from, p) {
+		return "", false
+	}
+	return to + p[len(from):], true
 }
 
 // aggregatorEntry is a resource of an aggregator.

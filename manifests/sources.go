@@ -72,6 +72,9 @@ func newSources(s *sandbox) *sources {
 // kustomizationAt returns the directory of the loaded kustomization that an
 // entry of k designates, or "" when it designates none.
 func (src *sources) kustomizationAt(k *kustomization, entry string) string {
+	if _, isFile := src.s.reads[src.file(k, entry)]; isFile {
+		return "" // read as a file, so not a directory
+	}
 	dir := src.s.rel(src.s.realPath(filepath.Join(src.s.root, filepath.FromSlash(k.path(entry)))))
 	if _, ok := src.s.kustomizations[dir]; ok {
 		return dir
