@@ -106,20 +106,21 @@ func renderWith(root, path string, opts Options, aggregate bool) (*Rendering, er
 	if err != nil {
 		return nil, err
 	}
-	return finish(box, objects, opts)
+	return finish(box, objects, opts, nil)
 }
 
 // finish turns the objects built in box into a Rendering: it gives them
 // their namespaces, splits the Canaries off and finds their targets. It
-// modifies the objects without a namespace and the Canaries,
-// MetricTemplates and AlertProviders (see ownObjects).
-func finish(box *sandbox, objects []object, opts Options) (*Rendering, error) {
+// modifies the objects without a namespace, the MetricTemplates and
+// AlertProviders, and the Canaries unless memo is given (see ownObjects
+// and decodings).
+func finish(box *sandbox, objects []object, opts Options, memo *decodings) (*Rendering, error) {
 	defaultNamespaces(objects, opts.namespace(), opts.ClusterScopedKinds)
-	plain, canaries, notices, err := split(objects, opts.DefaultProvider)
+	plain, canaries, notices, err := split(objects, opts.DefaultProvider, memo)
 	if err != nil {
 		return nil, err
 	}
-	found, err := targets(plain, canaries, newSources(box), opts.SecretKey)
+	found, err := targets(plain, canaries, newSources(box), opts.SecretKey, memo)
 	if err != nil {
 		return nil, err
 	}

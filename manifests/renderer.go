@@ -45,6 +45,7 @@ type Renderer struct {
 	path     string
 	building buildOptions
 	entries  map[string]*builtEntry
+	decoded  *decodings
 }
 
 // NewRenderer returns a Renderer that has rendered nothing yet.
@@ -81,7 +82,9 @@ func (r *Renderer) Render(root, path string, opts Options) (*Rendering, error) {
 	if err != nil {
 		return nil, err
 	}
-	return finish(box, ownObjects(objects), opts)
+	memo := r.decoded.next(opts.DefaultProvider)
+	r.decoded = memo
+	return finish(box, ownObjects(objects), opts, memo)
 }
 
 // RenderWithin is Render under a deadline, as RenderWithin (the function)
@@ -142,13 +145,14 @@ func (c *entryCache) keep(s *sandbox, groups []entryGroup, built []*builtEntry) 
 }
 
 // ownObjects returns objects with a copy of each object that the steps
-// after building modify (see finish): those without a namespace, and
-// Canaries, MetricTemplates and AlertProviders. The others are shared.
+// after building modify (see finish): those without a namespace,
+// MetricTemplates and AlertProviders; split copies Canaries itself. The
+// others are shared.
 func ownObjects(objects []object) []object {
 	owned := make([]object, len(objects))
 	for i, obj := range objects {
 		owned[i] = obj
-		if obj.GetNamespace() == "" || obj.GetKind() == "Canary" || isFlaggerKind(obj) {
+		if obj.GetNamespace() == "" || isFlaggerKind(obj) {
 			owned[i].Unstructured = &unstructured.Unstructured{Object: obj.DeepCopy().Object}
 		}
 	}

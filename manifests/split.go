@@ -20,6 +20,9 @@ import (
 type canary struct {
 	object
 	policy *v1alpha1.Canary
+	// kept is the object as built, before split modified it (see
+	// decodings).
+	kept *unstructured.Unstructured
 }
 
 // split separates the Canaries (kind Canary of group sluice.dev, or of
@@ -30,7 +33,10 @@ type canary struct {
 // sluice's when written in Flagger's group: see readFlaggerKind), which
 // stays a plain object. The first that fails gives an *InvalidError.
 // notices say what was read otherwise than written.
-func split(objects []object, defaultProvider string) (plain []object, canaries []canary, notices []Notice, err error) {
+//
+// With memo, Canaries are modified on copies, and the decoding of a
+// Canary built in an earlier rendering is reused (see decodings).
+func split(objects []object, defaultProvider string, memo *decodings) (plain []object, canaries []canary, notices []Notice, err error) {
 	for _, obj := range objects {
 		gvk := obj.GroupVersionKind()
 		if isFlaggerKind(obj) {
@@ -46,6 +52,18 @@ func split(objects []object, defaultProvider string) (plain []object, canaries [
 			plain = append(plain, obj)
 			continue
 		}
+		kept := obj.Unstructured
+		if decoded, ok := memo.canary(kept); ok {
+			obj.Unstructured = decoded.object
+			if decoded.notice != "" {
+				notices = append(notices, Notice{Canary: types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}, Message: decoded.notice})
+			}
+			canaries = append(canaries, canary{object: obj, policy: decoded.policy.DeepCopy(), kept: kept})
+			continue
+		}
+		if memo != nil {
+			obj.Unstructured = &unstructured.Unstructured{Object: runtime.DeepCopyJSON(obj.Object)}
+		}
 		if provider, _, _ := unstructured.NestedString(obj.Object, "spec", "provider"); provider == "" && defaultProvider != "" {
 			_ = unstructured.SetNestedField(obj.Object, defaultProvider, "spec", "provider")
 		}
@@ -56,15 +74,20 @@ func split(objects []object, defaultProvider string) (plain []object, canaries [
 		if notice != "" {
 			notices = append(notices, Notice{Canary: types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}, Message: notice})
 		}
-		canaries = append(canaries, canary{object: obj})
+		canaries = append(canaries, canary{object: obj, kept: kept})
+		memo.noteCanary(kept, notice)
 	}
 	slices.SortFunc(canaries, func(a, b canary) int {
 		return cmp.Or(cmp.Compare(a.GetNamespace(), b.GetNamespace()), cmp.Compare(a.GetName(), b.GetName()))
 	})
 	for i := range canaries {
+		if canaries[i].policy != nil {
+			continue
+		}
 		if canaries[i].policy, err = decodeCanary(canaries[i].object); err != nil {
 			return nil, nil, nil, err
 		}
+		memo.keepCanary(canaries[i])
 	}
 	return plain, canaries, notices, nil
 }

@@ -97,7 +97,7 @@ func newTargeting(objects []object) *targeting {
 // A DaemonSet target (kind DaemonSet, which validation allows with
 // provider kubernetes only) is returned decoded, with a Deployment view of
 // it (see Target.Deployment).
-func (t *targeting) find(c canary) (object, *appsv1.Deployment, *appsv1.DaemonSet, error) {
+func (t *targeting) find(c canary, memo *decodings) (object, *appsv1.Deployment, *appsv1.DaemonSet, error) {
 	name := describe("canary", c.object)
 	ref := c.policy.Spec.TargetRef
 	switch {
@@ -125,10 +125,14 @@ func (t *targeting) find(c canary) (object, *appsv1.Deployment, *appsv1.DaemonSe
 		}
 		return obj, deploymentView(ds), ds, nil
 	}
+	if deployment, ok := memo.deployment(obj.Unstructured); ok {
+		return obj, deployment, nil, nil
+	}
 	deployment := &appsv1.Deployment{}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, deployment); err != nil {
 		return object{}, nil, nil, &InvalidError{Object: describe("deployment", obj), Reason: "does not decode: " + err.Error(), Err: err}
 	}
+	memo.keepDeployment(obj.Unstructured, deployment)
 	return obj, deployment, nil, nil
 }
 
@@ -145,13 +149,13 @@ func deploymentView(ds *appsv1.DaemonSet) *appsv1.Deployment {
 // targets returns the Target of each Canary, in the same order, finding
 // Deployments, ConfigMaps/Secrets and HorizontalPodAutoscalers among the
 // plain objects.
-func targets(plain []object, canaries []canary, src *sources, secretKey []byte) ([]Target, error) {
+func targets(plain []object, canaries []canary, src *sources, secretKey []byte, memo *decodings) ([]Target, error) {
 	targeting := newTargeting(plain)
 	configs := configIndex(plain)
 	scalers := autoscalerIndex(plain)
 	out := make([]Target, 0, len(canaries))
 	for _, c := range canaries {
-		obj, deployment, daemonSet, err := targeting.find(c)
+		obj, deployment, daemonSet, err := targeting.find(c, memo)
 		if err != nil {
 			return nil, err
 		}
