@@ -3,8 +3,10 @@ package manifests
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -24,7 +26,7 @@ type probeKind byte
 const (
 	probeRead  probeKind = 'r' // content: SHA-256, or "!" when unreadable
 	probeStat  probeKind = 's' // following links: dir, file, other or none
-	probeLstat probeKind = 'l' // link or plain, or none
+	probeLstat probeKind = 'l' // link, dir, file, other or none
 	probeEval  probeKind = 'e' // where symbolic links lead, or "!"
 	probeList  probeKind = 'd' // the names and types of a directory's entries
 	probeGlob  probeKind = 'g' // the paths a pattern matches
@@ -110,13 +112,10 @@ func statAnswer(info fs.FileInfo, err error) string {
 }
 
 func lstatAnswer(info fs.FileInfo, err error) string {
-	switch {
-	case err != nil:
-		return "none"
-	case info.Mode()&os.ModeSymlink != 0:
+	if err == nil && info.Mode()&os.ModeSymlink != 0 {
 		return "link"
 	}
-	return "plain"
+	return statAnswer(info, err)
 }
 
 func (s *sandbox) evalAnswer(real string, err error) string {
@@ -178,6 +177,11 @@ func (a *answers) unchanged(in *inputs) bool {
 		return false
 	}
 	for question, answer := range in.answers {
+		if question.kind == probeStat {
+			if lstat, ok := in.answers[probe{probeLstat, question.path}]; ok && lstat != "link" {
+				continue // the same as lstat's, checked with it
+			}
+		}
 		if a.answer(question) != answer {
 			return false
 		}
@@ -196,8 +200,7 @@ func (a *answers) answer(question probe) string {
 	p := filepath.Join(a.s.root, filepath.FromSlash(question.path))
 	switch question.kind {
 	case probeRead:
-		data, err := os.ReadFile(p)
-		answer = readAnswer(data, err)
+		answer = hashFile(p)
 	case probeStat:
 		info, err := os.Stat(p)
 		answer = statAnswer(info, err)
@@ -205,8 +208,7 @@ func (a *answers) answer(question probe) string {
 		info, err := os.Lstat(p)
 		answer = lstatAnswer(info, err)
 	case probeEval:
-		real, err := filepath.EvalSymlinks(p)
-		answer = a.s.evalAnswer(real, err)
+		answer = a.eval(question.path)
 	case probeList:
 		entries, err := os.ReadDir(p)
 		answer = listAnswer(entries, err)
@@ -218,4 +220,49 @@ func (a *answers) answer(question probe) string {
 	a.seen[question] = answer
 	a.mu.Unlock()
 	return answer
+}
+
+// eval answers where the symbolic links of rel lead, as
+// filepath.EvalSymlinks: from where its directory leads and whether rel
+// itself is a link, which other questions ask too, so that a directory
+// costs one Lstat rather than one per element of its path.
+func (a *answers) eval(rel string) string {
+	if rel == "." {
+		return "." // the root is symlink-free
+	}
+	if rel != ".." && !strings.HasPrefix(rel, "../") {
+		switch a.answer(probe{probeLstat, rel}) {
+		case "none":
+			return "!"
+		case "link":
+		default:
+			dir := a.answer(probe{probeEval, path.Dir(rel)})
+			if dir == "!" {
+				return "!"
+			}
+			return path.Join(dir, path.Base(rel))
+		}
+	}
+	real, err := filepath.EvalSymlinks(filepath.Join(a.s.root, filepath.FromSlash(rel)))
+	return a.s.evalAnswer(real, err)
+}
+
+// readBuffers are reused by hashFile.
+var readBuffers = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
+// hashFile returns readAnswer of the content of the file p, reading it
+// through a pooled buffer.
+func hashFile(p string) string {
+	f, err := os.Open(p)
+	if err != nil {
+		return "!"
+	}
+	defer f.Close()
+	buf := readBuffers.Get().(*[32 << 10]byte)
+	defer readBuffers.Put(buf)
+	hash := sha256.New()
+	if _, err := io.CopyBuffer(hash, struct{ io.Reader }{f}, buf[:]); err != nil {
+		return "!"
+	}
+	return hex.EncodeToString(hash.Sum(nil))
 }
