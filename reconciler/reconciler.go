@@ -69,6 +69,12 @@ type Options struct {
 	// nil means sluice writes nothing back to Git. Revert pull requests
 	// need a Source that can push a branch (gitsync.Repository can).
 	Forge Forge
+	// Shard is the shard this sluice acts on: the objects of Git labelled
+	// ShardLabel with this value; zero means those without the label.
+	// Several sluices with different shards split a repository's apps,
+	// each with its own Options of the applier (owner, inventory) and its
+	// own Lease.
+	Shard string
 	// CommitChecks is how verdicts are written on commits: commit statuses
 	// (the zero value), Check Runs (which need a GitHub App) or both.
 	CommitChecks CommitChecks

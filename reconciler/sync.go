@@ -61,6 +61,12 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 		return result, r.lastRefusal.err
 	}
 	rendering, err := manifests.RenderWithin(r.opts.RenderTimeout, co.Dir, r.opts.Path, r.opts.Render)
+	// Shard: this sluice acts on its shard's part only; the rest tells
+	// what not to prune.
+	var others *manifests.Rendering
+	if err == nil {
+		rendering, others, err = splitShard(rendering, r.opts.Shard)
+	}
 	if err == nil {
 		err = r.checkScope(rendering)
 	}
@@ -111,6 +117,14 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 	if r.opts.Prune {
 		if previous, err = r.applier.ReadInventory(ctx); err != nil {
 			return result, err
+		}
+		moved, err := r.otherShards(ctx, others, previous)
+		if err != nil {
+			return result, err
+		}
+		if len(moved) > 0 {
+			r.opts.Log.Info(fmt.Sprintf("%d objects moved to another shard: handed over, not pruned", len(moved)), "objects", moved)
+			previous = previous.Minus(moved)
 		}
 		if departures, err = r.departures(ctx, rendering, previous); err != nil {
 			return result, err
