@@ -1,6 +1,10 @@
 package manifests
 
 import (
+	"bytes"
+	"fmt"
+	"strings"
+
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -18,18 +22,33 @@ import (
 // Only the decodings used by the last rendering are kept. A nil
 // *decodings keeps nothing.
 type decodings struct {
-	provider      string // the DefaultProvider they were made with
-	old, last     decodingSet
+	provider  string // the DefaultProvider they were made with
+	secretKey []byte // the SecretKey
+	old, last decodingSet
 	pendingNotice map[*unstructured.Unstructured]string
 }
 
 type decodingSet struct {
 	canaries    map[*unstructured.Unstructured]decodedCanary
 	deployments map[*unstructured.Unstructured]*appsv1.Deployment
+	dataHashes  map[*unstructured.Unstructured]string
+	revisions   map[revisionKey]string
+}
+
+// revisionKey is what a revision is made of: the workload's pod template
+// and the configs found (see revision).
+type revisionKey struct {
+	workload *unstructured.Unstructured
+	configs  string
 }
 
 func newDecodingSet() decodingSet {
-	return decodingSet{canaries: map[*unstructured.Unstructured]decodedCanary{}, deployments: map[*unstructured.Unstructured]*appsv1.Deployment{}}
+	return decodingSet{
+		canaries:    map[*unstructured.Unstructured]decodedCanary{},
+		deployments: map[*unstructured.Unstructured]*appsv1.Deployment{},
+		dataHashes:  map[*unstructured.Unstructured]string{},
+		revisions:   map[revisionKey]string{},
+	}
 }
 
 // decodedCanary is a Canary as split left it.
@@ -40,13 +59,58 @@ type decodedCanary struct {
 }
 
 // next returns the decodings for the next rendering, with provider as
-// DefaultProvider: those of d used last, when d had the same provider.
-func (d *decodings) next(provider string) *decodings {
-	n := &decodings{provider: provider, last: newDecodingSet(), pendingNotice: map[*unstructured.Unstructured]string{}}
-	if d != nil && d.provider == provider {
+// DefaultProvider and secretKey as SecretKey: those of d used last, when d
+// had the same.
+func (d *decodings) next(provider string, secretKey []byte) *decodings {
+	n := &decodings{provider: provider, secretKey: bytes.Clone(secretKey), last: newDecodingSet(), pendingNotice: map[*unstructured.Unstructured]string{}}
+	if d != nil && d.provider == provider && bytes.Equal(d.secretKey, secretKey) {
 		n.old = d.last
 	}
 	return n
+}
+
+// dataHash is dataHash, computed once per config object kept.
+func (d *decodings) dataHash(config *unstructured.Unstructured, secretKey []byte) (string, error) {
+	if d == nil {
+		return dataHash(config, secretKey)
+	}
+	hash, ok := d.last.dataHashes[config]
+	if !ok {
+		hash, ok = d.old.dataHashes[config]
+	}
+	if !ok {
+		var err error
+		if hash, err = dataHash(config, secretKey); err != nil {
+			return "", err
+		}
+	}
+	d.last.dataHashes[config] = hash
+	return hash, nil
+}
+
+// revision is revision of the pod template of workload, computed once per
+// workload object kept and configs.
+func (d *decodings) revision(workload *unstructured.Unstructured, template any, configs []ConfigRef) (string, error) {
+	if d == nil {
+		return revision(template, configs)
+	}
+	var summary strings.Builder
+	for _, config := range configs {
+		fmt.Fprintf(&summary, "%s\x00%s\x00%t\x00%s\x00", config.Kind, config.Name, config.InRender, config.DataHash)
+	}
+	key := revisionKey{workload, summary.String()}
+	rev, ok := d.last.revisions[key]
+	if !ok {
+		rev, ok = d.old.revisions[key]
+	}
+	if !ok {
+		var err error
+		if rev, err = revision(template, configs); err != nil {
+			return "", err
+		}
+	}
+	d.last.revisions[key] = rev
+	return rev, nil
 }
 
 // canary returns the decoding of a Canary built as kept.

@@ -116,11 +116,15 @@ func renderWith(root, path string, opts Options, aggregate bool) (*Rendering, er
 // and decodings).
 func finish(box *sandbox, objects []object, opts Options, memo *decodings) (*Rendering, error) {
 	defaultNamespaces(objects, opts.namespace(), opts.ClusterScopedKinds)
+	// The sources are indexed from the sandbox alone, meanwhile.
+	indexed := make(chan *sources, 1)
+	go func() { indexed <- newSources(box) }()
 	plain, canaries, notices, err := split(objects, opts.DefaultProvider, memo)
+	src := <-indexed
 	if err != nil {
 		return nil, err
 	}
-	found, err := targets(plain, canaries, newSources(box), opts.SecretKey, memo)
+	found, err := targets(plain, canaries, src, opts.SecretKey, memo)
 	if err != nil {
 		return nil, err
 	}

@@ -82,7 +82,7 @@ func (r *Renderer) Render(root, path string, opts Options) (*Rendering, error) {
 	if err != nil {
 		return nil, err
 	}
-	memo := r.decoded.next(opts.DefaultProvider)
+	memo := r.decoded.next(opts.DefaultProvider, opts.SecretKey)
 	r.decoded = memo
 	return finish(box, ownObjects(objects), opts, memo)
 }

@@ -162,7 +162,7 @@ func targets(plain []object, canaries []canary, src *sources, secretKey []byte, 
 		if err := checkTargetPort(c, deployment); err != nil {
 			return nil, err
 		}
-		target, err := newTarget(c, obj, deployment, configs, src, secretKey)
+		target, err := newTarget(c, obj, deployment, configs, src, secretKey, memo)
 		if err != nil {
 			return nil, err
 		}
@@ -177,7 +177,7 @@ func targets(plain []object, canaries []canary, src *sources, secretKey []byte, 
 
 // newTarget computes the configs, revision and source files of the
 // Deployment obj targeted by c.
-func newTarget(c canary, obj object, deployment *appsv1.Deployment, configs map[configKey]object, src *sources, secretKey []byte) (Target, error) {
+func newTarget(c canary, obj object, deployment *appsv1.Deployment, configs map[configKey]object, src *sources, secretKey []byte, memo *decodings) (Target, error) {
 	files := map[string]bool{}
 	src.of(obj, files)
 	src.of(c.object, files)
@@ -188,7 +188,7 @@ func newTarget(c canary, obj object, deployment *appsv1.Deployment, configs map[
 		if !ok {
 			continue
 		}
-		hash, err := dataHash(config.Unstructured, secretKey)
+		hash, err := memo.dataHash(config.Unstructured, secretKey)
 		if err != nil {
 			return Target{}, fmt.Errorf("%s: hash data: %w", describe(strings.ToLower(ref.Kind), config), err)
 		}
@@ -197,7 +197,7 @@ func newTarget(c canary, obj object, deployment *appsv1.Deployment, configs map[
 		src.of(config, files)
 	}
 	template, _, _ := unstructured.NestedFieldNoCopy(obj.Object, "spec", "template")
-	rev, err := revision(template, refs)
+	rev, err := memo.revision(obj.Unstructured, template, refs)
 	if err != nil {
 		return Target{}, fmt.Errorf("%s: revision: %w", describe(strings.ToLower(obj.GetKind()), obj), err)
 	}
