@@ -128,6 +128,9 @@ type Reconciler struct {
 	source  Source
 	events  *eventRecorder
 	opts    Options
+	// renderer renders each commit, building again only the parts of the
+	// repository whose files changed since the last sync.
+	renderer *manifests.Renderer
 
 	// checker is nil without Options.PrometheusURL, or when it is not a
 	// valid URL: checkerErr says why, at every analysis step.
@@ -211,7 +214,7 @@ func New(c client.Client, a *applier.Applier, events kubernetes.Interface, sourc
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	r := &Reconciler{client: c, applier: a, source: source, events: newEventRecorder(events, opts.Log), opts: opts,
+	r := &Reconciler{client: c, applier: a, source: source, events: newEventRecorder(events, opts.Log), opts: opts, renderer: manifests.NewRenderer(),
 		schedule: schedule{next: map[types.NamespacedName]time.Time{}}, finals: map[string]bool{},
 		metrics: newMetrics(opts.Metrics), departed: map[types.NamespacedName]string{},
 		metricsWarned: map[types.NamespacedName]bool{}, noticed: map[string]bool{}, trigger: make(chan struct{}, 1)}

@@ -60,7 +60,7 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 	if r.lastRefusal.commit == co.Commit {
 		return result, r.lastRefusal.err
 	}
-	rendering, err := manifests.RenderWithin(r.opts.RenderTimeout, co.Dir, r.opts.Path, r.opts.Render)
+	rendering, err := r.renderer.RenderWithin(r.opts.RenderTimeout, co.Dir, r.opts.Path, r.opts.Render)
 	// Shard: this sluice acts on its shard's part only; the rest tells
 	// what not to prune.
 	var others *manifests.Rendering
