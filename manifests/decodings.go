@@ -22,9 +22,9 @@ import (
 // Only the decodings used by the last rendering are kept. A nil
 // *decodings keeps nothing.
 type decodings struct {
-	provider  string // the DefaultProvider they were made with
-	secretKey []byte // the SecretKey
-	old, last decodingSet
+	provider      string // the DefaultProvider they were made with
+	secretKey     []byte // the SecretKey
+	old, last     decodingSet
 	pendingNotice map[*unstructured.Unstructured]string
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 )
@@ -165,10 +166,13 @@ type answers struct {
 	s    *sandbox // for rel; its maps are not used
 	mu   sync.Mutex
 	seen map[probe]string
+	// listings are the types of the entries of directories, by
+	// directory; nil for one that cannot be listed.
+	listings map[string]map[string]fs.FileMode
 }
 
 func newAnswers(root string) *answers {
-	return &answers{s: &sandbox{root: root}, seen: map[probe]string{}}
+	return &answers{s: &sandbox{root: root}, seen: map[probe]string{}, listings: map[string]map[string]fs.FileMode{}}
 }
 
 // unchanged reports whether every question of in has the same answer now.
@@ -205,8 +209,7 @@ func (a *answers) answer(question probe) string {
 		info, err := os.Stat(p)
 		answer = statAnswer(info, err)
 	case probeLstat:
-		info, err := os.Lstat(p)
-		answer = lstatAnswer(info, err)
+		answer = a.lstat(question.path, p)
 	case probeEval:
 		answer = a.eval(question.path)
 	case probeList:
@@ -245,6 +248,54 @@ func (a *answers) eval(rel string) string {
 	}
 	real, err := filepath.EvalSymlinks(filepath.Join(a.s.root, filepath.FromSlash(rel)))
 	return a.s.evalAnswer(real, err)
+}
+
+// lstat answers whether rel, at p, is a link, a directory, a file,
+// something else or nothing. On Linux the answer comes from the listing
+// of its directory (the type of a directory entry is the type Lstat
+// gives), read once for all the entries of the directory that builds ask
+// about; elsewhere, and when the directory cannot be listed, from Lstat.
+func (a *answers) lstat(rel, p string) string {
+	if runtime.GOOS == "linux" && rel != "." && rel != ".." && !strings.HasPrefix(rel, "../") {
+		if entries, ok := a.listing(path.Dir(rel)); ok {
+			mode, found := entries[path.Base(rel)]
+			switch {
+			case !found:
+				return "none"
+			case mode&fs.ModeSymlink != 0:
+				return "link"
+			case mode.IsDir():
+				return "dir"
+			case mode.IsRegular():
+				return "file"
+			}
+			return "other"
+		}
+	}
+	info, err := os.Lstat(p)
+	return lstatAnswer(info, err)
+}
+
+// listing returns the types of the entries of the directory rel, read
+// once; ok is false when it cannot be read.
+func (a *answers) listing(rel string) (map[string]fs.FileMode, bool) {
+	a.mu.Lock()
+	entries, ok := a.listings[rel]
+	a.mu.Unlock()
+	if ok {
+		return entries, entries != nil
+	}
+	list, err := os.ReadDir(filepath.Join(a.s.root, filepath.FromSlash(rel)))
+	if err == nil {
+		entries = make(map[string]fs.FileMode, len(list))
+		for _, entry := range list {
+			entries[entry.Name()] = entry.Type()
+		}
+	}
+	a.mu.Lock()
+	a.listings[rel] = entries
+	a.mu.Unlock()
+	return entries, entries != nil
 }
 
 // readBuffers are reused by hashFile.
