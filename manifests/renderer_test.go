@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -257,5 +259,42 @@ func TestRendererReusesOnlyUnchangedEntries(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"dir\x00apps/" + f.apps[2]}, rebuilt); diff != "" {
 		t.Errorf("entries built again (-want +got):\n%s", diff)
+	}
+}
+
+// TestRendererFromSeveralGoroutines renders with one Renderer from several
+// goroutines, through Render and RenderWithin, while the checkout
+// changes between rounds: each rendering must be a fresh Render's.
+func TestRendererFromSeveralGoroutines(t *testing.T) {
+	f := newFleet(4)
+	root := writeRepo(t, f.files, nil)
+	renderer := NewRenderer()
+	for round := range 3 {
+		writeFile(t, root, "base/common.yaml", fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: common}\ndata: {level: '%d'}\n", round))
+		want, err := Render(root, ".", Options{})
+		if err != nil {
+			t.Fatalf("Render: %v", err)
+		}
+		renderings := make([]*Rendering, 4)
+		errs := make([]error, len(renderings))
+		var wg sync.WaitGroup
+		for i := range renderings {
+			wg.Go(func() {
+				if i%2 == 0 {
+					renderings[i], errs[i] = renderer.Render(root, ".", Options{})
+				} else {
+					renderings[i], errs[i] = renderer.RenderWithin(time.Minute, root, ".", Options{})
+				}
+			})
+		}
+		wg.Wait()
+		for i, got := range renderings {
+			if errs[i] != nil {
+				t.Fatalf("round %d, rendering %d: %v", round, i, errs[i])
+			}
+			if diff := cmp.Diff(string(summarize(t, want)), string(summarize(t, got))); diff != "" {
+				t.Errorf("round %d, rendering %d differs from Render (-want +got):\n%s", round, i, diff)
+			}
+		}
 	}
 }
