@@ -43,9 +43,21 @@ type toolSource struct {
 	version  string
 	binaries map[string]string // binary name → main package
 	ldflags  string
+	// tags are the build tags, comma-separated; empty means none.
+	tags string
 	// coldBuild is roughly how long the first build takes on 2 cores; it is
 	// told to the user before a build starts.
 	coldBuild time.Duration
+}
+
+// buildArgs are the arguments of the go command that builds the packages
+// pkgs of src into the directory out.
+func (src toolSource) buildArgs(out string, pkgs []string) []string {
+	args := []string{"build", "-trimpath", "-ldflags", src.ldflags}
+	if src.tags != "" {
+		args = append(args, "-tags", src.tags)
+	}
+	return append(append(args, "-o", out+string(filepath.Separator)), pkgs...)
 }
 
 // toolSources lists every binary the playground needs, grouped by the helper
@@ -87,10 +99,14 @@ var toolSources = []toolSource{
 		coldBuild: 2 * time.Minute,
 	},
 	{
-		name:      "prometheus",
-		version:   "v0.316.0",
-		binaries:  map[string]string{Prometheus: "github.com/prometheus/prometheus/cmd/prometheus"},
-		ldflags:   "-s -w",
+		name:     "prometheus",
+		version:  "v0.316.0",
+		binaries: map[string]string{Prometheus: "github.com/prometheus/prometheus/cmd/prometheus"},
+		ldflags:  "-s -w",
+		// The playground's Prometheus scrapes static targets only: its
+		// bundled service discovery (Kubernetes, the clouds, Consul, …) is
+		// left out of the build, which is most of its dependencies.
+		tags:      "remove_all_sd",
 		coldBuild: 10 * time.Minute,
 	},
 }
@@ -266,8 +282,7 @@ func buildSource(ctx context.Context, src toolSource, opts ToolchainOptions) err
 		return fmt.Errorf("playground: build %s %s: %w", src.name, src.version, err)
 	}
 	defer os.RemoveAll(staging)
-	args := append([]string{"build", "-trimpath", "-ldflags", src.ldflags, "-o", staging + string(filepath.Separator)}, pkgs...)
-	if err := runGo(ctx, srcDir, args...); err != nil {
+	if err := runGo(ctx, srcDir, src.buildArgs(staging, pkgs)...); err != nil {
 		return fmt.Errorf("playground: build %s %s: %w", src.name, src.version, err)
 	}
 	// Renaming whole binaries into place means a reader of the cache sees a

@@ -219,3 +219,20 @@ func TestRemoveStaleDirsKeepsLivePlaygrounds(t *testing.T) {
 		}
 	}
 }
+
+// TestPrometheusIsBuiltWithoutServiceDiscovery: the playground's
+// Prometheus scrapes static targets only, so it is built with the
+// remove_all_sd tag, which leaves out every bundled discovery provider.
+func TestPrometheusIsBuiltWithoutServiceDiscovery(t *testing.T) {
+	for _, src := range toolSources {
+		if src.name != "prometheus" {
+			continue
+		}
+		args := strings.Join(src.buildArgs("/out", []string{"github.com/prometheus/prometheus/cmd/prometheus"}), " ")
+		if !strings.Contains(args, "-tags remove_all_sd ") {
+			t.Errorf("go %s: want -tags remove_all_sd", args)
+		}
+		return
+	}
+	t.Fatal("no prometheus among the tool sources")
+}
