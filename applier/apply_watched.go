@@ -79,7 +79,7 @@ func (a *Applier) observe(ctx context.Context, objects []*unstructured.Unstructu
 			watched = append(watched, mapping)
 		}
 	}
-	a.live.watch(ctx, watched)
+	a.live.watch(ctx, watched, now)
 
 	observations := make([]observation, len(objects))
 	for i, obj := range objects {

@@ -25,6 +25,11 @@ const firstListTimeout = 10 * time.Second
 // changes until it has.
 const distrustAfterError = time.Minute
 
+// retryRefusedAfter is how long a kind whose list or watch was refused is
+// dry-run before its watch is tried again: the role may have been extended
+// since, as the ForbiddenError of its apply asks.
+const retryRefusedAfter = 10 * time.Minute
+
 // liveWatch keeps, per resource, a metadata-only informer of the objects
 // carrying the owner labels: the live resourceVersions Apply compares with
 // its proofs. It is safe for concurrent use.
@@ -38,6 +43,9 @@ type liveWatch struct {
 
 	mu    sync.Mutex
 	kinds map[schema.GroupVersionResource]*kindWatch
+	// refusalLogged holds the resources whose refusal was logged: once per
+	// resource, however often it is retried.
+	refusalLogged map[schema.GroupVersionResource]bool
 }
 
 // kindWatch is the informer of one resource.
@@ -46,9 +54,10 @@ type kindWatch struct {
 	namespaced bool
 
 	mu sync.Mutex
-	// refused is set when the server refused the list or watch (RBAC, a
-	// resource it does not serve): the kind is never trusted.
-	refused bool
+	// refusedAt is set when the server refused the list or watch (RBAC, a
+	// resource it does not serve): the kind is not trusted until a new
+	// watch replaces this one.
+	refusedAt time.Time
 	// lastError is the time of the last other list or watch error.
 	lastError time.Time
 }
@@ -58,16 +67,18 @@ func newLiveWatch(client metadata.Interface, namespace string, ownerLabels map[s
 	return &liveWatch{
 		client: client, namespace: namespace, selector: labels.SelectorFromSet(ownerLabels).String(), log: log,
 		ctx: ctx, stop: stop, kinds: map[schema.GroupVersionResource]*kindWatch{},
+		refusalLogged: map[schema.GroupVersionResource]bool{},
 	}
 }
 
-// watch starts an informer for each mapping not watched yet and waits,
-// at most firstListTimeout or until ctx ends, for their first lists.
-func (w *liveWatch) watch(ctx context.Context, mappings []*meta.RESTMapping) {
+// watch starts an informer for each mapping not watched yet (or refused
+// more than retryRefusedAfter ago) and waits, at most firstListTimeout or
+// until ctx ends, for their first lists.
+func (w *liveWatch) watch(ctx context.Context, mappings []*meta.RESTMapping, now time.Time) {
 	var started []*kindWatch
 	w.mu.Lock()
 	for _, mapping := range mappings {
-		if _, ok := w.kinds[mapping.Resource]; ok || w.ctx.Err() != nil {
+		if kind, ok := w.kinds[mapping.Resource]; (ok && !kind.retryable(now)) || w.ctx.Err() != nil {
 			continue
 		}
 		kind := w.start(mapping)
@@ -102,12 +113,24 @@ func (w *liveWatch) start(mapping *meta.RESTMapping) *kindWatch {
 			kind.failed(time.Now())
 			return
 		}
-		kind.refuse()
-		w.log.Info("Cannot watch "+mapping.Resource.GroupResource().String()+"; its objects are dry-run on every apply", "error", err.Error())
+		// Logged before the kind is marked refused: whoever sees the mark
+		// (Apply, a test reading the log) sees the log line too.
+		w.logRefusal(mapping.Resource, err)
+		kind.refuse(time.Now())
 		stop()
 	})
 	go informer.RunWithContext(ctx)
 	return kind
+}
+
+// logRefusal logs the first refusal of resource.
+func (w *liveWatch) logRefusal(resource schema.GroupVersionResource, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.refusalLogged[resource] {
+		w.refusalLogged[resource] = true
+		w.log.Info("Cannot watch "+resource.GroupResource().String()+"; its objects are dry-run on every apply", "error", err.Error())
+	}
 }
 
 // isRefusal reports an error that retrying will not cure.
@@ -152,20 +175,27 @@ func (w *liveWatch) close() { w.stop() }
 func (k *kindWatch) trusted(now time.Time) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return !k.refused && now.Sub(k.lastError) >= distrustAfterError && k.informer.HasSynced()
+	return k.refusedAt.IsZero() && now.Sub(k.lastError) >= distrustAfterError && k.informer.HasSynced()
+}
+
+// retryable reports a watch refused more than retryRefusedAfter ago.
+func (k *kindWatch) retryable(now time.Time) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return !k.refusedAt.IsZero() && now.Sub(k.refusedAt) >= retryRefusedAfter
 }
 
 // settled reports whether the first list is done or was refused.
 func (k *kindWatch) settled() bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.refused || k.informer.HasSynced()
+	return !k.refusedAt.IsZero() || k.informer.HasSynced()
 }
 
-func (k *kindWatch) refuse() {
+func (k *kindWatch) refuse(at time.Time) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.refused = true
+	k.refusedAt = at
 }
 
 func (k *kindWatch) failed(at time.Time) {
