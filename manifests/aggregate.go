@@ -62,7 +62,7 @@ func (s *sandbox) buildAggregate(dir string) (objects []object, ok bool, err err
 	}
 	groups := groupEntries(entries)
 	built := s.buildGroups(dir, root, groups)
-	var parts [][]object
+	parts := make([][]object, 0, len(built))
 	for _, b := range built {
 		if err := s.adopt(b.box); err != nil {
 			return nil, false, err
@@ -73,7 +73,7 @@ func (s *sandbox) buildAggregate(dir string) (objects []object, ok bool, err err
 		parts = append(parts, b.objects)
 	}
 	s.kustomizations[root.dir] = root
-	if !s.separable(root, entries, parts) {
+	if !s.separable(root, entries, built) {
 		return nil, false, nil
 	}
 	return slices.Concat(parts...), true, nil
@@ -112,6 +112,8 @@ type builtEntry struct {
 	objects []object
 	err     error
 	box     *sandbox
+	// names is what separable needs of the objects, made once.
+	names *entryNames
 }
 
 // failed reports whether the build failed or was refused.
@@ -351,9 +353,9 @@ func (s *sandbox) buildFiles(dir, file string, names []string) ([]object, error)
 	return s.run(dir)
 }
 
-// separable reports whether the parts built from the entries of an
-// aggregator concatenate to what one run gives (see buildAggregate).
-func (s *sandbox) separable(root *kustomization, entries []aggregatorEntry, parts [][]object) bool {
+// separable reports whether the builds of the entries of an aggregator
+// concatenate to what one run gives (see buildAggregate).
+func (s *sandbox) separable(root *kustomization, entries []aggregatorEntry, built []*builtEntry) bool {
 	for _, k := range s.kustomizations {
 		if k.dir != root.dir && !isolated(&k.spec) {
 			return false
@@ -364,38 +366,85 @@ func (s *sandbox) separable(root *kustomization, entries []aggregatorEntry, part
 			return false
 		}
 	}
-	type id struct{ group, kind, namespace, name string }
-	defined := map[id]int{}
+	defined := map[objectID]int{}
 	referrals := map[string][]referral{}
-	for i, part := range parts {
-		for _, obj := range part {
-			names := namesOf(obj)
-			gvk := obj.GroupVersionKind()
-			key := id{gvk.Group, gvk.Kind, obj.GetNamespace(), names[len(names)-1]}
-			if j, seen := defined[key]; seen && j != i {
+	for i, b := range built {
+		for _, def := range b.namesOf().defined {
+			if j, seen := defined[def.id]; seen && j != i {
 				return false
 			}
-			defined[key] = i
-			scope, isReferral := referralKinds[gvk.Kind]
-			if !isReferral {
-				continue
-			}
-			for _, name := range names {
-				referrals[name] = append(referrals[name], referral{part: i, namespace: obj.GetNamespace(), anyNamespace: scope})
+			defined[def.id] = i
+			if def.referral {
+				for _, name := range def.names {
+					referrals[name] = append(referrals[name], referral{part: i, namespace: def.id.namespace, anyNamespace: def.anyNamespace})
+				}
 			}
 		}
 	}
-	for i, part := range parts {
-		for _, obj := range part {
-			if scope, ok := referrerKinds[obj.GetKind()]; ok {
-				from := referral{part: i, namespace: obj.GetNamespace(), anyNamespace: scope}
-				if refersToOthers(obj.Object, true, referrals, from) {
-					return false
+	for i, b := range built {
+		for _, referrer := range b.namesOf().referrers {
+			from := referral{part: i, namespace: referrer.namespace, anyNamespace: referrer.anyNamespace}
+			for _, value := range referrer.values {
+				for _, to := range referrals[value] {
+					if from.reaches(to) {
+						return false
+					}
 				}
 			}
 		}
 	}
 	return true
+}
+
+// objectID identifies an object to kustomize, by its name before the hash
+// suffix of generated ConfigMaps and Secrets.
+type objectID struct{ group, kind, namespace, name string }
+
+// entryNames is what separable needs of the objects of one entry's build:
+// the objects it defines, and the strings that objects of referrer kinds
+// hold (see collectValues).
+type entryNames struct {
+	defined []definedName
+	// referrers are the objects of referrerKinds.
+	referrers []referrerValues
+}
+
+type definedName struct {
+	id           objectID
+	names        []string // see namesOf
+	referral     bool     // of referralKinds
+	anyNamespace bool
+}
+
+type referrerValues struct {
+	namespace    string
+	anyNamespace bool
+	values       []string // distinct, in no order
+}
+
+// namesOf returns the entryNames of the build, made on first use; the
+// objects of a build are never modified.
+func (b *builtEntry) namesOf() *entryNames {
+	if b.names != nil {
+		return b.names
+	}
+	names := &entryNames{}
+	for _, obj := range b.objects {
+		all := namesOf(obj)
+		gvk := obj.GroupVersionKind()
+		scope, isReferral := referralKinds[gvk.Kind]
+		names.defined = append(names.defined, definedName{
+			id:    objectID{gvk.Group, gvk.Kind, obj.GetNamespace(), all[len(all)-1]},
+			names: all, referral: isReferral, anyNamespace: scope,
+		})
+		if scope, ok := referrerKinds[obj.GetKind()]; ok {
+			values := map[string]bool{}
+			collectValues(obj.Object, true, values)
+			names.referrers = append(names.referrers, referrerValues{obj.GetNamespace(), scope, slices.Collect(maps.Keys(values))})
+		}
+	}
+	b.names = names
+	return names
 }
 
 // isolated reports whether a kustomization leaves object names and
@@ -468,40 +517,30 @@ func (from referral) reaches(to referral) bool {
 		from.namespace == "" || to.namespace == "" || from.namespace == to.namespace)
 }
 
-// refersToOthers reports whether a value of an object holds a string that
-// names a referral another entry can reach, skipping the object's own
-// metadata.name and metadata.namespace (top is true for the object
-// itself).
-func refersToOthers(value any, top bool, referrals map[string][]referral, from referral) bool {
+// collectValues adds to values the strings an object holds, skipping its
+// own metadata.name and metadata.namespace (top is true for the object
+// itself): those that may be name references to objects of other entries.
+func collectValues(value any, top bool, values map[string]bool) {
 	switch v := value.(type) {
 	case string:
-		for _, to := range referrals[v] {
-			if from.reaches(to) {
-				return true
-			}
-		}
+		values[v] = true
 	case []any:
 		for _, item := range v {
-			if refersToOthers(item, false, referrals, from) {
-				return true
-			}
+			collectValues(item, false, values)
 		}
 	case map[string]any:
 		for key, item := range v {
 			if top && key == "metadata" {
 				if meta, ok := item.(map[string]any); ok {
 					for metaKey, metaItem := range meta {
-						if metaKey != "name" && metaKey != "namespace" && refersToOthers(metaItem, false, referrals, from) {
-							return true
+						if metaKey != "name" && metaKey != "namespace" {
+							collectValues(metaItem, false, values)
 						}
 					}
 					continue
 				}
 			}
-			if refersToOthers(item, false, referrals, from) {
-				return true
-			}
+			collectValues(item, false, values)
 		}
 	}
-	return false
 }
