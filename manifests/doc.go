@@ -7,5 +7,7 @@
 // the source files that produced it.
 //
 // The package touches the file system only: no network, no cluster. Render
-// is the whole API; everything it refuses is reported as an *InvalidError.
+// is the whole API, with Renderer for rendering commit after commit while
+// reusing the work of the previous one; everything they refuse is reported
+// as an *InvalidError.
 package manifests

@@ -84,6 +84,10 @@ type Notice struct {
 // results concatenated, when kustomize's root-level steps (ID conflicts,
 // name references across entries, vars, custom configurations) cannot act
 // across entries; otherwise it is built in one run. The result is the same.
+// The entries are built GOMAXPROCS at a time, each in a sandbox of its
+// own; the order of the result and the errors are those of building them
+// one after the other. A Renderer builds again only the entries whose
+// files changed since its previous rendering.
 //
 // Concurrency. Render may be called from several goroutines. A
 // kustomization with an openapi field changes kustomize's process-wide
