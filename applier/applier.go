@@ -2,7 +2,10 @@
 // apply (field manager "sluice"): plain objects with a dry-run diff first so
 // that unchanged objects are not written, pruning of objects that left Git,
 // and the objects sluice derives for a Canary target (its primary and its
-// Services). It returns what it changed; it never decides what to change.
+// Services). With a metadata client (Options.Metadata) it watches what it
+// applied, and an object neither Git nor the cluster changed since a dry run
+// found it unchanged costs no request. It returns what it changed; it never
+// decides what to change.
 package applier
 
 import (
