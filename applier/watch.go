@@ -98,7 +98,7 @@ func (w *liveWatch) watch(ctx context.Context, mappings []*meta.RESTMapping, now
 
 // start runs the informer of one resource until the watch is closed.
 func (w *liveWatch) start(mapping *meta.RESTMapping) *kindWatch {
-	namespaced := mapping.Scope.Name() == meta.RESTScopeNameNamespace
+	namespaced := mapping.Scope == nil || mapping.Scope.Name() == meta.RESTScopeNameNamespace
 	namespace := metav1.NamespaceAll
 	if namespaced {
 		namespace = w.namespace
@@ -185,11 +185,12 @@ func (k *kindWatch) retryable(now time.Time) bool {
 	return !k.refusedAt.IsZero() && now.Sub(k.refusedAt) >= retryRefusedAfter
 }
 
-// settled reports whether the first list is done or was refused.
+// settled reports whether the first list is done or failed: waiting longer
+// would not make the kind trusted sooner.
 func (k *kindWatch) settled() bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return !k.refusedAt.IsZero() || k.informer.HasSynced()
+	return !k.refusedAt.IsZero() || !k.lastError.IsZero() || k.informer.HasSynced()
 }
 
 func (k *kindWatch) refuse(at time.Time) {

@@ -53,3 +53,24 @@ func TestARefusedWatchIsRetriedAfterAWhileAndLoggedOnce(t *testing.T) {
 		t.Errorf("logged the refusal %d times, want once:\n%s", n, log.String())
 	}
 }
+
+// A list that fails for a reason retrying may cure (an API server restart,
+// a broken conversion webhook) must neither hold Apply for
+// firstListTimeout nor be trusted: its objects are dry-run meanwhile.
+func TestAFailingWatchIsNotWaitedForNorTrusted(t *testing.T) {
+	configMaps := schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	md := fake.NewSimpleMetadataClient(fake.NewTestScheme())
+	md.PrependReactor("list", "configmaps", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewInternalError(errors.New("etcd is restarting"))
+	})
+	w := newLiveWatch(md, "", map[string]string{"sluice.dev/name": "test"}, slog.New(slog.DiscardHandler))
+	defer w.close()
+	start := time.Now()
+	w.watch(context.Background(), []*meta.RESTMapping{{Resource: configMaps, Scope: meta.RESTScopeNamespace}}, start)
+	if waited := time.Since(start); waited > firstListTimeout/2 {
+		t.Errorf("the first Apply waited %s for a failing list", waited)
+	}
+	if w.kinds[configMaps].trusted(time.Now()) {
+		t.Error("a watch whose list fails is trusted")
+	}
+}
