@@ -10,7 +10,7 @@ TEST_TIMEOUT ?= 60m
 
 CONTROLLER_GEN := sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0
 
-.PHONY: all build tools test demo lint bench fuzz generate
+.PHONY: all build tools test demo lint bench fuzz generate scale
 
 all: build
 
@@ -29,6 +29,11 @@ test: tools
 ## demo: play the seed story on the embedded playground (DEMO_FLAGS=--keep leaves it up at the end)
 demo: build
 	./bin/sluice demo $(DEMO_FLAGS)
+
+## scale: issue 17's scale table (1,000 apps, 1,000 Canaries) on the playground, written into docs/performance.md (SCALE_FLAGS="-apps 200 -rows 1,2")
+SCALE_FLAGS ?=
+scale:
+	$(GO) run ./test/scale $(SCALE_FLAGS)
 
 ## lint: gofmt check and go vet
 lint:
