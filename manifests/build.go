@@ -43,7 +43,7 @@ func buildCheckout(root, path string, opts Options, aggregate bool, entries *ent
 		return nil, nil, err
 	}
 	if entries != nil {
-		entries.answers = newAnswers(box.root)
+		entries.answers = newAnswers(box.root, entries.questions())
 		box.entries = entries
 	}
 	if aggregate {

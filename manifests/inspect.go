@@ -25,6 +25,12 @@ type kustomization struct {
 	// spec is the kustomization as kustomize reads it, with its legacy
 	// fields folded into the current ones (bases into resources, …).
 	spec kusttypes.Kustomization
+	// canonicals and reals remember, by entry, the canonical and the
+	// symlink-free names of the entries relative to the root (see
+	// sources.file and sources.kustomizationAt). The build that loaded the
+	// kustomization resolved them, so they hold as long as it is kept (see
+	// Renderer). Not safe for concurrent use.
+	canonicals, reals map[string]string
 }
 
 // path returns an entry of the kustomization (a resource, a patch file, …)

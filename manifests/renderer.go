@@ -103,6 +103,15 @@ type entryCache struct {
 	answers *answers
 }
 
+// questions returns about how many questions the builds of old asked.
+func (c *entryCache) questions() int {
+	n := 0
+	for _, b := range c.old {
+		n += len(b.box.inputs.answers)
+	}
+	return n / 2 // the entries share some
+}
+
 // key names a group of entries, whatever the checkout's directory.
 func (c *entryCache) key(s *sandbox, group entryGroup) string {
 	if group.dir {

@@ -171,8 +171,10 @@ type answers struct {
 	listings map[string]map[string]fs.FileMode
 }
 
-func newAnswers(root string) *answers {
-	return &answers{s: &sandbox{root: root}, seen: map[probe]string{}, listings: map[string]map[string]fs.FileMode{}}
+// newAnswers returns answers for the checkout at root, about size
+// questions.
+func newAnswers(root string, size int) *answers {
+	return &answers{s: &sandbox{root: root}, seen: make(map[probe]string, size), listings: map[string]map[string]fs.FileMode{}}
 }
 
 // unchanged reports whether every question of in has the same answer now.

@@ -75,7 +75,14 @@ func (src *sources) kustomizationAt(k *kustomization, entry string) string {
 	if _, isFile := src.s.reads[src.file(k, entry)]; isFile {
 		return "" // read as a file, so not a directory
 	}
-	dir := src.s.rel(src.s.realPath(filepath.Join(src.s.root, filepath.FromSlash(k.path(entry)))))
+	dir, known := k.reals[entry]
+	if !known {
+		dir = src.s.rel(src.s.realPath(filepath.Join(src.s.root, filepath.FromSlash(k.path(entry)))))
+		if k.reals == nil {
+			k.reals = map[string]string{}
+		}
+		k.reals[entry] = dir
+	}
 	if _, ok := src.s.kustomizations[dir]; ok {
 		return dir
 	}
@@ -84,7 +91,15 @@ func (src *sources) kustomizationAt(k *kustomization, entry string) string {
 
 // file returns the canonical name of a file entry of k.
 func (src *sources) file(k *kustomization, entry string) string {
-	return src.s.canonical(k.path(entry))
+	if name, ok := k.canonicals[entry]; ok {
+		return name
+	}
+	name := src.s.canonical(k.path(entry))
+	if k.canonicals == nil {
+		k.canonicals = map[string]string{}
+	}
+	k.canonicals[entry] = name
+	return name
 }
 
 // of adds to files the checkout files that fed obj. They are, as far as
