@@ -16,7 +16,8 @@ import (
 )
 
 // requestCounts are apiserver_request_total summed by "VERB resource" (the
-// resource with its subresource, resource/subresource).
+// resource with its subresource, resource/subresource, followed by
+// dryRunMark for dry runs).
 type requestCounts map[string]float64
 
 // parseRequestCounts reads the API server's /metrics text and sums
@@ -41,6 +42,9 @@ func parseRequestCounts(r io.Reader) (requestCounts, error) {
 		resource := labels["resource"]
 		if sub := labels["subresource"]; sub != "" {
 			resource += "/" + sub
+		}
+		if labels["dry_run"] != "" {
+			resource += dryRunMark
 		}
 		counts[labels["verb"]+" "+resource] += m.GetCounter().GetValue()
 	}
@@ -93,6 +97,13 @@ func (c requestCounts) top(n int, per float64, keep func(verb, resource string) 
 	return strings.Join(parts, ", ")
 }
 
+// dryRunMark ends the resource of a dry run's count.
+const dryRunMark = " (dry run)"
+
+// isDryRun reports whether resource, from a key of requestCounts, counts
+// dry runs.
+func isDryRun(resource string) bool { return strings.HasSuffix(resource, dryRunMark) }
+
 // isWrite reports whether verb changes something.
 func isWrite(verb string) bool {
 	switch verb {
@@ -107,7 +118,7 @@ func isWrite(verb string) bool {
 // from sluice: sluice never writes pods, replica sets, nodes, leases
 // (without --leader-elect), endpoints or a Deployment's status.
 func byControlPlane(resource string) bool {
-	base, sub, _ := strings.Cut(resource, "/")
+	base, sub, _ := strings.Cut(strings.TrimSuffix(resource, dryRunMark), "/")
 	switch base {
 	case "pods", "replicasets", "nodes", "leases", "endpointslices", "endpoints", "serviceaccounts":
 		return true

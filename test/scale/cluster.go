@@ -232,3 +232,18 @@ func (w *webhookRecorder) hangPeriods() [][2]time.Time {
 	defer w.mu.Unlock()
 	return append([][2]time.Time(nil), w.hangs...)
 }
+
+// sluiceEvents counts the Events sluice created in ns since start.
+func (e *env) sluiceEvents(ctx context.Context, ns string, start time.Time) (int, error) {
+	var list corev1.EventList
+	if err := e.client.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		return 0, fmt.Errorf("events: %w", err)
+	}
+	n := 0
+	for _, ev := range list.Items {
+		if ev.Source.Component == "sluice" && !ev.FirstTimestamp.Time.Before(start.Truncate(time.Second)) {
+			n += int(max(ev.Count, 1))
+		}
+	}
+	return n, nil
+}

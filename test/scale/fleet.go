@@ -73,8 +73,12 @@ func fleetRows(ctx context.Context, e *env, apps int) []result {
 	if err != nil {
 		return fail(err)
 	}
+	events, err := e.sluiceEvents(ctx, ns, committed)
+	if err != nil {
+		return fail(err)
+	}
 	calls := e.hooks.since(ns, committed)
-	m := measureFleet(calls, ns+"/"+hung, e.hooks.hangPeriods(), after.since(before))
+	m := measureFleet(calls, ns+"/"+hung, e.hooks.hangPeriods(), after.since(before), events)
 	failed := 0
 	var hungPhase v1alpha1.CanaryPhase
 	for _, c := range list {
@@ -95,15 +99,32 @@ type fleetMeasures struct {
 	// hung one; lateDuring those of steps whose wait overlapped a hanging
 	// call, lateOutside the others.
 	late, lateDuring, lateOutside []time.Duration
-	writes                        requestCounts
-	hangs                         int
+	// requests are the API requests of the rollout but the control
+	// plane's; sluiceEvents the Events sluice created meanwhile (Events
+	// of the controllers and the scheduler are in requests too).
+	requests     requestCounts
+	sluiceEvents int
+	hangs        int
+}
+
+// sluiceWrites are sluice's writes: every write but the dry runs and
+// the Events, plus sluice's own Events.
+func (m fleetMeasures) sluiceWrites() float64 {
+	return m.requests.total(func(verb, resource string) bool {
+		return isWrite(verb) && !isDryRun(resource) && resource != "events"
+	}) + float64(m.sluiceEvents)
+}
+
+// dryRuns are the dry-run writes.
+func (m fleetMeasures) dryRuns() float64 {
+	return m.requests.total(func(verb, resource string) bool { return isWrite(verb) && isDryRun(resource) })
 }
 
 // measureFleet computes rows 4 and 5's figures: calls are the webhook's
 // calls by Canary, hung the Canary whose calls hung in periods, delta the
-// API requests of the rollout.
-func measureFleet(calls map[string][]time.Time, hung string, periods [][2]time.Time, delta requestCounts) fleetMeasures {
-	m := fleetMeasures{writes: requestCounts{}, hangs: len(periods)}
+// API requests of the rollout, sluiceEvents the Events sluice created.
+func measureFleet(calls map[string][]time.Time, hung string, periods [][2]time.Time, delta requestCounts, sluiceEvents int) fleetMeasures {
+	m := fleetMeasures{requests: requestCounts{}, hangs: len(periods), sluiceEvents: sluiceEvents}
 	for key, times := range calls {
 		m.steps += len(times)
 		if key == hung {
@@ -121,9 +142,8 @@ func measureFleet(calls map[string][]time.Time, hung string, periods [][2]time.T
 		}
 	}
 	for key, n := range delta {
-		verb, resource := splitKey(key)
-		if isWrite(verb) && !byControlPlane(resource) {
-			m.writes[key] = n
+		if _, resource := splitKey(key); !byControlPlane(resource) {
+			m.requests[key] = n
 		}
 	}
 	return m
@@ -135,10 +155,13 @@ func (m fleetMeasures) row4(what string, apps, failed int, installTook, took tim
 	}
 	p50, p99, worst := percentile(m.late, 50), percentile(m.late, 99), percentile(m.late, 100)
 	steps := float64(m.steps)
-	writes := m.writes.total(nil)
-	events := m.writes.total(func(_, resource string) bool { return resource == "events" })
-	measured := fmt.Sprintf("lateness p50 %s, p99 %s, max %s; %.2f API writes per step (%.2f without Events; %d steps: %s); peak RSS %s; all promoted %s after the commit (1.0 installed in %s)",
-		ms(p50), ms(p99), ms(worst), writes/steps, (writes-events)/steps, m.steps, m.writes.top(5, steps, nil), mib(rss), took.Round(time.Second), installTook.Round(time.Second))
+	writes := m.sluiceWrites()
+	sluiceOnly := func(verb, resource string) bool {
+		return isWrite(verb) && !isDryRun(resource) && resource != "events"
+	}
+	measured := fmt.Sprintf("lateness p50 %s, p99 %s, max %s; %.2f API writes per step (%d steps; per step: Events %.2f, %s; dry runs besides: %.2f); peak RSS %s; all promoted %s after the commit (1.0 installed in %s)",
+		ms(p50), ms(p99), ms(worst), writes/steps, m.steps, float64(m.sluiceEvents)/steps, m.requests.top(5, steps, sluiceOnly), m.dryRuns()/steps,
+		mib(rss), took.Round(time.Second), installTook.Round(time.Second))
 	if failed > 0 {
 		measured += fmt.Sprintf("; %d of %d not promoted", failed, apps-1)
 	}

@@ -92,11 +92,11 @@ other_total 9
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := requestCounts{"GET configmaps": 10, "APPLY deployments": 2, "PUT deployments/status": 5}
+	want := requestCounts{"GET configmaps": 10, "APPLY deployments (dry run)": 2, "PUT deployments/status": 5}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("counts (-want +got):\n%s", diff)
 	}
-	later := requestCounts{"GET configmaps": 12, "APPLY deployments": 2, "PUT deployments/status": 9, "PATCH events": 4}
+	later := requestCounts{"GET configmaps": 12, "APPLY deployments (dry run)": 2, "PUT deployments/status": 9, "PATCH events": 4}
 	delta := later.since(got)
 	if diff := cmp.Diff(requestCounts{"GET configmaps": 2, "PUT deployments/status": 4, "PATCH events": 4}, delta); diff != "" {
 		t.Errorf("since (-want +got):\n%s", diff)
@@ -152,8 +152,8 @@ func TestMeasureFleetLeavesTheHungCanaryOutOfTheLateness(t *testing.T) {
 		"ns/hung": {at(0), at(10_000)},
 	}
 	hangs := [][2]time.Time{{at(15_000), at(16_000)}}
-	delta := requestCounts{"PATCH canaries/status": 6, "POST events": 2, "PUT pods/status": 50, "GET canaries": 9}
-	m := measureFleet(calls, "ns/hung", hangs, delta)
+	delta := requestCounts{"PATCH canaries/status": 6, "POST events": 5, "PUT pods/status": 50, "GET canaries": 9, "APPLY deployments (dry run)": 4}
+	m := measureFleet(calls, "ns/hung", hangs, delta, 2)
 	if m.steps != 8 {
 		t.Errorf("steps = %d, want 8 (every call, the hung Canary's too)", m.steps)
 	}
@@ -163,8 +163,11 @@ func TestMeasureFleetLeavesTheHungCanaryOutOfTheLateness(t *testing.T) {
 	if diff := cmp.Diff([]time.Duration{0, 900 * time.Millisecond}, sortedDurations(m.lateDuring)); diff != "" {
 		t.Errorf("lateness during the hang (-want +got):\n%s", diff)
 	}
-	if got := m.writes.total(nil); got != 8 {
-		t.Errorf("writes = %v, want 8 (sluice's: canaries/status and events)", got)
+	if got := m.sluiceWrites(); got != 8 {
+		t.Errorf("sluice's writes = %v, want 8 (canaries/status and sluice's 2 events of the 5)", got)
+	}
+	if got := m.dryRuns(); got != 4 {
+		t.Errorf("dry runs = %v, want 4", got)
 	}
 }
 
