@@ -147,3 +147,44 @@ func TestAggregatorBuildsPartByPartLikeOneRun(t *testing.T) {
 		})
 	}
 }
+
+// TestAggregatorRefusesOverBoundsAsInOrder pins the bounds of a rendering
+// whose entries are built in parallel (see adopt): the file refused, and
+// the total named, must be those of building the entries one after the
+// other, as before they were built in parallel. The expected messages are
+// what the sequential build gave.
+func TestAggregatorRefusesOverBoundsAsInOrder(t *testing.T) {
+	files := manyApps(30)
+	files["apps/app-0003/big.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: {a: '" + strings.Repeat("0", 900) + "'}\n"
+	files["apps/app-0003/kustomization.yaml"] = "namespace: apps\nresources: [deployment.yaml, service.yaml, configmap.yaml, canary.yaml, big.yaml]\n"
+	root := writeRepo(t, files, nil)
+	tests := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"the root alone is over the total", Options{MaxTotalBytes: 500},
+			"file kustomization.yaml: brings the files read to 551 bytes, more than the limit of 500 (--max-render-size)"},
+		{"the first entry brings the total over", Options{MaxTotalBytes: 1000},
+			"file apps/app-0000/service.yaml: brings the files read to 1083 bytes, more than the limit of 1000 (--max-render-size)"},
+		{"a later entry brings the total over", Options{MaxTotalBytes: 20000},
+			"file apps/app-0018/canary.yaml: brings the files read to 20290 bytes, more than the limit of 20000 (--max-render-size)"},
+		{"the total is crossed in the entry with a file too big", Options{MaxFileBytes: 800, MaxTotalBytes: 5000},
+			"file apps/app-0003/big.yaml: is 967 bytes, more than the limit of 800 (--max-file-size)"},
+		{"the total is crossed at the file too big", Options{MaxTotalBytes: 5000},
+			"file apps/app-0003/big.yaml: brings the files read to 5470 bytes, more than the limit of 5000 (--max-render-size)"},
+		{"a file too big before the total is crossed", Options{MaxFileBytes: 800, MaxTotalBytes: 30000},
+			"file apps/app-0003/big.yaml: is 967 bytes, more than the limit of 800 (--max-file-size)"},
+		{"within the bounds", Options{MaxTotalBytes: 40000}, "<nil>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, render := range []func(string, string, Options) (*Rendering, error){Render, NewRenderer().Render} {
+				_, err := render(root, ".", tt.opts)
+				if diff := cmp.Diff(tt.want, fmt.Sprint(err)); diff != "" {
+					t.Errorf("error (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
