@@ -168,6 +168,10 @@ type Reconciler struct {
 	forgeGate forgeGate
 	// lastRefusal is the head last refused for its manifests.
 	lastRefusal refusedHead
+	// lastRendered is the rendering of the commit last synced: a sync of
+	// the same commit (every interval, when nothing was merged) reuses it,
+	// as a commit's files never change.
+	lastRendered renderedCommit
 	// noticed are the rendering notices told already.
 	noticed map[string]bool
 	// heartbeat is when Run last finished a turn of its loop (a poll and

@@ -60,7 +60,7 @@ func (r *Reconciler) Sync(ctx context.Context, co gitsync.Checkout) (Result, err
 	if r.lastRefusal.commit == co.Commit {
 		return result, r.lastRefusal.err
 	}
-	rendering, err := r.renderer.RenderWithin(r.opts.RenderTimeout, co.Dir, r.opts.Path, r.opts.Render)
+	rendering, err := r.render(co)
 	// Shard: this sluice acts on its shard's part only; the rest tells
 	// what not to prune.
 	var others *manifests.Rendering
@@ -233,4 +233,27 @@ func (r *Reconciler) apply(ctx context.Context, desired state, departures []depa
 		}
 	}
 	return changes, waiting, nil
+}
+
+// renderedCommit is a commit and its rendering.
+type renderedCommit struct {
+	commit    string
+	rendering *manifests.Rendering
+}
+
+// render renders the checkout co, or returns the rendering of the last
+// sync when co is the same commit: a commit's files never change, and the
+// options do not change between syncs. Renderings are shared, never
+// modified (see manifests.Renderer).
+func (r *Reconciler) render(co gitsync.Checkout) (*manifests.Rendering, error) {
+	if r.lastRendered.commit == co.Commit && co.Commit != "" {
+		return r.lastRendered.rendering, nil
+	}
+	rendering, err := r.renderer.RenderWithin(r.opts.RenderTimeout, co.Dir, r.opts.Path, r.opts.Render)
+	if err != nil {
+		r.lastRendered = renderedCommit{}
+		return nil, err
+	}
+	r.lastRendered = renderedCommit{commit: co.Commit, rendering: rendering}
+	return rendering, nil
 }
