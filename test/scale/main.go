@@ -42,13 +42,15 @@ func main() {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	started := time.Now()
+	loadBefore := loadAverage()
 	results, dir := run(ctx, *apps, rows, *keep)
+	load := fmt.Sprintf("%s at the start, %s at the end", loadBefore, loadAverage())
 	table := markdownTable(results)
 	fmt.Println()
 	fmt.Print(table)
 	fmt.Printf("\n(%s in all; work directory %s)\n", time.Since(started).Round(time.Second), dir)
 	if *out != "" && ctx.Err() == nil {
-		if err := writeSection(*out, *apps, *rowsFlag, table, started); err != nil {
+		if err := writeSection(*out, *apps, *rowsFlag, table, started, load); err != nil {
 			fmt.Fprintln(os.Stderr, "scale:", err)
 			os.Exit(1)
 		}
@@ -160,7 +162,7 @@ func detectionRow() result {
 
 // writeSection replaces (or appends) the "Scale" section of the Markdown
 // file path with the table and how it was measured.
-func writeSection(path string, apps int, rows, table string, started time.Time) error {
+func writeSection(path string, apps int, rows, table string, started time.Time, load string) error {
 	doc, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
@@ -177,11 +179,13 @@ func writeSection(path string, apps int, rows, table string, started time.Time) 
 	b.WriteString("(kube-apiserver, etcd, kube-controller-manager, kube-scheduler, kwok nodes, Prometheus), ")
 	b.WriteString("API requests counted by the API server itself (`apiserver_request_total`, the control plane's own resources left out: ")
 	b.WriteString("pods, replica sets, nodes, leases, endpoints, a Deployment's status). ")
-	b.WriteString("A step's lateness is the gap between two consecutive calls of a Canary's rollout webhook minus its 10 s interval.\n\n")
+	b.WriteString("A step's lateness is the gap between two consecutive calls of a Canary's rollout webhook minus its 10 s interval. ")
+	fmt.Fprintf(&b, "The machine's load average (1 min) was %s: other work may share its cores, and every figure includes that.\n\n", load)
 	if rows != "" {
 		fmt.Fprintf(&b, "Only rows %s were run.\n\n", rows)
 	}
 	b.WriteString(table)
+	b.WriteString(sectionNotes)
 	return os.WriteFile(path, []byte(replaceSection(string(doc), "Scale", b.String())), 0o644)
 }
 
@@ -207,3 +211,32 @@ func machine() string {
 	}
 	return fmt.Sprintf("%s, %d cores%s", model, numCPU(), memory)
 }
+
+// loadAverage returns the 1-minute load average, or "unknown".
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if fields := strings.Fields(string(data)); err == nil && len(fields) > 0 {
+		return fields[0]
+	}
+	return "unknown"
+}
+
+// sectionNotes say how to read the rows, after the table.
+const sectionNotes = `
+How the rows are measured:
+
+- 1, 2: ` + "`manifests.NewRenderer().Render`" + ` of a checkout of the generated
+  repository (manifests' BenchmarkRender1000Apps shape), bytes from
+  runtime.MemStats.TotalAlloc; the CLI is ` + "`kustomize build`" + ` of each app
+  directory in turn. Row 2 commits an image tag change of one app to the
+  origin, ` + "`git pull`" + `s the checkout and times the warm Renderer.
+- 3: counters read 10 s after the last ConfigMap appeared, then again 30 s
+  later; syncs from sluice's ` + "`sluice_sync_duration_seconds`" + ` count. The
+  inventory is itself a ConfigMap, read twice a sync.
+- 4, 5: writes are sluice's: every write on resources other than the control
+  plane's, dry runs apart, Events counted from the Events whose source is
+  sluice. A step is a call of the rollout webhook. Row 5 compares the
+  lateness of the other Canaries' steps whose wait overlapped a hanging call
+  with that of the rest of the run.
+- 6: CPU from /proc/<pid>/stat (utime+stime), peak RSS from VmHWM.
+`

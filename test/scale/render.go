@@ -91,7 +91,7 @@ func (f firstRendering) result(ctx context.Context, what, target, checkout strin
 		ok = false
 	} else {
 		speedup := float64(cli) / float64(f.took)
-		measured += fmt.Sprintf("; `kustomize build` ×%d: %s (%.0f× slower)", apps, cli.Round(100*time.Millisecond), speedup)
+		measured += fmt.Sprintf("; `kustomize build` ×%d: %s (%.1f× slower)", apps, cli.Round(100*time.Millisecond), speedup)
 		ok = ok && speedup >= minSpeedup
 	}
 	return result{Row: 1, What: what, Target: target, Measured: measured, Met: metText(ok)}
