@@ -37,38 +37,71 @@ func idleRow(ctx context.Context, e *env, apps int) result {
 	}
 	// Let the sync that applied them and the informers settle.
 	time.Sleep(10 * time.Second)
-	const window = 30 * time.Second
-	before, err := readRequestCounts(ctx, e.pg.ControlPlane.Config)
+	first, err := idleWindow(ctx, e, s)
 	if err != nil {
 		return fail(err)
 	}
+	measured, met := first.String(), first.perSync() <= inventoryReads
+	if !met {
+		// Say whether the checks die out: a second window a minute later.
+		time.Sleep(time.Minute)
+		later, err := idleWindow(ctx, e, s)
+		if err != nil {
+			return fail(err)
+		}
+		measured = "10 s after the apply: " + measured + "; 90 s later: " + later.String()
+		met = later.perSync() <= inventoryReads
+	}
+	return result{Row: 3, What: what, Target: target, Measured: measured, Met: metText(met)}
+}
+
+// idleRequests are the API requests of sluice's idle syncs in a window.
+type idleRequests struct {
+	delta  requestCounts
+	syncs  float64
+	window time.Duration
+}
+
+// idleWindow counts the API requests and sluice's syncs in 30 s.
+func idleWindow(ctx context.Context, e *env, s *sluiceRun) (idleRequests, error) {
+	const window = 30 * time.Second
+	before, err := readRequestCounts(ctx, e.pg.ControlPlane.Config)
+	if err != nil {
+		return idleRequests{}, err
+	}
 	syncsBefore, err := s.syncs(ctx)
 	if err != nil {
-		return fail(err)
+		return idleRequests{}, err
 	}
 	time.Sleep(window)
 	after, err := readRequestCounts(ctx, e.pg.ControlPlane.Config)
 	if err != nil {
-		return fail(err)
+		return idleRequests{}, err
 	}
 	syncsAfter, err := s.syncs(ctx)
 	if err != nil {
-		return fail(err)
+		return idleRequests{}, err
 	}
-	syncs := float64(syncsAfter - syncsBefore)
-	if syncs == 0 {
-		return fail(fmt.Errorf("no sync finished in %s; log tail:\n%s", window, s.tail(5)))
+	if syncsAfter == syncsBefore {
+		return idleRequests{}, fmt.Errorf("no sync finished in %s; log tail:\n%s", window, s.tail(5))
 	}
-	delta := after.since(before)
-	onObjects := delta.total(func(_, resource string) bool { return resource == "configmaps" })
+	return idleRequests{delta: after.since(before), syncs: float64(syncsAfter - syncsBefore), window: window}, nil
+}
+
+// perSync are the requests on configmaps per sync.
+func (r idleRequests) perSync() float64 {
+	return r.delta.total(func(_, resource string) bool { return resource == "configmaps" || resource == "configmaps"+dryRunMark }) / r.syncs
+}
+
+// String says what the requests were: on the objects' kind, and all of
+// sluice's. The inventory is itself a ConfigMap, read twice a sync
+// (ReadInventory, and WriteInventory's check that it changed): those two
+// requests do not grow with the objects, a drift check of the objects
+// would.
+func (r idleRequests) String() string {
 	notControlPlane := func(_, resource string) bool { return !byControlPlane(resource) }
-	// The inventory is itself a ConfigMap, read twice a sync (ReadInventory,
-	// and WriteInventory's check that it changed): those two requests do
-	// not grow with the objects, a drift check of the objects would.
-	perSync := onObjects / syncs
-	measured := fmt.Sprintf("%.2f requests per idle sync on configmaps, %.0f of them the inventory's 2 GETs (%.0f syncs in %s); every request per sync but the control plane's: %.2f (%s)",
-		perSync, min(perSync, inventoryReads), syncs, window, delta.total(notControlPlane)/syncs, delta.top(6, syncs, notControlPlane))
-	return result{Row: 3, What: what, Target: target, Measured: measured, Met: metText(perSync <= inventoryReads)}
+	return fmt.Sprintf("%.2f requests per idle sync on configmaps, %.0f of them the inventory's GETs (%.0f syncs in %s; every request per sync but the control plane's: %.2f: %s)",
+		r.perSync(), min(r.perSync(), inventoryReads), r.syncs, r.window, r.delta.total(notControlPlane)/r.syncs, r.delta.top(5, r.syncs, notControlPlane))
 }
 
 // inventoryReads are the GETs of the inventory ConfigMap in every sync.
