@@ -22,14 +22,17 @@ import (
 type fleet struct {
 	apps    []string // in the order of the root kustomization
 	files   map[string]string
-	version int // bumped on every change, to make contents differ
+	links   map[string]string // symbolic links: path → target
+	version int               // bumped on every change, to make contents differ
 }
 
 func newFleet(n int) *fleet {
 	f := &fleet{files: map[string]string{
-		"base/kustomization.yaml": "resources: [common.yaml]\n",
-		"base/common.yaml":        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: common}\ndata: {level: '0'}\n",
-	}}
+		"base/kustomization.yaml":    "resources: [common.yaml]\n",
+		"base/common.yaml":           "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: common}\ndata: {level: '0'}\n",
+		"shared/settings.properties": "color=shared\n",
+		"shared/other.properties":    "color=other\n",
+	}, links: map[string]string{}}
 	for range n {
 		f.addApp()
 	}
@@ -83,7 +86,9 @@ var fleetCommits = []commit{
 		f.files[file] = strings.Replace(f.files[file], "detail:", fmt.Sprintf("detail-%d:", f.version), 1)
 	}},
 	{"change an app's generated settings", func(f *fleet, r *rand.Rand) {
-		f.files["apps/"+f.pick(r)+"/settings.properties"] = fmt.Sprintf("color=c%d\n", f.version)
+		file := "apps/" + f.pick(r) + "/settings.properties"
+		delete(f.links, file)
+		f.files[file] = fmt.Sprintf("color=c%d\n", f.version)
 	}},
 	{"change an app's patch", func(f *fleet, r *rand.Rand) {
 		app := f.pick(r)
@@ -103,6 +108,11 @@ var fleetCommits = []commit{
 				delete(f.files, file)
 			}
 		}
+		for file := range f.links {
+			if strings.HasPrefix(file, "apps/"+f.apps[i]+"/") {
+				delete(f.links, file)
+			}
+		}
 		f.apps = slices.Delete(f.apps, i, i+1)
 		f.writeRoot()
 	}},
@@ -117,17 +127,37 @@ var fleetCommits = []commit{
 		delete(f.files, dir+from)
 		f.files[dir+"kustomization.yaml"] = fleetKustomization(app, to)
 	}},
-	{"break an app's YAML", func(f *fleet, r *rand.Rand) {
-		f.files["apps/"+f.pick(r)+"/canary.yaml"] = "kind: Canary\nmetadata: {name: [unclosed\n"
-	}},
+	breakYAML,
 	{"refer an app to a missing Deployment", func(f *fleet, r *rand.Rand) {
 		f.files["apps/"+f.pick(r)+"/canary.yaml"] = canaryYAML("missing", "Deployment", "missing")
+	}},
+	{"link an app's settings to a shared file", func(f *fleet, r *rand.Rand) {
+		file := "apps/" + f.pick(r) + "/settings.properties"
+		delete(f.files, file)
+		f.links[file] = "../../shared/settings.properties"
+		if r.IntN(2) == 0 {
+			f.links[file] = "../../shared/other.properties"
+		}
+	}},
+	{"unlink an app's settings", func(f *fleet, r *rand.Rand) {
+		file := "apps/" + f.pick(r) + "/settings.properties"
+		if _, linked := f.links[file]; linked {
+			delete(f.links, file)
+			f.files[file] = "color=own\n"
+		}
+	}},
+	{"change a shared settings file", func(f *fleet, _ *rand.Rand) {
+		f.files["shared/settings.properties"] = fmt.Sprintf("color=s%d\n", f.version)
 	}},
 	{"reorder the root", func(f *fleet, r *rand.Rand) {
 		r.Shuffle(len(f.apps), func(i, j int) { f.apps[i], f.apps[j] = f.apps[j], f.apps[i] })
 		f.writeRoot()
 	}},
 }
+
+var breakYAML = commit{"break an app's YAML", func(f *fleet, r *rand.Rand) {
+	f.files["apps/"+f.pick(r)+"/canary.yaml"] = "kind: Canary\nmetadata: {name: [unclosed\n"
+}}
 
 // pick returns one of the apps.
 func (f *fleet) pick(r *rand.Rand) string { return f.apps[r.IntN(len(f.apps))] }
@@ -149,21 +179,24 @@ func TestRendererRendersAsRender(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 17))
 			f := newFleet(5)
 			renderer := NewRenderer()
-			root := writeRepo(t, f.files, nil)
+			root := writeRepo(t, f.files, f.links)
 			var history []string
 			invalid := 0
 			for step := range 30 {
 				c := fleetCommits[r.IntN(len(fleetCommits))]
-				if r.IntN(3) == 0 {
+				switch {
+				case step == 10:
+					c = breakYAML // at least one invalid commit
+				case step == 11 || r.IntN(3) == 0:
 					c = commit{"repair every app", func(f *fleet, _ *rand.Rand) { f.repair() }}
 				}
 				f.version++
 				c.apply(f, r)
 				history = append(history, c.what)
 				if r.IntN(2) == 0 {
-					root = writeRepo(t, f.files, nil)
+					root = writeRepo(t, f.files, f.links)
 				} else {
-					rewriteRepo(t, root, f.files)
+					rewriteRepo(t, root, f.files, f.links)
 				}
 				want, wantErr := Render(root, ".", Options{})
 				got, gotErr := renderer.Render(root, ".", Options{})
@@ -191,9 +224,9 @@ func TestRendererRendersAsRender(t *testing.T) {
 	}
 }
 
-// rewriteRepo makes the checkout at root hold exactly files: it writes
-// those that changed and removes the others.
-func rewriteRepo(t *testing.T, root string, files map[string]string) {
+// rewriteRepo makes the checkout at root hold exactly files and links: it
+// writes those that changed and removes the others.
+func rewriteRepo(t *testing.T, root string, files, links map[string]string) {
 	t.Helper()
 	present := map[string]bool{}
 	err := filepath.WalkDir(root, func(path string, entry fs.DirEntry, err error) error {
@@ -208,15 +241,26 @@ func rewriteRepo(t *testing.T, root string, files map[string]string) {
 		t.Fatal(err)
 	}
 	for name := range present {
-		if _, ok := files[name]; !ok {
-			if err := os.Remove(filepath.Join(root, filepath.FromSlash(name))); err != nil {
+		path := filepath.Join(root, filepath.FromSlash(name))
+		target, err := os.Readlink(path)
+		_, isFile := files[name]
+		if linked := err == nil; linked && links[name] != target || !linked && !isFile {
+			if err := os.Remove(path); err != nil {
 				t.Fatal(err)
 			}
+			delete(present, name)
 		}
 	}
 	for name, content := range files {
 		if !present[name] || readFile(t, root, name) != content {
 			writeFile(t, root, name, content)
+		}
+	}
+	for name, target := range links {
+		if !present[name] {
+			if err := os.Symlink(filepath.FromSlash(target), filepath.Join(root, filepath.FromSlash(name))); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }
