@@ -119,10 +119,14 @@ func (s *sandbox) krustyOptions() *krusty.Options {
 // object converts a kustomize resource built at dir.
 func (s *sandbox) object(res *resource.Resource, dir string) (object, error) {
 	var obj object
-	from, err := res.GetOrigin()
-	if err != nil {
-		return obj, err
+	from, ok := plainOrigin(res.GetAnnotations()[originAnnotation])
+	if !ok {
+		var err error
+		if from, err = res.GetOrigin(); err != nil {
+			return obj, err
+		}
 	}
+	var err error
 	if obj.Unstructured, err = decodeResource(res); err != nil {
 		return obj, err
 	}

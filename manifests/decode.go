@@ -2,6 +2,7 @@ package manifests
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -161,6 +162,86 @@ func decimal(s string) bool {
 		if digits[i] < '0' || digits[i] > '9' {
 			return false
 		}
+	}
+	return true
+}
+
+// plainOrigin parses the origin annotation kustomize writes, as
+// resource.GetOrigin does, when it is plain: no annotation (nil), or lines
+// "key: value" of the fields of resource.Origin, configuredBy's indented
+// below it, whose values are paths or names YAML reads as strings without
+// quotes. ok is false for anything else, for GetOrigin to parse: it costs
+// a YAML parser per object.
+func plainOrigin(annotation string) (origin *resource.Origin, ok bool) {
+	if annotation == "" {
+		return nil, true
+	}
+	origin = &resource.Origin{}
+	inConfiguredBy := false
+	for _, line := range strings.Split(strings.TrimSuffix(annotation, "\n"), "\n") {
+		if line == "configuredBy:" {
+			inConfiguredBy = true
+			continue
+		}
+		nested := strings.HasPrefix(line, "  ")
+		key, value, found := strings.Cut(strings.TrimPrefix(line, "  "), ": ")
+		if !found || !plainOriginValue(value) {
+			return nil, false
+		}
+		var field *string
+		switch {
+		case nested && inConfiguredBy:
+			switch key {
+			case "apiVersion":
+				field = &origin.ConfiguredBy.APIVersion
+			case "kind":
+				field = &origin.ConfiguredBy.Kind
+			case "name":
+				field = &origin.ConfiguredBy.Name
+			case "namespace":
+				field = &origin.ConfiguredBy.Namespace
+			}
+		case !nested:
+			inConfiguredBy = false
+			switch key {
+			case "path":
+				field = &origin.Path
+			case "repo":
+				field = &origin.Repo
+			case "ref":
+				field = &origin.Ref
+			case "configuredIn":
+				field = &origin.ConfiguredIn
+			}
+		}
+		if field == nil || *field != "" {
+			return nil, false
+		}
+		*field = value
+	}
+	return origin, true
+}
+
+// plainOriginValue reports whether YAML surely reads s, unquoted, as the
+// string s: letters, digits and "_./-", starting with a letter, "_", "./"
+// or "../", and not a spelling of a boolean or null.
+func plainOriginValue(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '/' || c == '-') {
+			return false
+		}
+	}
+	first := s[0]
+	if !('a' <= first && first <= 'z' || 'A' <= first && first <= 'Z' || first == '_' || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../")) {
+		return false
+	}
+	switch strings.ToLower(s) {
+	case "y", "n", "yes", "no", "on", "off", "true", "false", "null":
+		return false
 	}
 	return true
 }

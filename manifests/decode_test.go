@@ -6,7 +6,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/provider"
+	"sigs.k8s.io/kustomize/api/resource"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+	"sigs.k8s.io/yaml"
 )
 
 // TestDecodeResourceMatchesTheJSONRoundTrip pins the fast conversion of
@@ -128,5 +130,51 @@ map: {1: one, true: yes, null: nothing}
 				}
 			}
 		})
+	}
+}
+
+// TestPlainOriginMatchesGetOrigin pins plainOrigin to kustomize's parsing
+// of the origin annotation (resource.GetOrigin): where it parses one
+// itself, it must give the same Origin.
+func TestPlainOriginMatchesGetOrigin(t *testing.T) {
+	annotations := []string{
+		"path: deployment.yaml\n",
+		"path: ../../base/deployment.yaml\n",
+		"path: ./sub/dir/file.yml\n",
+		"configuredIn: kustomization.yaml\nconfiguredBy:\n  apiVersion: builtin\n  kind: ConfigMapGenerator\n",
+		"configuredIn: apps/a/kustomization.yaml\nconfiguredBy:\n  apiVersion: builtin\n  kind: SecretGenerator\n  name: x\n  namespace: y\n",
+		"path: deployment.yaml\nrepo: https://github.com/org/repo\nref: v1\n",
+		"path: yes\n",
+		"path: 123.yaml\n",
+		"path: \"quoted: value\"\n",
+		"path: .inf\n",
+		"path: Null\n",
+		"path: a b.yaml\n",
+		"unknown: field\n",
+		"path: one.yaml\npath: two.yaml\n",
+		"configuredBy:\n  kind: X\npath: after.yaml\n",
+		"  kind: X\n",
+	}
+	parsed := 0
+	for _, annotation := range annotations {
+		got, ok := plainOrigin(annotation)
+		if !ok {
+			continue
+		}
+		parsed++
+		want := &resource.Origin{}
+		if err := yaml.Unmarshal([]byte(annotation), want); err != nil {
+			t.Errorf("plainOrigin parsed %q, which kustomize refuses: %v", annotation, err)
+			continue
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("plainOrigin(%q) differs from kustomize's (-want +got):\n%s", annotation, diff)
+		}
+	}
+	if parsed < 5 {
+		t.Errorf("plainOrigin parsed %d annotations, want the 5 that kustomize writes for files and generators", parsed)
+	}
+	if origin, ok := plainOrigin(""); !ok || origin != nil {
+		t.Errorf("plainOrigin of no annotation = %v, %t; want nil, true", origin, ok)
 	}
 }
