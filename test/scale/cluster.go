@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sluicehq/sluice/api/v1alpha1"
@@ -65,6 +66,9 @@ func startEnv(ctx context.Context, dir string, apps int, keep bool) (e *env, err
 		return e, err
 	}
 	if e.client, err = client.New(e.pg.ControlPlane.Config, client.Options{Scheme: reconciler.Scheme()}); err != nil {
+		return e, err
+	}
+	if err := e.addServiceCIDR(ctx); err != nil {
 		return e, err
 	}
 	metricsAddr, err := e.serve(exporterHandler(apps))
@@ -246,4 +250,30 @@ func (e *env) sluiceEvents(ctx context.Context, ns string, start time.Time) (int
 		}
 	}
 	return n, nil
+}
+
+// addServiceCIDR gives the playground's Services a /16 beside its own
+// /24 (about 250 addresses: a Canary of provider kubernetes takes three).
+// The ServiceCIDR is marked Ready here, since the playground's
+// controller manager does not run the controller that would.
+func (e *env) addServiceCIDR(ctx context.Context) error {
+	cidr := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "networking.k8s.io/v1", "kind": "ServiceCIDR",
+		"metadata": map[string]any{"name": "scale"},
+		"spec":     map[string]any{"cidrs": []any{"10.100.0.0/16"}},
+	}}
+	if err := e.client.Create(ctx, cidr); err != nil {
+		return fmt.Errorf("service CIDR: %w", err)
+	}
+	ready := []any{map[string]any{
+		"type": "Ready", "status": "True", "reason": "ScaleTest", "message": "marked ready by test/scale",
+		"lastTransitionTime": time.Now().UTC().Format(time.RFC3339),
+	}}
+	if err := unstructured.SetNestedSlice(cidr.Object, ready, "status", "conditions"); err != nil {
+		return fmt.Errorf("service CIDR: %w", err)
+	}
+	if err := e.client.Status().Update(ctx, cidr); err != nil {
+		return fmt.Errorf("service CIDR ready: %w", err)
+	}
+	return nil
 }
