@@ -72,6 +72,9 @@ type Applier struct {
 	// live and proven are nil without Options.Metadata.
 	live   *liveWatch
 	proven *memo
+	// saved is the inventory last read or written, with Options.Metadata
+	// only: an idle sync asks the API server nothing (see ReadInventory).
+	saved savedInventory
 }
 
 // New returns an Applier writing through c, whose scheme and REST mapper are

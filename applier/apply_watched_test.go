@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -345,5 +346,53 @@ func mustGet(t *testing.T, key client.ObjectKey, obj client.Object) {
 	t.Helper()
 	if err := playgroundtest.Client().Get(context.Background(), key, obj); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAWatchedAppliersInventoryIsReadOnce: with the watch on, the
+// inventory an applier wrote is what it reads back, without a request,
+// and writing it unchanged sends none; a changed inventory is written and
+// read back as written, and another applier (a restart) reads it from
+// the ConfigMap.
+func TestAWatchedAppliersInventoryIsReadOnce(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	c, requests := countedClient(t)
+	a := newWatchedApplier(t, ns, c, nil, nil)
+	ctx := context.Background()
+	first := applier.Inventory{"/v1/ConfigMap/" + ns + "/a", "/v1/ConfigMap/" + ns + "/b"}
+	if err := a.WriteInventory(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	before := requests.Load()
+	for range 3 {
+		inv, err := a.ReadInventory(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(inv, first) {
+			t.Fatalf("read back %v, want %v", inv, first)
+		}
+		if err := a.WriteInventory(ctx, first); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := requests.Load() - before; n != 0 {
+		t.Errorf("three idle reads and writes of the inventory sent %d requests, want 0", n)
+	}
+	second := applier.Inventory{"/v1/ConfigMap/" + ns + "/a"}
+	if err := a.WriteInventory(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	if n := requests.Load() - before; n != 1 {
+		t.Errorf("writing a changed inventory sent %d requests, want 1 (the apply)", n)
+	}
+	for name, reader := range map[string]*applier.Applier{"the same applier": a, "a restarted one": newWatchedApplier(t, ns, c, nil, nil)} {
+		inv, err := reader.ReadInventory(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(inv, second) {
+			t.Errorf("%s reads %v, want %v", name, inv, second)
+		}
 	}
 }

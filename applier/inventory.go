@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -68,9 +70,63 @@ func (a *Applier) inventoryName() client.ObjectKey {
 	return client.ObjectKey{Namespace: a.opts.OwnerNamespace, Name: a.opts.Owner + "-inventory"}
 }
 
+// savedInventory is the inventory an Applier last read or wrote, and
+// when. One sluice writes its inventory (one owner per process, a Lease
+// across replicas), so what it last saw is what the ConfigMap holds; the
+// ConfigMap is read again after InventoryRecheck all the same, in case
+// someone changed or deleted it by hand.
+type savedInventory struct {
+	mu  sync.Mutex
+	inv Inventory
+	at  time.Time
+}
+
+// InventoryRecheck is how long the inventory an Applier with
+// Options.Metadata last read or wrote is trusted without reading it again.
+const InventoryRecheck = 10 * time.Minute
+
+// remembered returns the saved inventory while it is trusted.
+func (s *savedInventory) remembered(now time.Time) (Inventory, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.at.IsZero() || now.Sub(s.at) >= InventoryRecheck {
+		return nil, false
+	}
+	return slices.Clone(s.inv), true
+}
+
+// remember saves inv as what the ConfigMap holds at now; forget drops it.
+func (s *savedInventory) remember(inv Inventory, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inv, s.at = slices.Clone(inv), now
+}
+
+func (s *savedInventory) forget() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inv, s.at = nil, time.Time{}
+}
+
 // ReadInventory returns the inventory saved by the last WriteInventory, or
-// nil when there is none.
+// nil when there is none. With Options.Metadata, the inventory this
+// Applier last read or wrote is returned without a request for
+// InventoryRecheck.
 func (a *Applier) ReadInventory(ctx context.Context) (Inventory, error) {
+	if a.opts.Metadata != nil {
+		if inv, ok := a.saved.remembered(time.Now()); ok {
+			return inv, nil
+		}
+	}
+	inv, err := a.readInventory(ctx)
+	if err == nil && a.opts.Metadata != nil {
+		a.saved.remember(inv, time.Now())
+	}
+	return inv, err
+}
+
+// readInventory reads the inventory ConfigMap.
+func (a *Applier) readInventory(ctx context.Context) (Inventory, error) {
 	var cm corev1.ConfigMap
 	if err := a.client.Get(ctx, a.inventoryName(), &cm); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -104,7 +160,11 @@ func (a *Applier) WriteInventory(ctx context.Context, inv Inventory) error {
 		Data:       map[string]string{inventoryKey: strings.Join(inv, "\n")},
 	}
 	if err := a.client.Patch(ctx, cm, client.Apply, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+		a.saved.forget()
 		return fmt.Errorf("applier: write inventory %s: %w", key, err)
+	}
+	if a.opts.Metadata != nil {
+		a.saved.remember(inv, time.Now())
 	}
 	return nil
 }
