@@ -46,7 +46,8 @@ func fleetRows(ctx context.Context, e *env, apps int) []result {
 		return fail(fmt.Errorf("1.0 not installed: %w", err))
 	}
 	installTook := time.Since(installStart)
-	hung := appName(apps / 3)
+	// The second app: rollouts that start in name order reach it early.
+	hung := appName(1)
 	e.hooks.hangCalls(ns + "/" + hung)
 	before, err := readRequestCounts(ctx, e.pg.ControlPlane.Config)
 	if err != nil {
@@ -57,8 +58,17 @@ func fleetRows(ctx context.Context, e *env, apps int) []result {
 		return fail(err)
 	}
 	committed := time.Now()
+	// Past the row's deadline the figures are taken over the steps seen so
+	// far, and say so.
+	var unfinished error
 	if err := e.waitCanaries(ctx, ns, s, promoted(sha, hung)); err != nil {
-		return fail(fmt.Errorf("2.0 not promoted: %w", err))
+		if ctx.Err() == nil {
+			return fail(fmt.Errorf("2.0 not promoted: %w", err))
+		}
+		unfinished = err
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
 	}
 	took := time.Since(committed)
 	after, err := readRequestCounts(ctx, e.pg.ControlPlane.Config)
@@ -79,16 +89,22 @@ func fleetRows(ctx context.Context, e *env, apps int) []result {
 	}
 	calls := e.hooks.since(ns, committed)
 	m := measureFleet(calls, ns+"/"+hung, e.hooks.hangPeriods(), after.since(before), events)
-	failed := 0
+	notPromoted := 0
 	var hungPhase v1alpha1.CanaryPhase
 	for _, c := range list {
 		if c.Name == hung {
 			hungPhase = c.Status.Phase
 		} else if c.Status.LastPromotedCommit != sha {
-			failed++
+			notPromoted++
 		}
 	}
-	return []result{m.row4(w4, apps, failed, installTook, took, rss), m.row5(w5, hung, hungPhase)}
+	row4, row5 := m.row4(w4, apps, notPromoted, installTook, took, rss), m.row5(w5, hung, hungPhase)
+	if unfinished != nil {
+		prefix := fmt.Sprintf("NOT all promoted within the row's deadline (%s after the commit: %s); over the %d steps seen: ", took.Round(time.Second), unfinished, m.steps)
+		row4.Measured, row4.Met = prefix+row4.Measured, "no"
+		row5.Measured = "within row 4's unfinished run: " + row5.Measured
+	}
+	return []result{row4, row5}
 }
 
 // fleetMeasures are what rows 4 and 5 derive from the webhook's calls and
@@ -149,7 +165,7 @@ func measureFleet(calls map[string][]time.Time, hung string, periods [][2]time.T
 	return m
 }
 
-func (m fleetMeasures) row4(what string, apps, failed int, installTook, took time.Duration, rss int64) result {
+func (m fleetMeasures) row4(what string, apps, notPromoted int, installTook, took time.Duration, rss int64) result {
 	if m.steps == 0 {
 		return notMeasured(4, what, target4, fmt.Errorf("the webhook was never called"))
 	}
@@ -159,13 +175,13 @@ func (m fleetMeasures) row4(what string, apps, failed int, installTook, took tim
 	sluiceOnly := func(verb, resource string) bool {
 		return isWrite(verb) && !isDryRun(resource) && resource != "events"
 	}
-	measured := fmt.Sprintf("lateness p50 %s, p99 %s, max %s; %.2f API writes per step (%d steps; per step: Events %.2f, %s; dry runs besides: %.2f); peak RSS %s; all promoted %s after the commit (1.0 installed in %s)",
+	measured := fmt.Sprintf("lateness p50 %s, p99 %s, max %s; %.2f API writes per step (%d steps; per step: Events %.2f, %s; dry runs besides: %.2f); peak RSS %s; promoted %s after the commit (1.0 installed in %s)",
 		ms(p50), ms(p99), ms(worst), writes/steps, m.steps, float64(m.sluiceEvents)/steps, m.requests.top(5, steps, sluiceOnly), m.dryRuns()/steps,
 		mib(rss), took.Round(time.Second), installTook.Round(time.Second))
-	if failed > 0 {
-		measured += fmt.Sprintf("; %d of %d not promoted", failed, apps-1)
+	if notPromoted > 0 {
+		measured += fmt.Sprintf("; %d of %d not promoted", notPromoted, apps-1)
 	}
-	ok := p99 <= time.Second && writes/steps <= 2 && rss < 200<<20 && failed == 0
+	ok := p99 <= time.Second && writes/steps <= 2 && rss < 200<<20 && notPromoted == 0
 	return result{Row: 4, What: what, Target: target4, Measured: measured, Met: metText(ok)}
 }
 
