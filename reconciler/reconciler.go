@@ -168,6 +168,9 @@ type Reconciler struct {
 	forgeGate forgeGate
 	// lastRefusal is the head last refused for its manifests.
 	lastRefusal refusedHead
+	// repairs holds, per settled Canary, when Run last stepped it or plans
+	// to (see dueIn).
+	repairs map[types.NamespacedName]time.Time
 	// lastRendered is the rendering of the commit last synced: a sync of
 	// the same commit (every interval, when nothing was merged) reuses it,
 	// as a commit's files never change.
@@ -219,7 +222,7 @@ func New(c client.Client, a *applier.Applier, events kubernetes.Interface, sourc
 		opts.Now = time.Now
 	}
 	r := &Reconciler{client: c, applier: a, source: source, events: newEventRecorder(events, opts.Log), opts: opts, renderer: manifests.NewRenderer(),
-		schedule: schedule{next: map[types.NamespacedName]time.Time{}}, finals: map[string]bool{},
+		schedule: schedule{next: map[types.NamespacedName]time.Time{}}, repairs: map[types.NamespacedName]time.Time{}, finals: map[string]bool{},
 		metrics: newMetrics(opts.Metrics), departed: map[types.NamespacedName]string{},
 		metricsWarned: map[types.NamespacedName]bool{}, noticed: map[string]bool{}, trigger: make(chan struct{}, 1)}
 	if opts.PrometheusURL != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -27,7 +28,9 @@ import (
 // Canary does not stop the others.
 func (r *Reconciler) rollouts(ctx context.Context, rendering *manifests.Rendering, observations []planner.SyncObservation, decisions []planner.SyncDecision, commit string) (time.Duration, error) {
 	r.schedule.rendering, r.schedule.commit = rendering, commit
+	planned := maps.Clone(r.schedule.next)
 	clear(r.schedule.next)
+	r.forgetRepairsBut(rendering)
 	var errs []error
 	for i, canary := range rendering.Canaries {
 		key := types.NamespacedName{Namespace: canary.Namespace, Name: canary.Name}
@@ -43,10 +46,11 @@ func (r *Reconciler) rollouts(ctx context.Context, rendering *manifests.Renderin
 		// does not have as its state says (a route, a canary left scaled
 		// up, a primary cut short by a crash), and does nothing else.
 		if r.async != nil {
-			// Run takes the step on a goroutine of its own, at once,
-			// unless one is in flight (it plans the next itself).
+			// Run takes the step on a goroutine of its own, unless one is
+			// in flight (it plans the next itself): when it is due.
 			if !r.async.inflight[key] {
-				r.schedule.plan(key, r.opts.Now(), time.Nanosecond)
+				now := r.opts.Now()
+				r.schedule.plan(key, now, r.dueIn(key, planned, observations[i], decisions[i], now))
 			}
 			continue
 		}
@@ -55,6 +59,61 @@ func (r *Reconciler) rollouts(ctx context.Context, rendering *manifests.Renderin
 		r.schedule.plan(key, r.opts.Now(), after)
 	}
 	return r.untilNextStep(), errors.Join(errs...)
+}
+
+// repairInterval is how often Run takes a step of a settled Canary whose
+// sync changed nothing: a repair of what the cluster lost (a canary left
+// scaled up, a primary cut short by a crash). The routes are made to
+// match at every sync regardless.
+func (r *Reconciler) repairInterval() time.Duration { return max(r.opts.Interval, time.Minute) }
+
+// dueIn is how soon Run steps a Canary after a sync. A sync that changed
+// the Canary's state steps it at once, as does a rollout with no step
+// planned; a rollout keeps the cadence its last step planned (a sync every
+// poll interval does not step a thousand Canaries whose analysis waits);
+// a settled Canary is repaired once per repairInterval.
+func (r *Reconciler) dueIn(key types.NamespacedName, planned map[types.NamespacedName]time.Time, obs planner.SyncObservation, decision planner.SyncDecision, now time.Time) time.Duration {
+	const atOnce = time.Nanosecond
+	if syncMoved(obs.Status, decision.Status) {
+		return atOnce
+	}
+	if at, ok := planned[key]; ok {
+		return max(at.Sub(now), atOnce)
+	}
+	switch decision.Status.Phase {
+	case v1alpha1.PhaseInitialized, v1alpha1.PhaseSucceeded, v1alpha1.PhaseFailed:
+	default:
+		return atOnce // on its way somewhere, with no step planned
+	}
+	if last, ok := r.repairs[key]; ok && now.Before(last.Add(r.repairInterval())) {
+		next := last.Add(r.repairInterval())
+		r.repairs[key] = next
+		return next.Sub(now)
+	}
+	r.repairs[key] = now
+	return atOnce
+}
+
+// syncMoved reports whether a sync changed what a Canary's rollout goes
+// by: its phase, the revision and commit applied or pending, its weight.
+func syncMoved(before, after v1alpha1.CanaryStatus) bool {
+	return before.Phase != after.Phase || before.LastAppliedRevision != after.LastAppliedRevision ||
+		before.LastAppliedCommit != after.LastAppliedCommit || before.PendingRevision != after.PendingRevision ||
+		before.PendingCommit != after.PendingCommit || before.CanaryWeight != after.CanaryWeight ||
+		before.LastPromotedRevision != after.LastPromotedRevision || before.LastFailedRevision != after.LastFailedRevision
+}
+
+// forgetRepairsBut drops the repair times of Canaries that left the
+// rendering.
+func (r *Reconciler) forgetRepairsBut(rendering *manifests.Rendering) {
+	if len(r.repairs) == 0 {
+		return
+	}
+	in := make(map[types.NamespacedName]bool, len(rendering.Canaries))
+	for _, canary := range rendering.Canaries {
+		in[client.ObjectKeyFromObject(canary)] = true
+	}
+	maps.DeleteFunc(r.repairs, func(key types.NamespacedName, _ time.Time) bool { return !in[key] })
 }
 
 // rollout is one step of one Canary's rollout:
