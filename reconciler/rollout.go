@@ -68,16 +68,17 @@ func (r *Reconciler) rollouts(ctx context.Context, rendering *manifests.Renderin
 func (r *Reconciler) repairInterval() time.Duration { return max(r.opts.Interval, time.Minute) }
 
 // dueIn is how soon Run steps a Canary after a sync. A sync that changed
-// the Canary's state steps it at once, as does a rollout with no step
-// planned; a rollout keeps the cadence its last step planned (a sync every
-// poll interval does not step a thousand Canaries whose analysis waits);
-// a settled Canary is repaired once per repairInterval.
+// the Canary's state steps it at once, as does a rollout that waits for a
+// Deployment or has no step planned; an analysis keeps the cadence its last
+// step planned (a sync every poll interval does not step a thousand
+// Canaries whose analysis waits); a settled Canary is repaired once per
+// repairInterval.
 func (r *Reconciler) dueIn(key types.NamespacedName, planned map[types.NamespacedName]time.Time, obs planner.SyncObservation, decision planner.SyncDecision, now time.Time) time.Duration {
 	const atOnce = time.Nanosecond
 	if syncMoved(obs.Status, decision.Status) {
 		return atOnce
 	}
-	if at, ok := planned[key]; ok {
+	if at, ok := planned[key]; ok && waitsForItsInterval(decision.Status) {
 		return max(at.Sub(now), atOnce)
 	}
 	switch decision.Status.Phase {
@@ -92,6 +93,18 @@ func (r *Reconciler) dueIn(key types.NamespacedName, planned map[types.Namespace
 	}
 	r.repairs[key] = now
 	return atOnce
+}
+
+// waitsForItsInterval reports whether a Canary is in an analysis that
+// waits for its next step, which its last step planned; one that waits
+// for a Deployment (scaling up, promoting, finalising) is stepped by every
+// sync too, as its own poll (planner.PollInterval) is coarser.
+func waitsForItsInterval(st v1alpha1.CanaryStatus) bool {
+	switch st.Phase {
+	case v1alpha1.PhaseProgressing, v1alpha1.PhaseWaitingPromotion:
+		return st.NotReadySince == nil && st.LastStepTime != nil
+	}
+	return false
 }
 
 // syncMoved reports whether a sync changed what a Canary's rollout goes
