@@ -41,14 +41,20 @@ func (c requestCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 func countedClient(t *testing.T) (client.Client, *atomic.Int64) {
 	t.Helper()
 	n := &atomic.Int64{}
-	config := rest.CopyConfig(playgroundtest.Playground().ControlPlane.Config)
-	config.QPS = -1
-	config.WrapTransport = func(next http.RoundTripper) http.RoundTripper { return requestCounter{next: next, n: n} }
-	c, err := client.New(config, client.Options{Scheme: playgroundtest.Client().Scheme()})
+	c, err := client.New(countedConfig(n), client.Options{Scheme: playgroundtest.Client().Scheme()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c, n
+}
+
+// countedConfig is the playground admin's config, without a client-side
+// rate limit, counting its requests in n.
+func countedConfig(n *atomic.Int64) *rest.Config {
+	config := rest.CopyConfig(playgroundtest.Playground().ControlPlane.Config)
+	config.QPS = -1
+	config.WrapTransport = func(next http.RoundTripper) http.RoundTripper { return requestCounter{next: next, n: n} }
+	return config
 }
 
 // newWatchedApplier returns an applier writing through c that watches

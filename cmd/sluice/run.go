@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/analysis"
+	"github.com/sluicehq/sluice/applier"
 	"github.com/sluicehq/sluice/manifests"
 	"github.com/sluicehq/sluice/reconciler"
 )
@@ -117,6 +118,13 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 			if err := reconciler.EnsureCRD(cmd.Context(), c); err != nil {
 				return err
 			}
+			if reads, ok := c.(*applier.CachedReads); ok {
+				if err := reads.Start(cmd.Context(), time.Minute); err != nil {
+					log.Warn(err.Error())
+				} else {
+					defer reads.Stop()
+				}
+			}
 			log.Info(fmt.Sprintf("Watching %s branch %s every %s", source.URL(), branch, interval))
 			if !election.enabled {
 				return rec.Run(cmd.Context())
@@ -136,6 +144,7 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 	cmd.Flags().StringVar(&branch, "branch", "main", "branch to sync")
 	cmd.Flags().DurationVar(&interval, "interval", 30*time.Second, "how often to poll the branch (and correct drift)")
 	election.register(cmd.Flags())
+	cmd.Flags().BoolVar(&flags.cacheReads, "cache-reads", true, "read Canaries, Deployments, DaemonSets and Services from watches instead of asking the API server at every sync and rollout step (needs list and watch on them)")
 	forgeOpts.register(cmd.Flags())
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", `address to serve Prometheus metrics (/metrics), liveness (/healthz) and readiness (/readyz) on, e.g. ":8080"; empty serves none`)
 	cmd.Flags().StringVar(&webhookAddr, "webhook-addr", "", `address to serve GitHub push webhooks on (POST /hooks/github), e.g. ":9292": a signed push to --branch polls at once instead of at the next --interval; empty serves none`)

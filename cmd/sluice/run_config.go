@@ -27,7 +27,7 @@ var runFlagGroups = []flagGroup{
 		"ssh-key", "known-hosts", "insecure-ignore-host-key", "git-timeout", "render-timeout", "allow-remote-bases",
 		"allow-exec-plugins", "max-file-size", "max-render-size", "max-yaml-alias-nodes"}},
 	{"Cluster", []string{"kubeconfig", "namespace", "default-namespace", "owner", "inventory-namespace", "prune",
-		"kube-api-qps", "kube-api-burst", "kube-api-timeout", "leader-elect", "leader-election-namespace", "leader-election-id", "shard-key"}},
+		"kube-api-qps", "kube-api-burst", "kube-api-timeout", "cache-reads", "leader-elect", "leader-election-namespace", "leader-election-id", "shard-key"}},
 	{"Analysis", []string{"prometheus-url", "default-provider", "webhook-allow", "workers"}},
 	{"Forge (write-back)", []string{"forge", "forge-api-url", "forge-token-file", "forge-token-env", "commit-checks", "status-url", "forge-timeout",
 		"github-app-id", "github-app-installation-id", "github-app-private-key-file"}},

@@ -41,6 +41,9 @@ type syncFlags struct {
 	maxAliasNodes                  int64
 	defaultProvider                string
 	app                            githubAppFlags
+	// cacheReads serves the reads of Canaries, workloads and Services
+	// from watches (run --cache-reads); plan reads from the API server.
+	cacheReads bool
 }
 
 func (f *syncFlags) register(fs *pflag.FlagSet) {
@@ -156,9 +159,15 @@ func (f *syncFlags) restConfig() (*rest.Config, error) {
 // without its request deadline, which would cut every watch after
 // --kube-api-timeout.
 func metadataClient(config *rest.Config) (metadata.Interface, error) {
+	return metadata.NewForConfig(watchConfig(config))
+}
+
+// watchConfig is config without its request deadline, which would cut
+// every watch after --kube-api-timeout.
+func watchConfig(config *rest.Config) *rest.Config {
 	config = rest.CopyConfig(config)
 	config.Timeout = 0
-	return metadata.NewForConfig(config)
+	return config
 }
 
 // reconciler wires a Reconciler for source from the flags.
@@ -170,6 +179,10 @@ func (f *syncFlags) reconciler(source reconciler.Source, opts reconciler.Options
 	c, err := client.New(config, client.Options{Scheme: reconciler.Scheme()})
 	if err != nil {
 		return nil, nil, err
+	}
+	if f.cacheReads {
+		// Started by run once the CRDs exist (startCachedReads).
+		c = applier.NewCachedReads(watchConfig(config), c, f.namespace)
 	}
 	events, err := kubernetes.NewForConfig(config)
 	if err != nil {

@@ -175,8 +175,10 @@ func (m fleetMeasures) row4(what string, apps, notPromoted int, installTook, too
 	sluiceOnly := func(verb, resource string) bool {
 		return isWrite(verb) && !isDryRun(resource) && resource != "events"
 	}
-	measured := fmt.Sprintf("lateness p50 %s, p99 %s, max %s; %.2f API writes per step (%d steps; per step: Events %.2f, %s; dry runs besides: %.2f); peak RSS %s; promoted %s after the commit (1.0 installed in %s)",
+	reads := func(verb, _ string) bool { return !isWrite(verb) && verb != "WATCH" }
+	measured := fmt.Sprintf("lateness p50 %s, p99 %s, max %s; %.2f API writes per step (%d steps; per step: Events %.2f, %s; dry runs besides: %.2f; reads: %.2f, %s); peak RSS %s; promoted %s after the commit (1.0 installed in %s)",
 		ms(p50), ms(p99), ms(worst), writes/steps, m.steps, float64(m.sluiceEvents)/steps, m.requests.top(5, steps, sluiceOnly), m.dryRuns()/steps,
+		m.requests.total(reads)/steps, m.requests.top(6, steps, reads),
 		mib(rss), took.Round(time.Second), installTook.Round(time.Second))
 	if notPromoted > 0 {
 		measured += fmt.Sprintf("; %d of %d not promoted", notPromoted, apps-1)

@@ -1,0 +1,408 @@
+package applier
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	"github.com/sluicehq/sluice/api/v1alpha1"
+)
+
+// CachedReads is a client.Client whose reads of Canaries, Deployments,
+// DaemonSets and Services come from watch-fed caches once Start has filled them: a
+// rollout step or a sync reads the objects it decides from without asking
+// the API server. Everything else (writes, lists, other kinds, dry runs)
+// goes to the client it wraps.
+//
+// A cache lags the API server by the time a watch event takes. So that
+// sluice never decides from a state older than its own last write, every
+// write through CachedReads of a cached kind sets a floor for its object:
+// the resource version the write returned. A read of that object goes to
+// the API server until the cache has shown that version (its watch
+// passed it, or a read found the cache at it); a watch delivers an
+// object's versions in order, so from then on the cache is at least as
+// new as the write. Writes that return no version (a delete, a write of a
+// subresource such as scale) set a floor that only a read from the API
+// server lifts.
+//
+// It is safe for concurrent use.
+type CachedReads struct {
+	client.Client
+	config    *rest.Config
+	namespace string
+
+	mu     sync.Mutex
+	cache  cache.Cache // nil until Start has filled it
+	floors map[readKey]floor
+	stop   context.CancelFunc
+
+	// hits and misses count reads of cached kinds served by the cache and
+	// by the API server (tests and benchmarks read them through Reads).
+	hits, misses atomic.Int64
+}
+
+// cachedKinds are the kinds CachedReads serves from its caches (each
+// read typed or as metadata only): what every sync and rollout step reads
+// about each Canary, its workloads and the Services its routing switches.
+var cachedKinds = []client.Object{&v1alpha1.Canary{}, &appsv1.Deployment{}, &appsv1.DaemonSet{}, &corev1.Service{}}
+
+// readKey names one object of a cached kind.
+type readKey struct {
+	kind            schema.GroupKind
+	namespace, name string
+}
+
+// floor is the oldest state of an object that a read may return: the
+// resource version of sluice's last write of it ("" when the write said
+// none), and whether the cache has shown it.
+type floor struct {
+	version string
+	seen    bool
+}
+
+// NewCachedReads wraps live, whose scheme and REST mapper it uses. Its
+// caches watch namespace only when one is given (sluice run --namespace).
+// Until Start, every read goes to live.
+func NewCachedReads(config *rest.Config, live client.Client, namespace string) *CachedReads {
+	return &CachedReads{Client: live, config: config, namespace: namespace, floors: map[readKey]floor{}}
+}
+
+// Start starts the watches of the cached kinds and waits, at most
+// timeout, until each has listed its objects; from then on reads of those
+// kinds come from the caches until ctx ends. On an error (a kind that
+// cannot be listed or watched, a timeout) every read keeps going to the
+// API server and the error says which.
+func (c *CachedReads) Start(ctx context.Context, timeout time.Duration) error {
+	opts := cache.Options{
+		Scheme: c.Scheme(), Mapper: c.RESTMapper(),
+		// sluice reads no managed fields from these objects; dropping them
+		// halves the memory of a cached Deployment.
+		DefaultTransform: cache.TransformStripManagedFields(),
+	}
+	if c.namespace != "" {
+		opts.DefaultNamespaces = map[string]cache.Config{c.namespace: {}}
+	}
+	informers, err := cache.New(c.config, opts)
+	if err != nil {
+		return fmt.Errorf("cached reads: %w", err)
+	}
+	ctx, stop := context.WithCancel(ctx)
+	for _, obj := range cachedKinds {
+		inf, err := informers.GetInformer(ctx, obj)
+		if err != nil {
+			stop()
+			return fmt.Errorf("cached reads: watch %T: %w", obj, err)
+		}
+		gk, err := c.groupKind(obj)
+		if err != nil {
+			stop()
+			return err
+		}
+		if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { c.saw(gk, obj) },
+			UpdateFunc: func(_, obj any) { c.saw(gk, obj) },
+		}); err != nil {
+			stop()
+			return fmt.Errorf("cached reads: watch %T: %w", obj, err)
+		}
+	}
+	go func() { _ = informers.Start(ctx) }()
+	syncCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if !informers.WaitForCacheSync(syncCtx) {
+		stop()
+		return fmt.Errorf("cached reads: Canaries, Deployments, DaemonSets and Services not listed within %s; reading them from the API server", timeout)
+	}
+	c.mu.Lock()
+	c.cache, c.stop = informers, stop
+	c.mu.Unlock()
+	return nil
+}
+
+// Stop stops the watches; later reads go to the API server. It is
+// idempotent.
+func (c *CachedReads) Stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stop != nil {
+		c.stop()
+	}
+	c.cache, c.stop = nil, nil
+}
+
+// Reads returns how many reads of cached kinds the caches served and how
+// many went to the API server.
+func (c *CachedReads) Reads() (cached, live int64) { return c.hits.Load(), c.misses.Load() }
+
+// saw lifts the floor of an object whose watch delivered the version
+// sluice wrote.
+func (c *CachedReads) saw(gk schema.GroupKind, obj any) {
+	o, ok := obj.(client.Object)
+	if !ok {
+		return
+	}
+	key := readKey{kind: gk, namespace: o.GetNamespace(), name: o.GetName()}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f, ok := c.floors[key]; ok && !f.seen && f.version != "" && f.version == o.GetResourceVersion() {
+		c.floors[key] = floor{version: f.version, seen: true}
+	}
+}
+
+// Get reads key into obj: from the cache when obj is a typed Canary,
+// Deployment, DaemonSet or Service (or a metadata-only one) that the
+// cache holds at or past sluice's last write of it, from the API server
+// otherwise.
+func (c *CachedReads) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	informers, gk, cached := c.cacheFor(obj, key.Namespace)
+	if informers == nil {
+		return c.Client.Get(ctx, key, obj, opts...)
+	}
+	okey := readKey{kind: gk, namespace: key.Namespace, name: key.Name}
+	// The floor is read before the cache: a floor seen then was in the
+	// cache before this read of it.
+	c.mu.Lock()
+	f, ok := c.floors[okey]
+	c.mu.Unlock()
+	err := informers.Get(ctx, key, cached)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return c.readLive(ctx, okey, key, obj, opts, false)
+	}
+	if err == nil {
+		fresh := !ok || f.seen
+		if !fresh && f.version != "" && f.version == cached.GetResourceVersion() {
+			fresh = true
+			c.mu.Lock()
+			if now, still := c.floors[okey]; still && now == f {
+				c.floors[okey] = floor{version: f.version, seen: true}
+			}
+			c.mu.Unlock()
+		}
+		if fresh {
+			c.hits.Add(1)
+			return copyInto(obj, cached)
+		}
+	}
+	// Not in the cache (new, or outside what it watches) or older than
+	// sluice's last write.
+	return c.readLive(ctx, okey, key, obj, opts, err == nil)
+}
+
+// readLive reads from the API server and keeps the version read as the
+// object's floor; an object gone that the cache still holds keeps a floor
+// that only another live read lifts.
+func (c *CachedReads) readLive(ctx context.Context, okey readKey, key client.ObjectKey, obj client.Object, opts []client.GetOption, cacheHolds bool) error {
+	c.misses.Add(1)
+	err := c.Client.Get(ctx, key, obj, opts...)
+	switch {
+	case err == nil:
+		c.setFloor(okey, obj.GetResourceVersion())
+	case apierrors.IsNotFound(err) && cacheHolds:
+		c.setFloor(okey, "")
+	case apierrors.IsNotFound(err):
+		c.mu.Lock()
+		delete(c.floors, okey) // nothing to be newer than; a create sets one
+		c.mu.Unlock()
+	}
+	return err
+}
+
+// setFloor records version as the newest state of an object that sluice
+// knows of.
+func (c *CachedReads) setFloor(key readKey, version string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.floors[key] = floor{version: version}
+}
+
+// cacheFor returns the started cache, obj's kind and an empty object of
+// that kind to read the cache into, when reads of obj in namespace come
+// from the cache; a nil cache otherwise.
+func (c *CachedReads) cacheFor(obj client.Object, namespace string) (cache.Cache, schema.GroupKind, client.Object) {
+	c.mu.Lock()
+	informers := c.cache
+	c.mu.Unlock()
+	if informers == nil || (c.namespace != "" && namespace != c.namespace) {
+		return nil, schema.GroupKind{}, nil
+	}
+	var gvk schema.GroupVersionKind
+	if partial, ok := obj.(*metav1.PartialObjectMetadata); ok {
+		gvk = partial.GroupVersionKind()
+	} else {
+		var err error
+		if gvk, err = apiutil.GVKForObject(obj, c.Scheme()); err != nil {
+			return nil, schema.GroupKind{}, nil
+		}
+		if _, isUnstructured := obj.(runtime.Unstructured); isUnstructured {
+			return nil, schema.GroupKind{}, nil
+		}
+	}
+	for _, kind := range cachedKinds {
+		if kindGVK, err := apiutil.GVKForObject(kind, c.Scheme()); err == nil && kindGVK == gvk {
+			return informers, gvk.GroupKind(), kind.DeepCopyObject().(client.Object)
+		}
+	}
+	return nil, schema.GroupKind{}, nil
+}
+
+// copyInto copies cached, a deep copy of the cache's object, into obj: of
+// the same type, or the metadata of it into a PartialObjectMetadata.
+func copyInto(obj, cached client.Object) error {
+	if partial, ok := obj.(*metav1.PartialObjectMetadata); ok {
+		accessor, ok := cached.(metav1.ObjectMetaAccessor)
+		if !ok {
+			return fmt.Errorf("cached reads: %T has no metadata", cached)
+		}
+		partial.ObjectMeta = *accessor.GetObjectMeta().(*metav1.ObjectMeta)
+		return nil
+	}
+	dst, src := reflect.ValueOf(obj), reflect.ValueOf(cached)
+	if dst.Type() != src.Type() {
+		return fmt.Errorf("cached reads: cannot read %T into %T", cached, obj)
+	}
+	dst.Elem().Set(src.Elem())
+	return nil
+}
+
+// groupKind is obj's kind, from its type or, for unstructured and
+// metadata-only objects, from the kind it names.
+func (c *CachedReads) groupKind(obj runtime.Object) (schema.GroupKind, error) {
+	gvk, err := apiutil.GVKForObject(obj, c.Scheme())
+	if err != nil {
+		return schema.GroupKind{}, fmt.Errorf("cached reads: %w", err)
+	}
+	return gvk.GroupKind(), nil
+}
+
+// wrote records a write of obj: the version it returned becomes its
+// floor, none (a delete, a subresource body) a floor only a live read
+// lifts. Dry runs and writes that failed change nothing.
+func (c *CachedReads) wrote(obj client.Object, err error, dryRun bool, version string) {
+	if err != nil || dryRun {
+		return
+	}
+	gk, kindErr := c.groupKind(obj)
+	if kindErr != nil || !c.isCachedKind(gk) {
+		return
+	}
+	c.setFloor(readKey{kind: gk, namespace: obj.GetNamespace(), name: obj.GetName()}, version)
+}
+
+// isCachedKind reports whether gk is one of cachedKinds.
+func (c *CachedReads) isCachedKind(gk schema.GroupKind) bool {
+	for _, kind := range cachedKinds {
+		if kindGVK, err := apiutil.GVKForObject(kind, c.Scheme()); err == nil && kindGVK.GroupKind() == gk {
+			return true
+		}
+	}
+	return false
+}
+
+// Create creates obj and records the version it returned.
+func (c *CachedReads) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	o := (&client.CreateOptions{}).ApplyOptions(opts)
+	err := c.Client.Create(ctx, obj, opts...)
+	c.wrote(obj, err, len(o.DryRun) > 0, obj.GetResourceVersion())
+	return err
+}
+
+// Update updates obj and records the version it returned.
+func (c *CachedReads) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
+	o := (&client.UpdateOptions{}).ApplyOptions(opts)
+	err := c.Client.Update(ctx, obj, opts...)
+	c.wrote(obj, err, len(o.DryRun) > 0, obj.GetResourceVersion())
+	return err
+}
+
+// Patch patches obj (a server-side apply too) and records the version it
+// returned.
+func (c *CachedReads) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	o := (&client.PatchOptions{}).ApplyOptions(opts)
+	err := c.Client.Patch(ctx, obj, patch, opts...)
+	c.wrote(obj, err, len(o.DryRun) > 0, obj.GetResourceVersion())
+	return err
+}
+
+// Delete deletes obj; until a read from the API server, reads of it do
+// not trust the cache.
+func (c *CachedReads) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
+	o := (&client.DeleteOptions{}).ApplyOptions(opts)
+	err := c.Client.Delete(ctx, obj, opts...)
+	recorded := err
+	if apierrors.IsNotFound(err) {
+		recorded = nil // gone either way: what the cache holds may be older
+	}
+	c.wrote(obj, recorded, len(o.DryRun) > 0, "")
+	return err
+}
+
+// DeleteAllOf deletes objects of obj's kind; until a read from the API
+// server, reads of that kind do not trust the cache.
+func (c *CachedReads) DeleteAllOf(ctx context.Context, obj client.Object, opts ...client.DeleteAllOfOption) error {
+	err := c.Client.DeleteAllOf(ctx, obj, opts...)
+	if gk, kindErr := c.groupKind(obj); kindErr == nil && c.isCachedKind(gk) {
+		c.Stop() // a rare call: reading everything live is simpler than tracking it
+	}
+	return err
+}
+
+// Status is the status subresource's writer, recording what it writes.
+func (c *CachedReads) Status() client.SubResourceWriter { return c.SubResource("status") }
+
+// SubResource is a subresource's client, recording what it writes.
+func (c *CachedReads) SubResource(subResource string) client.SubResourceClient {
+	return &cachedSubResource{SubResourceClient: c.Client.SubResource(subResource), reads: c, status: subResource == "status"}
+}
+
+// cachedSubResource records the writes of a subresource. A status write
+// returns the whole object, whose version becomes its floor; any other
+// (scale) returns its own body, so the object's floor waits for a live
+// read.
+type cachedSubResource struct {
+	client.SubResourceClient
+	reads  *CachedReads
+	status bool
+}
+
+func (s *cachedSubResource) version(obj client.Object, body client.Object) string {
+	if !s.status || (body != nil && body != obj) {
+		return ""
+	}
+	return obj.GetResourceVersion()
+}
+
+func (s *cachedSubResource) Create(ctx context.Context, obj, subResource client.Object, opts ...client.SubResourceCreateOption) error {
+	o := (&client.SubResourceCreateOptions{}).ApplyOptions(opts)
+	err := s.SubResourceClient.Create(ctx, obj, subResource, opts...)
+	s.reads.wrote(obj, err, len(o.DryRun) > 0, "")
+	return err
+}
+
+func (s *cachedSubResource) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+	o := (&client.SubResourceUpdateOptions{}).ApplyOptions(opts)
+	err := s.SubResourceClient.Update(ctx, obj, opts...)
+	s.reads.wrote(obj, err, len(o.DryRun) > 0, s.version(obj, o.SubResourceBody))
+	return err
+}
+
+func (s *cachedSubResource) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+	o := (&client.SubResourcePatchOptions{}).ApplyOptions(opts)
+	err := s.SubResourceClient.Patch(ctx, obj, patch, opts...)
+	s.reads.wrote(obj, err, len(o.DryRun) > 0, s.version(obj, o.SubResourceBody))
+	return err
+}
