@@ -291,8 +291,14 @@ func (c *CachedReads) groupKind(obj runtime.Object) (schema.GroupKind, error) {
 
 // wrote records a write of obj: the version it returned becomes its
 // floor, none (a delete, a subresource body) a floor only a live read
-// lifts. Dry runs and writes that failed change nothing.
+// lifts. A write refused for a conflict says the object changed since it
+// was read: the next read asks the API server, so that a retry does not
+// read the same old state from the cache. Dry runs and other failed
+// writes change nothing.
 func (c *CachedReads) wrote(obj client.Object, err error, dryRun bool, version string) {
+	if apierrors.IsConflict(err) && !dryRun {
+		err, version = nil, ""
+	}
 	if err != nil || dryRun {
 		return
 	}

@@ -171,6 +171,24 @@ func TestCachedReadsAreWatchFedAndNeverOlderThanSluicesOwnWrites(t *testing.T) {
 		t.Fatalf("%d reads served by the cache, want at least 100", cached)
 	}
 
+	// A write refused for a conflict sends the next read to the API
+	// server, whatever the cache holds.
+	var stale v1alpha1.Canary
+	if err := reads.Get(ctx, key, &stale); err != nil {
+		t.Fatal(err)
+	}
+	stale.ResourceVersion = "1"
+	if err := reads.Status().Update(ctx, &stale); !apierrors.IsConflict(err) {
+		t.Fatalf("a status write of resource version 1: %v, want a conflict", err)
+	}
+	before := requests()
+	if err := reads.Get(ctx, key, &v1alpha1.Canary{}); err != nil {
+		t.Fatal(err)
+	}
+	if sent := requests() - before; sent != 1 {
+		t.Fatalf("the read after a conflict sent %d requests, want 1", sent)
+	}
+
 	// Someone else's change arrives through the watch.
 	other := testDeployment(ns, "detail")
 	if err := playgroundtest.Client().Patch(ctx, other, client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"team":"b"}}}`))); err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -153,10 +154,59 @@ func (h *harness) applier() *applier.Applier { return h.a }
 
 func newHarness(t testing.TB, repo *gitRepo, ns string, mutate func(*reconciler.Options)) *harness {
 	t.Helper()
+	return newHarnessWith(t, repo, ns, harnessOptions{}, mutate)
+}
+
+// harnessOptions are how a harness's cluster client differs from the
+// default (every read asks the API server).
+type harnessOptions struct {
+	// cachedReads reads Canaries, workloads and Services through
+	// applier.CachedReads and watches what the applier applied, as sluice
+	// run does; reads counts the GETs of those kinds that reach the API
+	// server.
+	cachedReads bool
+	reads       *atomic.Int64
+}
+
+// cachedKindGET reports whether req reads one Canary, Deployment,
+// DaemonSet or Service.
+func cachedKindGET(req *http.Request) bool {
+	if req.Method != http.MethodGet || req.URL.Query().Get("watch") != "" {
+		return false
+	}
+	parts := strings.Split(strings.Trim(req.URL.Path, "/"), "/")
+	if len(parts) < 2 {
+		return false
+	}
+	switch parts[len(parts)-2] {
+	case "canaries", "deployments", "daemonsets", "services":
+		return true
+	}
+	return false
+}
+
+// countReads counts in n the requests of cachedKindGET.
+type countReads struct {
+	next http.RoundTripper
+	n    *atomic.Int64
+}
+
+func (c countReads) RoundTrip(req *http.Request) (*http.Response, error) {
+	if cachedKindGET(req) {
+		c.n.Add(1)
+	}
+	return c.next.RoundTrip(req)
+}
+
+func newHarnessWith(t testing.TB, repo *gitRepo, ns string, ho harnessOptions, mutate func(*reconciler.Options)) *harness {
+	t.Helper()
 	pg := playgroundtest.Playground()
 	installRouterCRDs(t)
 	config := rest.CopyConfig(pg.ControlPlane.Config)
 	config.QPS = -1 // measure sluice, not the client-side rate limiter
+	if ho.reads != nil {
+		config.WrapTransport = func(next http.RoundTripper) http.RoundTripper { return countReads{next: next, n: ho.reads} }
+	}
 	base, err := client.NewWithWatch(config, client.Options{Scheme: reconciler.Scheme()})
 	if err != nil {
 		t.Fatal(err)
@@ -165,10 +215,30 @@ func newHarness(t testing.TB, repo *gitRepo, ns string, mutate func(*reconciler.
 		t.Fatal(err)
 	}
 	writes := &writeCounter{}
-	counted := interceptor.NewClient(base, writes.funcs())
-	a, err := applier.New(counted, applier.Options{Owner: "sluice", OwnerNamespace: ns})
+	var counted client.Client = interceptor.NewClient(base, writes.funcs())
+	if ho.cachedReads {
+		reads := applier.NewCachedReads(config, counted, ns)
+		if err := reads.Start(context.Background(), 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(reads.Stop)
+		counted = reads
+	}
+	aopts := applier.Options{Owner: "sluice", OwnerNamespace: ns}
+	if ho.cachedReads {
+		// As sluice run: what sluice applied is watched too.
+		md, err := metadata.NewForConfig(pg.ControlPlane.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		aopts.Metadata, aopts.WatchNamespace = md, ns
+	}
+	a, err := applier.New(counted, aopts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if ho.cachedReads {
+		t.Cleanup(a.Close)
 	}
 	source, err := gitsync.New(gitsync.Options{URL: "file://" + repo.dir, Branch: "main", Dir: t.TempDir()})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -200,7 +201,10 @@ func TestTheSeedRolloutsPromoteThroughFiveTenFifteenAndRollBackWhenTheSuccessRat
 	})
 	var logs logLines
 	reg := prometheus.NewRegistry()
-	h := newHarness(t, repo, ns, func(o *reconciler.Options) {
+	// As sluice run does, the reads of Canaries, workloads and Services
+	// come from watches.
+	reads := &atomic.Int64{}
+	h := newHarnessWith(t, repo, ns, harnessOptions{cachedReads: true, reads: reads}, func(o *reconciler.Options) {
 		o.PrometheusURL = playgroundtest.Playground().Prometheus.URL
 		o.Log = slog.New(slog.NewJSONHandler(&logs, nil))
 		o.Metrics = reg
@@ -303,6 +307,21 @@ func TestTheSeedRolloutsPromoteThroughFiveTenFifteenAndRollBackWhenTheSuccessRat
 	h.mustSync()
 	if phase := h.canary().Status.Phase; phase != v1alpha1.PhaseFailed {
 		t.Errorf("phase after a re-sync of the failed head = %s, want Failed", phase)
+	}
+	// Once the watches have shown sluice's last writes, a sync of the same
+	// head reads no Canary, Deployment or Service from the API server.
+	idle := 0
+	for deadline := time.Now().Add(10 * time.Second); idle < 3; time.Sleep(100 * time.Millisecond) {
+		before := reads.Load()
+		h.mustSync()
+		if sent := reads.Load() - before; sent > 0 {
+			idle = 0
+			if time.Now().After(deadline) {
+				t.Fatalf("a sync of the settled head still read %d Canaries, Deployments or Services from the API server after 10s", sent)
+			}
+			continue
+		}
+		idle++
 	}
 
 	// The metrics say the same, once each.
