@@ -44,6 +44,7 @@ func buildCheckout(root, path string, opts Options, aggregate bool, entries *ent
 	}
 	if entries != nil {
 		entries.answers = newAnswers(box.root, entries.questions())
+		entries.answers.changed = entries.changed
 		box.entries = entries
 	}
 	if aggregate {

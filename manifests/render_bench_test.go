@@ -51,7 +51,14 @@ func BenchmarkRender1000Apps(b *testing.B) {
 // BenchmarkRender1000AppsOneChanged measures a Renderer warm on 1,000 apps
 // rendering a commit that changes one app's image tag (issue 17: under
 // 50 ms from fetched commit to rendering).
-func BenchmarkRender1000AppsOneChanged(b *testing.B) {
+func BenchmarkRender1000AppsOneChanged(b *testing.B) { benchmarkOneChanged(b, false) }
+
+// BenchmarkRender1000AppsOneChangedTold is BenchmarkRender1000AppsOneChanged
+// with the Renderer told which file changed (RenderChanges), as a sync
+// tells it from Git: only the questions about that file are asked again.
+func BenchmarkRender1000AppsOneChangedTold(b *testing.B) { benchmarkOneChanged(b, true) }
+
+func benchmarkOneChanged(b *testing.B, told bool) {
 	files := manyApps(1000)
 	root := writeRepo(b, files, nil)
 	renderer := NewRenderer()
@@ -75,7 +82,11 @@ func BenchmarkRender1000AppsOneChanged(b *testing.B) {
 		b.StopTimer()
 		writeFile(b, root, changed, content)
 		b.StartTimer()
-		rendering, err := renderer.Render(root, ".", Options{})
+		var changes *Changes
+		if told {
+			changes = &Changes{Since: root, Paths: []string{changed}}
+		}
+		rendering, err := renderer.RenderChanges(root, ".", Options{}, changes)
 		if err != nil {
 			b.Fatalf("Render: %v", err)
 		}

@@ -46,6 +46,25 @@ type Renderer struct {
 	building buildOptions
 	entries  map[string]*builtEntry
 	decoded  *decodings
+	// confirmed is the root of the last rendering whose build succeeded:
+	// every kept entry was built or confirmed against it. Empty after a
+	// failed build, which may keep entries of earlier renderings.
+	confirmed string
+}
+
+// Changes tells a Renderer what changed since its last rendering, so that
+// it checks only the inputs those changes can affect instead of asking
+// the disk every recorded question again.
+type Changes struct {
+	// Since is the root of the checkout the paths changed since. The
+	// hint is used only when it is the root of the Renderer's last
+	// rendering and that rendering's build succeeded.
+	Since string
+	// Paths are the paths, relative to the checkout root, of every file or
+	// symbolic link whose content, mode or presence differs between the
+	// checkout at Since and the one rendered now: what a Git diff of their
+	// two commits lists (a path deleted and one added, for a rename).
+	Paths []string
 }
 
 // NewRenderer returns a Renderer that has rendered nothing yet.
@@ -65,11 +84,18 @@ func buildOptionsOf(opts Options) buildOptions {
 // Render does, reusing what it can of the previous rendering (see
 // Renderer).
 func (r *Renderer) Render(root, path string, opts Options) (*Rendering, error) {
+	return r.RenderChanges(root, path, opts, nil)
+}
+
+// RenderChanges is Render told, by changes, what changed since the last
+// rendering (nil: nothing is known). The result is Render's: a question
+// that changes cannot affect is not asked again, one they can is.
+func (r *Renderer) RenderChanges(root, path string, opts Options, changes *Changes) (*Rendering, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	building := buildOptionsOf(opts)
 	if opts.AllowRemoteBases || opts.AllowExecPlugins {
-		r.entries = nil
+		r.entries, r.confirmed = nil, ""
 		return Render(root, path, opts)
 	}
 	old := r.entries
@@ -77,11 +103,15 @@ func (r *Renderer) Render(root, path string, opts Options) (*Rendering, error) {
 		old = nil
 	}
 	cache := &entryCache{old: old}
+	if changes != nil && old != nil && r.confirmed != "" && changes.Since == r.confirmed {
+		cache.changed = newChangedPaths(changes.Paths)
+	}
 	box, objects, err := buildCheckout(root, path, opts, true, cache)
-	r.path, r.building, r.entries = filepath.Clean(path), building, cache.kept
+	r.path, r.building, r.entries, r.confirmed = filepath.Clean(path), building, cache.kept, ""
 	if err != nil {
 		return nil, err
 	}
+	r.confirmed = root
 	memo := r.decoded.next(opts.DefaultProvider, opts.SecretKey)
 	r.decoded = memo
 	return finish(box, ownObjects(objects), opts, memo)
@@ -91,7 +121,12 @@ func (r *Renderer) Render(root, path string, opts Options) (*Rendering, error) {
 // is Render's. A rendering that goes on after its deadline delays the
 // next one, which waits for it within its own deadline.
 func (r *Renderer) RenderWithin(timeout time.Duration, root, path string, opts Options) (*Rendering, error) {
-	return renderWithin(timeout, path, func() (*Rendering, error) { return r.Render(root, path, opts) })
+	return r.RenderChangesWithin(timeout, root, path, opts, nil)
+}
+
+// RenderChangesWithin is RenderChanges under a deadline, as RenderWithin.
+func (r *Renderer) RenderChangesWithin(timeout time.Duration, root, path string, opts Options, changes *Changes) (*Rendering, error) {
+	return renderWithin(timeout, path, func() (*Rendering, error) { return r.RenderChanges(root, path, opts, changes) })
 }
 
 // entryCache holds the builds of an aggregator's entries across
@@ -101,6 +136,8 @@ type entryCache struct {
 	old     map[string]*builtEntry
 	kept    map[string]*builtEntry
 	answers *answers
+	// changed is the hint of RenderChanges, when it holds.
+	changed *changedPaths
 }
 
 // questions returns about how many questions the builds of old asked.

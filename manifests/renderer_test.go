@@ -179,9 +179,13 @@ func TestRendererRendersAsRender(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 17))
 			f := newFleet(5)
 			renderer := NewRenderer()
+			// hinted is told what changed, as sluice's sync tells it
+			// from Git (RenderChanges).
+			hinted := NewRenderer()
 			root := writeRepo(t, f.files, f.links)
 			var history []string
 			invalid := 0
+			before := f.snapshot()
 			for step := range 30 {
 				c := fleetCommits[r.IntN(len(fleetCommits))]
 				switch {
@@ -193,19 +197,33 @@ func TestRendererRendersAsRender(t *testing.T) {
 				f.version++
 				c.apply(f, r)
 				history = append(history, c.what)
+				since := root
 				if r.IntN(2) == 0 {
 					root = writeRepo(t, f.files, f.links)
 				} else {
 					rewriteRepo(t, root, f.files, f.links)
 				}
+				after := f.snapshot()
+				changes := &Changes{Since: since, Paths: changedBetween(before, after)}
+				before = after
 				want, wantErr := Render(root, ".", Options{})
 				got, gotErr := renderer.Render(root, ".", Options{})
 				if fmt.Sprint(wantErr) != fmt.Sprint(gotErr) {
 					t.Fatalf("after %q: Renderer error %v, Render error %v", history, gotErr, wantErr)
 				}
+				hintedGot, hintedErr := hinted.RenderChanges(root, ".", Options{}, changes)
+				if fmt.Sprint(wantErr) != fmt.Sprint(hintedErr) {
+					t.Fatalf("after %q, told %v: Renderer error %v, Render error %v", history, changes.Paths, hintedErr, wantErr)
+				}
 				if wantErr != nil {
 					invalid++
 					continue
+				}
+				if diff := cmp.Diff(string(summarize(t, want)), string(summarize(t, hintedGot))); diff != "" {
+					t.Fatalf("step %d, after %q, told %v: Renderer differs from Render (-want +got):\n%s", step, history, changes.Paths, diff)
+				}
+				if diff := cmp.Diff(want.Canaries, hintedGot.Canaries); diff != "" {
+					t.Fatalf("step %d, after %q, told %v: Renderer's Canaries differ (-want +got):\n%s", step, history, changes.Paths, diff)
 				}
 				if diff := cmp.Diff(string(summarize(t, want)), string(summarize(t, got))); diff != "" {
 					t.Fatalf("step %d, after %q: Renderer differs from Render (-want +got):\n%s", step, history, diff)
@@ -222,6 +240,37 @@ func TestRendererRendersAsRender(t *testing.T) {
 			}
 		})
 	}
+}
+
+// snapshot is what the fleet's checkout holds: each file's content and
+// each link's target, by path.
+func (f *fleet) snapshot() map[string]string {
+	all := map[string]string{}
+	for name, content := range f.files {
+		all[name] = "file\x00" + content
+	}
+	for name, target := range f.links {
+		all[name] = "link\x00" + target
+	}
+	return all
+}
+
+// changedBetween lists the paths whose content, target or presence
+// differs between two snapshots, as a Git diff of two commits does.
+func changedBetween(before, after map[string]string) []string {
+	var paths []string
+	for name, was := range before {
+		if now, ok := after[name]; !ok || now != was {
+			paths = append(paths, name)
+		}
+	}
+	for name := range after {
+		if _, ok := before[name]; !ok {
+			paths = append(paths, name)
+		}
+	}
+	slices.Sort(paths)
+	return paths
 }
 
 // rewriteRepo makes the checkout at root hold exactly files and links: it

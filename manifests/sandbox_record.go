@@ -163,9 +163,13 @@ func (s *sandbox) globAnswer(matches []string, err error) string {
 // question is asked once however many builds asked it. It is safe for
 // concurrent use.
 type answers struct {
-	s    *sandbox // for rel; its maps are not used
-	mu   sync.Mutex
-	seen map[probe]string
+	s *sandbox // for rel; its maps are not used
+	// changed, when not nil, lists what changed since the checkout at
+	// which every build being checked was last confirmed: a question it
+	// does not affect keeps its recorded answer without asking the disk.
+	changed *changedPaths
+	mu      sync.Mutex
+	seen    map[probe]string
 	// listings are the types of the entries of directories, by
 	// directory; nil for one that cannot be listed.
 	listings map[string]map[string]fs.FileMode
@@ -183,6 +187,9 @@ func (a *answers) unchanged(in *inputs) bool {
 		return false
 	}
 	for question, answer := range in.answers {
+		if a.changed != nil && !a.changed.affects(question, answer) {
+			continue
+		}
 		if question.kind == probeStat {
 			if lstat, ok := in.answers[probe{probeLstat, question.path}]; ok && lstat != "link" {
 				continue // the same as lstat's, checked with it
@@ -318,4 +325,45 @@ func hashFile(p string) string {
 		return "!"
 	}
 	return hex.EncodeToString(hash.Sum(nil))
+}
+
+// changedPaths are the paths that differ between two checkouts (see
+// Changes), with every directory that holds one of them.
+type changedPaths struct {
+	paths, dirs map[string]bool
+}
+
+func newChangedPaths(paths []string) *changedPaths {
+	c := &changedPaths{paths: make(map[string]bool, len(paths)), dirs: map[string]bool{".": true}}
+	for _, p := range paths {
+		p = path.Clean(strings.TrimPrefix(filepath.ToSlash(p), "/"))
+		c.paths[p] = true
+		for dir := path.Dir(p); dir != "." && !c.dirs[dir]; dir = path.Dir(dir) {
+			c.dirs[dir] = true
+		}
+	}
+	return c
+}
+
+// affects reports whether the answer to question may differ between the
+// two checkouts: when its path changed, holds a change (a directory), or
+// lies under a path that changed (a file that became a directory or a
+// link); a pattern, a path outside the checkout and a question whose
+// recorded answer involves a symbolic link are always asked again.
+func (c *changedPaths) affects(question probe, answer string) bool {
+	p := question.path
+	switch {
+	case question.kind == probeGlob, p == "..", strings.HasPrefix(p, "../"):
+		return true
+	case question.kind == probeEval && answer != p, question.kind == probeLstat && answer == "link":
+		return true
+	case c.paths[p], c.dirs[p] && len(c.paths) > 0:
+		return true
+	}
+	for dir := path.Dir(p); dir != "."; dir = path.Dir(dir) {
+		if c.paths[dir] {
+			return true
+		}
+	}
+	return false
 }

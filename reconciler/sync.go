@@ -235,10 +235,17 @@ func (r *Reconciler) apply(ctx context.Context, desired state, departures []depa
 	return changes, waiting, nil
 }
 
-// renderedCommit is a commit and its rendering.
+// renderedCommit is a commit, the directory of its checkout and its
+// rendering.
 type renderedCommit struct {
-	commit    string
-	rendering *manifests.Rendering
+	commit, dir string
+	rendering   *manifests.Rendering
+}
+
+// changeLister is a Source that can list the paths changed between two of
+// its checkouts (gitsync.Repository).
+type changeLister interface {
+	ChangedPaths(from, to gitsync.Checkout) ([]string, error)
 }
 
 // render renders the checkout co, or returns the rendering of the last
@@ -249,11 +256,27 @@ func (r *Reconciler) render(co gitsync.Checkout) (*manifests.Rendering, error) {
 	if r.lastRendered.commit == co.Commit && co.Commit != "" {
 		return r.lastRendered.rendering, nil
 	}
-	rendering, err := r.renderer.RenderWithin(r.opts.RenderTimeout, co.Dir, r.opts.Path, r.opts.Render)
+	rendering, err := r.renderer.RenderChangesWithin(r.opts.RenderTimeout, co.Dir, r.opts.Path, r.opts.Render, r.changesSince(co))
 	if err != nil {
 		r.lastRendered = renderedCommit{}
 		return nil, err
 	}
-	r.lastRendered = renderedCommit{commit: co.Commit, rendering: rendering}
+	r.lastRendered = renderedCommit{commit: co.Commit, dir: co.Dir, rendering: rendering}
 	return rendering, nil
+}
+
+// changesSince tells the renderer which paths changed between the last
+// rendered checkout and co, so that it checks only what those changes can
+// affect; nil (check everything) when the source cannot tell.
+func (r *Reconciler) changesSince(co gitsync.Checkout) *manifests.Changes {
+	last := r.lastRendered
+	lister, ok := r.source.(changeLister)
+	if !ok || last.dir == "" || co.Dir == "" {
+		return nil
+	}
+	paths, err := lister.ChangedPaths(gitsync.Checkout{Commit: last.commit, Dir: last.dir}, co)
+	if err != nil {
+		return nil
+	}
+	return &manifests.Changes{Since: last.dir, Paths: paths}
 }

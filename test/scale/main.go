@@ -233,7 +233,9 @@ How the rows are measured:
   repository (manifests' BenchmarkRender1000Apps shape), bytes from
   runtime.MemStats.TotalAlloc; the CLI is ` + "`kustomize build`" + ` of each app
   directory in turn. Row 2 commits an image tag change of one app to the
-  origin, ` + "`git pull`" + `s the checkout and times the warm Renderer.
+  origin, polls it with gitsync (the fetch and checkout are not timed) and
+  times what a sync does next: ` + "`ChangedPaths`" + ` of the two checkouts and
+  the warm Renderer's ` + "`RenderChanges`" + ` told them.
 - 3: counters read 10 s after the last ConfigMap appeared, then again 30 s
   later; syncs from sluice's ` + "`sluice_sync_duration_seconds`" + ` count. The
   inventory is itself a ConfigMap, read twice a sync.
