@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
@@ -69,10 +70,13 @@ type readKey struct {
 
 // floor is the oldest state of an object that a read may return: the
 // resource version of sluice's last write of it ("" when the write said
-// none), and whether the cache has shown it.
+// none), whether the cache has shown it, and, until it has, the object at
+// that version when the write (or a read from the API server) returned it
+// whole: a read in between returns it rather than ask the API server.
 type floor struct {
 	version string
 	seen    bool
+	known   client.Object
 }
 
 // NewCachedReads wraps live, whose scheme and REST mapper it uses. Its
@@ -160,7 +164,7 @@ func (c *CachedReads) saw(gk schema.GroupKind, obj any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if f, ok := c.floors[key]; ok && !f.seen && f.version != "" && f.version == o.GetResourceVersion() {
-		c.floors[key] = floor{version: f.version, seen: true}
+		c.floors[key] = floor{version: f.version, seen: true} // the cache takes over from known
 	}
 }
 
@@ -199,7 +203,12 @@ func (c *CachedReads) Get(ctx context.Context, key client.ObjectKey, obj client.
 		}
 	}
 	// Not in the cache (new, or outside what it watches) or older than
-	// sluice's last write.
+	// sluice's last write: that write's answer, when it was whole, is the
+	// newest state sluice knows.
+	if ok && !f.seen && f.known != nil && f.known.GetResourceVersion() == f.version {
+		c.hits.Add(1)
+		return copyInto(obj, f.known.DeepCopyObject().(client.Object))
+	}
 	return c.readLive(ctx, okey, key, obj, opts, err == nil)
 }
 
@@ -211,9 +220,9 @@ func (c *CachedReads) readLive(ctx context.Context, okey readKey, key client.Obj
 	err := c.Client.Get(ctx, key, obj, opts...)
 	switch {
 	case err == nil:
-		c.setFloor(okey, obj.GetResourceVersion())
+		c.setFloor(okey, obj.GetResourceVersion(), c.typedCopy(obj))
 	case apierrors.IsNotFound(err) && cacheHolds:
-		c.setFloor(okey, "")
+		c.setFloor(okey, "", nil)
 	case apierrors.IsNotFound(err):
 		c.mu.Lock()
 		delete(c.floors, okey) // nothing to be newer than; a create sets one
@@ -223,11 +232,40 @@ func (c *CachedReads) readLive(ctx context.Context, okey readKey, key client.Obj
 }
 
 // setFloor records version as the newest state of an object that sluice
-// knows of.
-func (c *CachedReads) setFloor(key readKey, version string) {
+// knows of, and known as that state when it is whole (nil otherwise).
+func (c *CachedReads) setFloor(key readKey, version string, known client.Object) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.floors[key] = floor{version: version}
+	c.floors[key] = floor{version: version, known: known}
+}
+
+// typedCopy returns a copy of obj, as the typed object of its kind (an
+// unstructured one converted), or nil when obj is not a whole object of
+// a cached kind (metadata only, or an unknown type).
+func (c *CachedReads) typedCopy(obj client.Object) client.Object {
+	switch o := obj.(type) {
+	case *metav1.PartialObjectMetadata:
+		return nil
+	case *unstructured.Unstructured:
+		typed, err := c.Scheme().New(o.GroupVersionKind())
+		if err != nil {
+			return nil
+		}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, typed); err != nil {
+			return nil
+		}
+		known, ok := typed.(client.Object)
+		if !ok {
+			return nil
+		}
+		return known
+	}
+	for _, kind := range cachedKinds {
+		if reflect.TypeOf(kind) == reflect.TypeOf(obj) {
+			return obj.DeepCopyObject().(client.Object)
+		}
+	}
+	return nil
 }
 
 // cacheFor returns the started cache, obj's kind and an empty object of
@@ -306,7 +344,11 @@ func (c *CachedReads) wrote(obj client.Object, err error, dryRun bool, version s
 	if kindErr != nil || !c.isCachedKind(gk) {
 		return
 	}
-	c.setFloor(readKey{kind: gk, namespace: obj.GetNamespace(), name: obj.GetName()}, version)
+	var known client.Object
+	if version != "" && version == obj.GetResourceVersion() {
+		known = c.typedCopy(obj)
+	}
+	c.setFloor(readKey{kind: gk, namespace: obj.GetNamespace(), name: obj.GetName()}, version, known)
 }
 
 // isCachedKind reports whether gk is one of cachedKinds.

@@ -72,7 +72,8 @@ func testCanary(ns, name string) *v1alpha1.Canary {
 }
 
 // Every read after a write through CachedReads returns that write or a
-// newer state, though the watch that feeds the cache lags; once the
+// newer state, though the watch that feeds the cache lags (a write that
+// answered the whole object is that state, and costs no read); once the
 // watch has caught up, reads cost no request; a change made by someone
 // else reaches the reads through the watch; a deleted object is gone at
 // once.
@@ -99,8 +100,12 @@ func TestCachedReadsAreWatchFedAndNeverOlderThanSluicesOwnWrites(t *testing.T) {
 			t.Fatalf("write %d: %v", i, err)
 		}
 		var got v1alpha1.Canary
+		before := requests()
 		if err := reads.Get(ctx, key, &got); err != nil {
 			t.Fatal(err)
+		}
+		if sent := requests() - before; sent != 0 {
+			t.Fatalf("the read right after a status write sent %d requests: the write's answer is the newest state known", sent)
 		}
 		if got.Status.CanaryWeight != int32(i) {
 			t.Fatalf("read right after writing weight %d: weight %d (resource version %s, written %s)", i, got.Status.CanaryWeight, got.ResourceVersion, c.ResourceVersion)
