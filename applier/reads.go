@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,7 +51,11 @@ type CachedReads struct {
 	mu     sync.Mutex
 	cache  cache.Cache // nil until Start has filled it
 	floors map[readKey]floor
-	stop   context.CancelFunc
+	// shown are the last versions of each object the watches delivered,
+	// newest last: a write whose version the watch delivered before the
+	// write's floor was set is seen all the same.
+	shown map[readKey][]string
+	stop  context.CancelFunc
 
 	// hits and misses count reads of cached kinds served by the cache and
 	// by the API server (tests and benchmarks read them through Reads).
@@ -77,13 +82,25 @@ type floor struct {
 	version string
 	seen    bool
 	known   client.Object
+	// at is when known was recorded: it answers reads for knownFor at
+	// most, after which a read asks the API server (a watch that had to
+	// list again may never show that very version).
+	at time.Time
 }
+
+// knownFor is how long the object a write returned answers reads while
+// the watch has not shown it.
+const knownFor = time.Second
+
+// shownVersions is how many versions of an object shown keeps.
+const shownVersions = 4
 
 // NewCachedReads wraps live, whose scheme and REST mapper it uses. Its
 // caches watch namespace only when one is given (sluice run --namespace).
 // Until Start, every read goes to live.
 func NewCachedReads(config *rest.Config, live client.Client, namespace string) *CachedReads {
-	return &CachedReads{Client: live, config: config, namespace: namespace, floors: map[readKey]floor{}}
+	return &CachedReads{Client: live, config: config, namespace: namespace, floors: map[readKey]floor{},
+		shown: map[readKey][]string{}}
 }
 
 // Start starts the watches of the cached kinds and waits, at most
@@ -120,6 +137,7 @@ func (c *CachedReads) Start(ctx context.Context, timeout time.Duration) error {
 		if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
 			AddFunc:    func(obj any) { c.saw(gk, obj) },
 			UpdateFunc: func(_, obj any) { c.saw(gk, obj) },
+			DeleteFunc: func(obj any) { c.forget(gk, obj) },
 		}); err != nil {
 			stop()
 			return fmt.Errorf("cached reads: watch %T: %w", obj, err)
@@ -161,11 +179,31 @@ func (c *CachedReads) saw(gk schema.GroupKind, obj any) {
 		return
 	}
 	key := readKey{kind: gk, namespace: o.GetNamespace(), name: o.GetName()}
+	version := o.GetResourceVersion()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if f, ok := c.floors[key]; ok && !f.seen && f.version != "" && f.version == o.GetResourceVersion() {
+	shown := append(c.shown[key], version)
+	if len(shown) > shownVersions {
+		shown = shown[len(shown)-shownVersions:]
+	}
+	c.shown[key] = shown
+	if f, ok := c.floors[key]; ok && !f.seen && f.version != "" && f.version == version {
 		c.floors[key] = floor{version: f.version, seen: true} // the cache takes over from known
 	}
+}
+
+// forget drops the versions shown of an object the watch saw deleted.
+func (c *CachedReads) forget(gk schema.GroupKind, obj any) {
+	if tombstone, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	o, ok := obj.(client.Object)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.shown, readKey{kind: gk, namespace: o.GetNamespace(), name: o.GetName()})
 }
 
 // Get reads key into obj: from the cache when obj is a typed Canary,
@@ -205,7 +243,7 @@ func (c *CachedReads) Get(ctx context.Context, key client.ObjectKey, obj client.
 	// Not in the cache (new, or outside what it watches) or older than
 	// sluice's last write: that write's answer, when it was whole, is the
 	// newest state sluice knows.
-	if ok && !f.seen && f.known != nil && f.known.GetResourceVersion() == f.version {
+	if ok && !f.seen && f.known != nil && f.known.GetResourceVersion() == f.version && time.Now().Sub(f.at) < knownFor {
 		c.hits.Add(1)
 		return copyInto(obj, f.known.DeepCopyObject().(client.Object))
 	}
@@ -236,7 +274,11 @@ func (c *CachedReads) readLive(ctx context.Context, okey readKey, key client.Obj
 func (c *CachedReads) setFloor(key readKey, version string, known client.Object) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.floors[key] = floor{version: version, known: known}
+	if version != "" && slices.Contains(c.shown[key], version) {
+		c.floors[key] = floor{version: version, seen: true} // the watch was first
+		return
+	}
+	c.floors[key] = floor{version: version, known: known, at: time.Now()}
 }
 
 // typedCopy returns a copy of obj, as the typed object of its kind (an
