@@ -17,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -399,6 +400,67 @@ func TestAWatchedAppliersInventoryIsReadOnce(t *testing.T) {
 		}
 		if !slices.Equal(inv, second) {
 			t.Errorf("%s reads %v, want %v", name, inv, second)
+		}
+	}
+}
+
+// A write of a Deployment's status (its controller writes it all along a
+// rollout) leaves the proof of its applied state standing: the next apply
+// asks nothing. A change of its metadata voids the proof: the next apply
+// dry-runs it again.
+func TestAStatusWriteLeavesAWatchedProofStanding(t *testing.T) {
+	ctx := context.Background()
+	ns := playgroundtest.Namespace(t)
+	c, requests := countedClient(t)
+	a := newWatchedApplier(t, ns, c, nil, nil)
+	objs := manyObjects(t, ns, 1)
+	if _, err := a.Apply(ctx, objs); err != nil {
+		t.Fatal(err)
+	}
+	key := client.ObjectKey{Namespace: ns, Name: "detail-00"}
+	waitReady(t, a, key)
+	applyUntilIdle(t, a, objs, requests)
+
+	admin := playgroundtest.Client()
+	var d appsv1.Deployment
+	if err := admin.Get(ctx, key, &d); err != nil {
+		t.Fatal(err)
+	}
+	before := d.ResourceVersion
+	d.Status.Conditions = append(d.Status.Conditions, appsv1.DeploymentCondition{Type: "Checked", Status: corev1.ConditionTrue, Reason: "Test"})
+	if err := admin.Status().Update(ctx, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.ResourceVersion == before {
+		t.Fatal("the status write did not move the resource version")
+	}
+	time.Sleep(500 * time.Millisecond) // the watch has delivered it
+	sent := requests.Load()
+	if _, err := a.Apply(ctx, objs); err != nil {
+		t.Fatal(err)
+	}
+	if n := requests.Load() - sent; n != 0 {
+		t.Errorf("the apply after a status write sent %d requests, want 0", n)
+	}
+
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"annotations":{"team":"b"}}}`))
+	if err := admin.Patch(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "detail-00"}}, patch); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		sent := requests.Load()
+		changes, err := a.Apply(ctx, objs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if requests.Load() > sent {
+			if changes.Written() != 0 {
+				t.Errorf("an annotation of another owner made the apply write: %v", changes)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("an annotation change never voided the proof: the apply sent nothing for 10s")
 		}
 	}
 }

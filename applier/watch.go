@@ -2,6 +2,9 @@ package applier
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -107,7 +110,7 @@ func (w *liveWatch) start(mapping *meta.RESTMapping) *kindWatch {
 		func(opts *metav1.ListOptions) { opts.LabelSelector = w.selector }).Informer()
 	kind := &kindWatch{informer: informer, namespaced: namespaced}
 	ctx, stop := context.WithCancel(w.ctx)
-	_ = informer.SetTransform(keepIdentity)
+	_ = informer.SetTransform(keepIdentity(mapping.GroupVersionKind.GroupKind()))
 	_ = informer.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
 		if !isRefusal(err) {
 			kind.failed(time.Now())
@@ -138,7 +141,8 @@ func isRefusal(err error) bool {
 	return apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) || apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err)
 }
 
-// resourceVersion returns the live resourceVersion of an object, and false
+// resourceVersion returns the live resourceVersion of an object (its live
+// state, for the kinds liveState says one of), and false
 // when the watch cannot vouch for it: the resource is not watched, its
 // first list is not done, it was refused or recently failed, the object is
 // outside the watched namespace, or it is not there (with the owner
@@ -165,6 +169,9 @@ func (w *liveWatch) resourceVersion(resource schema.GroupVersionResource, namesp
 	obj, ok := item.(*metav1.PartialObjectMetadata)
 	if !ok {
 		return "", false
+	}
+	if state := obj.Annotations[liveStateKey]; state != "" {
+		return state, true
 	}
 	return obj.ResourceVersion, true
 }
@@ -219,17 +226,61 @@ func waitUntil(ctx context.Context, done func() bool) error {
 	return nil
 }
 
-// keepIdentity trims a cached object to what resourceVersion reads: the
-// managed fields of thousands of objects would otherwise sit in memory.
-func keepIdentity(obj any) (any, error) {
-	m, ok := obj.(*metav1.PartialObjectMetadata)
-	if !ok {
-		return obj, nil
+// keepIdentity trims the cached objects of kind gk to what resourceVersion
+// reads: their identity and live state (see liveState). The managed fields
+// of thousands of objects would otherwise sit in memory.
+func keepIdentity(gk schema.GroupKind) func(any) (any, error) {
+	return func(obj any) (any, error) {
+		m, ok := obj.(*metav1.PartialObjectMetadata)
+		if !ok {
+			return obj, nil
+		}
+		kept := &metav1.PartialObjectMetadata{
+			TypeMeta: m.TypeMeta,
+			ObjectMeta: metav1.ObjectMeta{
+				Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
+			},
+		}
+		if state := liveState(gk, m); state != "" {
+			kept.Annotations = map[string]string{liveStateKey: state}
+		}
+		return kept, nil
 	}
-	return &metav1.PartialObjectMetadata{
-		TypeMeta: m.TypeMeta,
-		ObjectMeta: metav1.ObjectMeta{
-			Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
-		},
-	}, nil
+}
+
+// liveStateKey keeps an object's live state in its trimmed copy.
+const liveStateKey = "sluice.dev/live-state"
+
+// generationKinds are the kinds whose metadata.generation moves with every
+// change but those of metadata and status: their workloads' controllers
+// and sluice's rollouts write their status all the time.
+var generationKinds = map[schema.GroupKind]bool{
+	{Group: "apps", Kind: "Deployment"}:           true,
+	{Group: "apps", Kind: "DaemonSet"}:            true,
+	{Group: "apps", Kind: "StatefulSet"}:          true,
+	{Group: "sluice.dev", Kind: "Canary"}:         true,
+	{Group: "sluice.dev", Kind: "MetricTemplate"}: true,
+	{Group: "sluice.dev", Kind: "AlertProvider"}:  true,
+}
+
+// liveState is what a proof of an object of kind gk holds it to, when not
+// its resource version: for generationKinds, its generation and a digest
+// of the metadata an apply can change (labels, annotations, owners,
+// finalizers, deletion), so that a write of its status alone — most of a
+// rollout's writes — leaves the proof standing; "" for other kinds.
+func liveState(gk schema.GroupKind, m *metav1.PartialObjectMetadata) string {
+	if !generationKinds[gk] || m.Generation == 0 {
+		return ""
+	}
+	meta, err := json.Marshal(struct {
+		Labels, Annotations map[string]string
+		Owners              []metav1.OwnerReference
+		Finalizers          []string
+		Deleted             *metav1.Time
+	}{m.Labels, m.Annotations, m.OwnerReferences, m.Finalizers, m.DeletionTimestamp})
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(meta)
+	return fmt.Sprintf("generation %d, metadata %x", m.Generation, sum[:12])
 }
