@@ -53,16 +53,21 @@ func (r *Reconciler) observe(ctx context.Context, rendering *manifests.Rendering
 }
 
 // primaryReady reports whether <target>-primary exists and has rolled out,
-// threshold percent of its replicas available (nil means all of them).
+// threshold percent of its replicas available (nil means all of them). Why
+// it is not is logged when that changes.
 func (r *Reconciler) primaryReady(ctx context.Context, kind, namespace, target string, threshold *int32) (bool, error) {
 	key := client.ObjectKey{Namespace: namespace, Name: applier.PrimaryName(target)}
 	err := r.applier.WorkloadReadyAt(ctx, kind, key, readyThreshold(threshold))
 	var notReady *applier.NotReadyError
 	switch {
 	case err == nil:
+		delete(r.waitingFor, key)
 		return true, nil
 	case errors.As(err, &notReady):
-		r.opts.Log.Info(notReady.Error())
+		if reason := notReady.Error(); r.waitingFor[key] != reason {
+			r.waitingFor[key] = reason
+			r.opts.Log.Info(reason)
+		}
 		return false, nil
 	case apierrors.IsNotFound(errors.Unwrap(err)):
 		return false, nil

@@ -177,6 +177,11 @@ type Reconciler struct {
 	lastRendered renderedCommit
 	// noticed are the rendering notices told already.
 	noticed map[string]bool
+	// waitingFor is, by primary, why it was not ready when a sync last
+	// logged it: a primary that waits is logged when its reason changes,
+	// not at every sync (a thousand primaries coming up would log a
+	// thousand lines every poll).
+	waitingFor map[types.NamespacedName]string
 	// heartbeat is when Run last finished a turn of its loop (a poll and
 	// sync, or the due rollout steps), in Unix nanoseconds; synced is
 	// when a poll and sync last succeeded. Health reads them from another
@@ -224,7 +229,8 @@ func New(c client.Client, a *applier.Applier, events kubernetes.Interface, sourc
 	r := &Reconciler{client: c, applier: a, source: source, events: newEventRecorder(events, opts.Log), opts: opts, renderer: manifests.NewRenderer(),
 		schedule: schedule{next: map[types.NamespacedName]time.Time{}}, repairs: map[types.NamespacedName]time.Time{}, finals: map[string]bool{},
 		metrics: newMetrics(opts.Metrics), departed: map[types.NamespacedName]string{},
-		metricsWarned: map[types.NamespacedName]bool{}, noticed: map[string]bool{}, trigger: make(chan struct{}, 1)}
+		metricsWarned: map[types.NamespacedName]bool{}, noticed: map[string]bool{}, waitingFor: map[types.NamespacedName]string{},
+		trigger: make(chan struct{}, 1)}
 	if opts.PrometheusURL != "" {
 		r.checker, r.checkerErr = analysis.NewChecker(analysis.CheckerOptions{Address: opts.PrometheusURL})
 	}
