@@ -65,7 +65,14 @@ type CachedReads struct {
 // cachedKinds are the kinds CachedReads serves from its caches (each
 // read typed or as metadata only): what every sync and rollout step reads
 // about each Canary, its workloads and the Services its routing switches.
-var cachedKinds = []client.Object{&v1alpha1.Canary{}, &appsv1.Deployment{}, &appsv1.DaemonSet{}, &corev1.Service{}}
+// They are fixed, so a read finds its kind by a map lookup, not in the
+// scheme.
+var cachedKinds = map[schema.GroupVersionKind]func() client.Object{
+	v1alpha1.GroupVersion.WithKind("Canary"):         func() client.Object { return &v1alpha1.Canary{} },
+	appsv1.SchemeGroupVersion.WithKind("Deployment"): func() client.Object { return &appsv1.Deployment{} },
+	appsv1.SchemeGroupVersion.WithKind("DaemonSet"):  func() client.Object { return &appsv1.DaemonSet{} },
+	corev1.SchemeGroupVersion.WithKind("Service"):    func() client.Object { return &corev1.Service{} },
+}
 
 // readKey names one object of a cached kind.
 type readKey struct {
@@ -123,17 +130,14 @@ func (c *CachedReads) Start(ctx context.Context, timeout time.Duration) error {
 		return fmt.Errorf("cached reads: %w", err)
 	}
 	ctx, stop := context.WithCancel(ctx)
-	for _, obj := range cachedKinds {
+	for gvk, newObject := range cachedKinds {
+		obj := newObject()
 		inf, err := informers.GetInformer(ctx, obj)
 		if err != nil {
 			stop()
 			return fmt.Errorf("cached reads: watch %T: %w", obj, err)
 		}
-		gk, err := c.groupKind(obj)
-		if err != nil {
-			stop()
-			return err
-		}
+		gk := gvk.GroupKind()
 		if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
 			AddFunc:    func(obj any) { c.saw(gk, obj) },
 			UpdateFunc: func(_, obj any) { c.saw(gk, obj) },
@@ -302,10 +306,8 @@ func (c *CachedReads) typedCopy(obj client.Object) client.Object {
 		}
 		return known
 	}
-	for _, kind := range cachedKinds {
-		if reflect.TypeOf(kind) == reflect.TypeOf(obj) {
-			return obj.DeepCopyObject().(client.Object)
-		}
+	if gvk, err := apiutil.GVKForObject(obj, c.Scheme()); err == nil && cachedKinds[gvk] != nil {
+		return obj.DeepCopyObject().(client.Object)
 	}
 	return nil
 }
@@ -332,12 +334,11 @@ func (c *CachedReads) cacheFor(obj client.Object, namespace string) (cache.Cache
 			return nil, schema.GroupKind{}, nil
 		}
 	}
-	for _, kind := range cachedKinds {
-		if kindGVK, err := apiutil.GVKForObject(kind, c.Scheme()); err == nil && kindGVK == gvk {
-			return informers, gvk.GroupKind(), kind.DeepCopyObject().(client.Object)
-		}
+	newObject, ok := cachedKinds[gvk]
+	if !ok {
+		return nil, schema.GroupKind{}, nil
 	}
-	return nil, schema.GroupKind{}, nil
+	return informers, gvk.GroupKind(), newObject()
 }
 
 // copyInto copies cached, a deep copy of the cache's object, into obj: of
@@ -395,8 +396,8 @@ func (c *CachedReads) wrote(obj client.Object, err error, dryRun bool, version s
 
 // isCachedKind reports whether gk is one of cachedKinds.
 func (c *CachedReads) isCachedKind(gk schema.GroupKind) bool {
-	for _, kind := range cachedKinds {
-		if kindGVK, err := apiutil.GVKForObject(kind, c.Scheme()); err == nil && kindGVK.GroupKind() == gk {
+	for gvk := range cachedKinds {
+		if gvk.GroupKind() == gk {
 			return true
 		}
 	}
