@@ -55,9 +55,11 @@ type RolloutDecision struct {
 // webhooks run at the first step, the metrics and rollout webhooks at the
 // others. A step advances to the next weight of Steps() (or iteration) only
 // when every check passed, and after confirm-traffic-increase approved it.
-// Each failed check (a metric that failed or had no data, a failed
-// pre-rollout or rollout webhook) adds one to failedChecks, and reaching
-// analysis.threshold rolls back in the same step. A metric that could not be
+// A step with a failed check (a metric that failed or had no data, a
+// failed pre-rollout or rollout webhook) adds one to failedChecks, however
+// many of its checks failed, as Flagger counts a failed analysis run; every
+// failed check is still said. Reaching analysis.threshold rolls back in the
+// same step. A metric that could not be
 // measured holds the step; analysis.maxErrors such steps in a row roll
 // back. A passing step at the last weight promotes once confirm-promotion
 // approved it (phase WaitingPromotion until it does): Promoting (copy to

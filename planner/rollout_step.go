@@ -153,7 +153,11 @@ func (r *rollout) step() {
 		r.info("Starting canary analysis for %s", r.targetID)
 	}
 	verdict := r.judge()
-	r.st.FailedChecks += verdict.failed
+	if verdict.failed > 0 {
+		// One per step, however many checks failed in it: Flagger's
+		// analysis.threshold counts failed analysis runs.
+		r.st.FailedChecks++
+	}
 	if verdict.errors > 0 {
 		r.st.AnalysisErrors++
 	} else {

@@ -621,7 +621,7 @@ func TestDecideRolloutFailedChecks(t *testing.T) {
 			},
 		},
 		{
-			name: "each failed check adds one to failedChecks",
+			name: "a step adds one to failedChecks however many of its checks failed, as Flagger counts",
 			obs: observe(progressing(5, 1), withThreshold(5), stepChecked(
 				loadTest(false, "status 500"),
 				metric(v1alpha1.MetricRequestSuccessRate, VerdictFail, "success rate 23.03% < 99%"),
@@ -632,7 +632,21 @@ func TestDecideRolloutFailedChecks(t *testing.T) {
 					warning("Halt detail.flagger advancement success rate 23.03% < 99%"),
 					warning("Halt detail.flagger advancement request duration 812ms > 500ms"),
 				},
-				status:  holding(3),
+				status:  holding(1),
+				requeue: time.Minute,
+			},
+		},
+		{
+			name: "both metrics failing in one step at threshold 2 hold: the step is one failed analysis run",
+			obs: observe(progressing(5, 1), withThreshold(2), stepChecked(
+				metric(v1alpha1.MetricRequestSuccessRate, VerdictNoData, "request-success-rate is NaN"),
+				metric(v1alpha1.MetricRequestDuration, VerdictNoData, "request-duration is NaN"))),
+			want: decided{
+				messages: []Message{
+					warning("Halt detail.flagger advancement request-success-rate is NaN"),
+					warning("Halt detail.flagger advancement request-duration is NaN"),
+				},
+				status:  holding(1),
 				requeue: time.Minute,
 			},
 		},
