@@ -232,6 +232,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	report.Took = time.Since(started)
 	n.done()
 	if err != nil {
+		if ctx.Err() == nil {
+			// What Prometheus saw tells a canary that got no traffic from
+			// metrics that were never scraped.
+			return report, fmt.Errorf("demo: %w\n%s", err, diagnose(ctx, stack.pg.Prometheus.URL))
+		}
 		return report, fmt.Errorf("demo: %w", err)
 	}
 	s.summarize()
