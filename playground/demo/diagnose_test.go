@@ -9,7 +9,9 @@ import (
 )
 
 func TestDescribeSamplesShowsEverySampleOfEverySeries(t *testing.T) {
-	at := func(sec int) model.Time { return model.TimeFromUnixNano(time.Date(2026, 12, 7, 14, 39, sec, 0, time.UTC).UnixNano()) }
+	at := func(sec int) model.Time {
+		return model.TimeFromUnixNano(time.Date(2026, 12, 7, 14, 39, sec, 0, time.UTC).UnixNano())
+	}
 	matrix := model.Matrix{
 		{Metric: model.Metric{"workload": "detail-primary", "code": "200"}, Values: []model.SamplePair{{Timestamp: at(40), Value: 938}}},
 		{Metric: model.Metric{"workload": "detail", "code": "200"}, Values: []model.SamplePair{{Timestamp: at(40), Value: 62}, {Timestamp: at(41), Value: 64}}},
