@@ -41,6 +41,12 @@ type GitHubOptions struct {
 	// Nil means 200ms doubling with each attempt, at most 10s. A rate limit
 	// or a Retry-After header can make the wait longer.
 	Backoff func(attempt int) time.Duration
+	// AppID is the id of the GitHub App whose installation tokens
+	// TokenSource returns; zero for a personal token. SetCheckRun then looks
+	// up only that App's runs: another App (a second sluice, a CI) may
+	// write a run of the same name on the same commit, and sluice must not
+	// update it.
+	AppID int64
 }
 
 // GitHub writes commit statuses, Check Runs and pull requests to one
@@ -54,6 +60,8 @@ type GitHub struct {
 	backoff func(int) time.Duration
 	// checkRuns remembers the ids of the Check Runs SetCheckRun wrote.
 	checkRuns *checkRunIDs
+	// appID is GitHubOptions.AppID.
+	appID int64
 }
 
 // NewGitHub checks opts and returns a client of the repository. It sends
@@ -90,7 +98,7 @@ func NewGitHub(opts GitHubOptions) (*GitHub, error) {
 	client := github.NewClient(httpClient)
 	client.BaseURL = base
 
-	g := &GitHub{client: client, owner: opts.Owner, repo: opts.Repo, tokens: tokens, retries: opts.Retries, backoff: opts.Backoff, checkRuns: newCheckRunIDs(maxCheckRunIDs)}
+	g := &GitHub{client: client, owner: opts.Owner, repo: opts.Repo, tokens: tokens, retries: opts.Retries, backoff: opts.Backoff, checkRuns: newCheckRunIDs(maxCheckRunIDs), appID: opts.AppID}
 	switch {
 	case g.retries == 0:
 		g.retries = 4

@@ -16,7 +16,8 @@ import (
 // The id of a run is remembered (at most 1000 of them, all forgotten when
 // full); a run it does not know is looked up with GET
 // /repos/{owner}/{repo}/commits/{sha}/check-runs?check_name=...&filter=latest,
-// read page by page. Each try looks up before it creates, so a retry after
+// read page by page, with app_id when GitHubOptions.AppID is set (a run of
+// another App is never updated, whatever its name). Each try looks up before it creates, so a retry after
 // a lost answer, or a restart, never makes a second run; a remembered run
 // that is gone (404) is forgotten and created again.
 //
@@ -69,13 +70,17 @@ func (g *GitHub) writeCheckRun(ctx context.Context, run CheckRun, now time.Time)
 	return nil
 }
 
-// findCheckRun returns the id of the newest Check Run of name on sha, or
-// zero when there is none.
+// findCheckRun returns the id of the newest Check Run of name on sha
+// written by this App (any, without GitHubOptions.AppID), or zero when there
+// is none.
 func (g *GitHub) findCheckRun(ctx context.Context, sha, name string) (int64, error) {
 	opts := &github.ListCheckRunsOptions{
 		CheckName:   github.String(name),
 		Filter:      github.String("latest"),
 		ListOptions: github.ListOptions{PerPage: 100},
+	}
+	if g.appID != 0 {
+		opts.AppID = github.Int64(g.appID)
 	}
 	for {
 		result, resp, err := g.client.Checks.ListCheckRunsForRef(ctx, g.owner, g.repo, sha, opts)
@@ -83,7 +88,9 @@ func (g *GitHub) findCheckRun(ctx context.Context, sha, name string) (int64, err
 			return 0, err
 		}
 		for _, found := range result.CheckRuns {
-			if found.GetName() == name {
+			// The App is checked here too: a forge that ignored app_id
+			// must not make sluice update another App's run.
+			if found.GetName() == name && (g.appID == 0 || found.GetApp().GetID() == g.appID) {
 				return found.GetID(), nil
 			}
 		}

@@ -33,7 +33,7 @@ func (f *testForge) appClient() *GitHub {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return f.client(GitHubOptions{TokenSource: source.Token})
+	return f.client(GitHubOptions{TokenSource: source.Token, AppID: 42})
 }
 
 // setCheckRun is SetCheckRun that fails the test on error.
@@ -118,6 +118,32 @@ func TestSetCheckRunAfterARestartUpdatesTheExistingRun(t *testing.T) {
 	runs := f.srv.CheckRuns()
 	if len(runs) != 1 || runs[0].Conclusion != "success" || runs[0].Title != "Promoted" {
 		t.Errorf("runs = %+v, want the one run, completed by the new client", runs)
+	}
+}
+
+func TestSetCheckRunNeverUpdatesAnotherAppsRunOfTheSameName(t *testing.T) {
+	t.Parallel()
+	f := newAppTestForge(t)
+	f.setCheckRun(f.gh, f.inProgress("App 42's step 1"))
+	if lookups := f.requestsWithQuery(http.MethodGet, "/check-runs", "app_id=42"); lookups != 1 {
+		t.Errorf("%d lookups asked for App 42's runs, want the one lookup to (app_id=42)", lookups)
+	}
+	// Another App (43) writing a run of the same name on the same commit:
+	// the emulator's only App signs its tokens, but the client looks up as
+	// App 43 would.
+	source, err := NewAppTokenSource(AppOptions{APIURL: f.srv.APIURL(), AppID: 42, InstallationID: 7, PrivateKey: testAppKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := f.client(GitHubOptions{TokenSource: source.Token, AppID: 43})
+	f.setCheckRun(other, f.inProgress("App 43's step 1"))
+	runs := f.srv.CheckRuns()
+	titles := []string{}
+	for _, r := range runs {
+		titles = append(titles, r.Title)
+	}
+	if diff := cmp.Diff([]string{"App 42's step 1", "App 43's step 1"}, titles); diff != "" {
+		t.Errorf("run titles (-want +got):\n%s\nwant App 42's run left alone and a run of App 43's own", diff)
 	}
 }
 

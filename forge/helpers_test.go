@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,18 @@ func (f *testForge) requests(method, suffix string) int {
 	n := 0
 	for _, r := range f.srv.Requests() {
 		if r.Method == method && strings.HasSuffix(r.Path, suffix) {
+			n++
+		}
+	}
+	return n
+}
+
+// requestsWithQuery counts the requests of method whose path ends with
+// suffix and whose query holds param (such as "app_id=42").
+func (f *testForge) requestsWithQuery(method, suffix, param string) int {
+	n := 0
+	for _, r := range f.srv.Requests() {
+		if r.Method == method && strings.HasSuffix(r.Path, suffix) && slices.Contains(strings.Split(r.Query, "&"), param) {
 			n++
 		}
 	}

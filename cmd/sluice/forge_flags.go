@@ -54,12 +54,13 @@ func (f *forgeFlags) forge(git *syncFlags) (reconciler.Forge, func(string) strin
 	// rotated Secret is used without a restart; a missing one fails now.
 	tokenFile, tokenEnv := orElse(f.tokenFile, git.tokenFile), orElse(f.tokenEnv, git.tokenEnv)
 	source := func() (string, error) { return readToken(tokenFile, tokenEnv) }
+	var appID int64
 	if git.app.enabled() && f.tokenFile == "" && f.tokenEnv == "" {
 		app, err := git.app.tokens(git.repo) // the App's installation token, as Git's
 		if err != nil {
 			return nil, nil, err
 		}
-		source = app.Token
+		source, appID = app.Token, git.app.id
 	}
 	if _, err := source(); err != nil {
 		return nil, nil, fmt.Errorf("--forge github: %w", err)
@@ -67,7 +68,7 @@ func (f *forgeFlags) forge(git *syncFlags) (reconciler.Forge, func(string) strin
 	if checks, _ := f.checks(); checks != reconciler.CommitChecksStatuses && !(git.app.enabled() && f.tokenFile == "" && f.tokenEnv == "") {
 		return nil, nil, fmt.Errorf("--commit-checks %s: GitHub lets only a GitHub App write Check Runs: set --github-app-id, --github-app-installation-id and --github-app-private-key-file (without --forge-token-file or --forge-token-env), or keep --commit-checks statuses", checks)
 	}
-	gh, err := forge.NewGitHub(forge.GitHubOptions{APIURL: apiURL, Owner: owner, Repo: repo, TokenSource: source})
+	gh, err := forge.NewGitHub(forge.GitHubOptions{APIURL: apiURL, Owner: owner, Repo: repo, TokenSource: source, AppID: appID})
 	if err != nil {
 		return nil, nil, err
 	}
