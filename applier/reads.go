@@ -60,6 +60,34 @@ type CachedReads struct {
 	// hits and misses count reads of cached kinds served by the cache and
 	// by the API server (tests and benchmarks read them through Reads).
 	hits, misses atomic.Int64
+
+	// canaryChanged is told of every Canary the watch sees change; set
+	// by NotifyCanaryChanges before Start.
+	canaryChanged func(old, changed *v1alpha1.Canary)
+}
+
+// NotifyCanaryChanges has fn told, on the watch's goroutine, of every
+// Canary the watch sees added (old nil) or changed once Start started it,
+// with copies fn may keep. fn must return quickly. Call it before Start;
+// without it nothing is told.
+func (c *CachedReads) NotifyCanaryChanges(fn func(old, changed *v1alpha1.Canary)) {
+	c.canaryChanged = fn
+}
+
+// tellCanary passes a watch's Canary event to canaryChanged.
+func (c *CachedReads) tellCanary(old, changed any) {
+	if c.canaryChanged == nil {
+		return
+	}
+	now, ok := changed.(*v1alpha1.Canary)
+	if !ok {
+		return
+	}
+	before, _ := old.(*v1alpha1.Canary)
+	if before != nil {
+		before = before.DeepCopy()
+	}
+	c.canaryChanged(before, now.DeepCopy())
 }
 
 // cachedKinds are the kinds CachedReads serves from its caches (each
@@ -73,6 +101,9 @@ var cachedKinds = map[schema.GroupVersionKind]func() client.Object{
 	appsv1.SchemeGroupVersion.WithKind("DaemonSet"):  func() client.Object { return &appsv1.DaemonSet{} },
 	corev1.SchemeGroupVersion.WithKind("Service"):    func() client.Object { return &corev1.Service{} },
 }
+
+// canaryKind is the kind NotifyCanaryChanges tells of.
+var canaryKind = v1alpha1.GroupVersion.WithKind("Canary").GroupKind()
 
 // readKey names one object of a cached kind.
 type readKey struct {
@@ -138,9 +169,13 @@ func (c *CachedReads) Start(ctx context.Context, timeout time.Duration) error {
 			return fmt.Errorf("cached reads: watch %T: %w", obj, err)
 		}
 		gk := gvk.GroupKind()
+		tell := func(old, changed any) {}
+		if gk == canaryKind {
+			tell = c.tellCanary
+		}
 		if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-			AddFunc:    func(obj any) { c.saw(gk, obj) },
-			UpdateFunc: func(_, obj any) { c.saw(gk, obj) },
+			AddFunc:    func(obj any) { c.saw(gk, obj); tell(nil, obj) },
+			UpdateFunc: func(old, obj any) { c.saw(gk, obj); tell(old, obj) },
 			DeleteFunc: func(obj any) { c.forget(gk, obj) },
 		}); err != nil {
 			stop()

@@ -195,6 +195,8 @@ type Reconciler struct {
 	// trigger holds at most one pending request for an early poll
 	// (trigger.go).
 	trigger chan struct{}
+	// wakes are the Canaries whose step a change asked for now (wake.go).
+	wakes *wakes
 }
 
 // Scheme returns a scheme with the built-in Kubernetes types and the
@@ -230,7 +232,7 @@ func New(c client.Client, a *applier.Applier, events kubernetes.Interface, sourc
 		schedule: schedule{next: map[types.NamespacedName]time.Time{}}, repairs: map[types.NamespacedName]time.Time{}, finals: map[string]bool{},
 		metrics: newMetrics(opts.Metrics), departed: map[types.NamespacedName]string{},
 		metricsWarned: map[types.NamespacedName]bool{}, noticed: map[string]bool{}, waitingFor: map[types.NamespacedName]string{},
-		trigger: make(chan struct{}, 1)}
+		trigger: make(chan struct{}, 1), wakes: newWakes()}
 	if opts.PrometheusURL != "" {
 		r.checker, r.checkerErr = analysis.NewChecker(analysis.CheckerOptions{Address: opts.PrometheusURL})
 	}

@@ -19,7 +19,8 @@ const settleInterval = 2 * time.Second
 // steps on its own cadence (see Step), each step on a goroutine of its
 // own (at most Options.Workers at once), so a step that waits delays
 // neither the polls nor the other Canaries (stepper.go). Trigger brings
-// the next poll forward (a push webhook). A failed poll changes nothing in the
+// the next poll forward (a push webhook); CanaryChanged brings a Canary's
+// step forward when a manual request arrives on it (wake.go). A failed poll changes nothing in the
 // cluster and is retried with exponential backoff; a refused commit is
 // retried at the next interval (a new commit may fix it). Run returns when
 // ctx ends.
@@ -51,6 +52,8 @@ func (r *Reconciler) Run(ctx context.Context) error {
 			r.collect(res)
 		case <-r.trigger:
 			nextPoll = r.triggered(nextPoll)
+		case <-r.wakes.signal:
+			r.woken()
 		case <-time.After(wait):
 		}
 	}

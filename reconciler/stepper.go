@@ -98,6 +98,7 @@ func (r *Reconciler) collect(res stepResult) {
 		r.opts.Log.Error("Rollout step failed", "canary", res.canary.Name+"."+res.canary.Namespace, "error", res.err.Error())
 	}
 	r.schedule.plan(res.canary, r.opts.Now(), res.after)
+	r.wokenDuringStep(res.canary)
 }
 
 // drain collects every step that ended, without waiting.

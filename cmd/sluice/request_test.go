@@ -45,41 +45,8 @@ func TestPauseResumeAbortAndPromoteARolloutFromGit(t *testing.T) {
 	stopRun := runInBackground(t, ctx, "run", "--repo", repo, "--kubeconfig", playgroundtest.Kubeconfig(), "--namespace", ns,
 		"--inventory-namespace", ns, "--owner", "request-test", "--interval", "1s")
 	defer stopRun()
-	c, err := client.New(playgroundtest.Playground().ControlPlane.Config, client.Options{Scheme: reconciler.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	get := func() *v1alpha1.Canary {
-		var canary v1alpha1.Canary
-		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "detail"}, &canary); err != nil {
-			return &v1alpha1.Canary{}
-		}
-		return &canary
-	}
-	waitFor := func(what string, done func(*v1alpha1.Canary) bool) *v1alpha1.Canary {
-		t.Helper()
-		for {
-			if canary := get(); done(canary) {
-				return canary
-			}
-			select {
-			case <-ctx.Done():
-				t.Fatalf("no %s: status %+v, annotations %v", what, get().Status, get().Annotations)
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
-	}
-	request := func(action string) {
-		t.Helper()
-		out, err := sluice(ctx, action, "detail", "-n", ns, "--kubeconfig", playgroundtest.Kubeconfig())
-		if err != nil || !strings.Contains(out, action+" requested by sluice-admin") {
-			t.Fatalf("sluice %s: %v\n%s", action, err, out)
-		}
-	}
-	cleared := func(canary *v1alpha1.Canary) bool {
-		_, ok := v1alpha1.RequestOf(canary.Annotations)
-		return !ok
-	}
+	w := newCanaryWatch(t, ctx, ns)
+	c, get, waitFor, request, cleared := w.c, w.get, w.waitFor, w.request, requestCleared
 	progressing := func(canary *v1alpha1.Canary) bool {
 		return canary.Status.Phase == v1alpha1.PhaseProgressing && canary.Status.Iterations >= 2
 	}
@@ -133,6 +100,115 @@ func TestPauseResumeAbortAndPromoteARolloutFromGit(t *testing.T) {
 	if _, err := sluice(ctx, "abort", "nothing", "-n", ns, "--kubeconfig", playgroundtest.Kubeconfig()); err == nil || !strings.Contains(err.Error(), "canary "+ns+"/nothing: abort: ") {
 		t.Errorf("abort of a missing Canary: err = %v, want one naming it", err)
 	}
+}
+
+// canaryWatch reads the Canary detail of a test namespace and sends it
+// manual requests with the real commands.
+type canaryWatch struct {
+	t   *testing.T
+	ctx context.Context
+	ns  string
+	c   client.Client
+}
+
+func newCanaryWatch(t *testing.T, ctx context.Context, ns string) *canaryWatch {
+	t.Helper()
+	c, err := client.New(playgroundtest.Playground().ControlPlane.Config, client.Options{Scheme: reconciler.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &canaryWatch{t: t, ctx: ctx, ns: ns, c: c}
+}
+
+// get returns the live Canary, an empty one when it cannot be read.
+func (w *canaryWatch) get() *v1alpha1.Canary {
+	var canary v1alpha1.Canary
+	if err := w.c.Get(w.ctx, client.ObjectKey{Namespace: w.ns, Name: "detail"}, &canary); err != nil {
+		return &v1alpha1.Canary{}
+	}
+	return &canary
+}
+
+// waitFor returns the Canary once done says so, and fails the test when
+// the context ends first.
+func (w *canaryWatch) waitFor(what string, done func(*v1alpha1.Canary) bool) *v1alpha1.Canary {
+	w.t.Helper()
+	for {
+		if canary := w.get(); done(canary) {
+			return canary
+		}
+		select {
+		case <-w.ctx.Done():
+			w.t.Fatalf("no %s: status %+v, annotations %v", what, w.get().Status, w.get().Annotations)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// request runs sluice <action> detail.
+func (w *canaryWatch) request(action string) {
+	w.t.Helper()
+	out, err := sluice(w.ctx, action, "detail", "-n", w.ns, "--kubeconfig", playgroundtest.Kubeconfig())
+	if err != nil || !strings.Contains(out, action+" requested by sluice-admin") {
+		w.t.Fatalf("sluice %s: %v\n%s", action, err, out)
+	}
+}
+
+// requestCleared reports whether the Canary holds no manual request.
+func requestCleared(canary *v1alpha1.Canary) bool {
+	_, ok := v1alpha1.RequestOf(canary.Annotations)
+	return !ok
+}
+
+// TestAManualRequestDoesNotWaitForTheNextStep: with an analysis interval
+// of a minute, a pause and then a promote are carried out as soon as run's
+// watch sees them, not at the Canary's next scheduled step: the pause holds
+// the rollout before its first analysis step, and the promotion completes
+// without any. Before run woke a Canary on a request, each waited for the
+// step a minute after the last.
+func TestAManualRequestDoesNotWaitForTheNextStep(t *testing.T) {
+	ns := playgroundtest.Namespace(t)
+	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	defer gate.Close()
+	files := func(tag string) map[string]string {
+		f := appFiles(ns, tag)
+		f["canary.yaml"] = strings.NewReplacer("interval: 1m, stepWeight: 5, maxWeight: 15", "interval: 1m, iterations: 10",
+			"http://127.0.0.1:9/", gate.URL, "  service:", "  provider: kubernetes\n  service:").Replace(f["canary.yaml"])
+		return f
+	}
+	repo := t.TempDir()
+	gitInit(t, repo)
+	gitCommit(t, repo, "detail 1.0", files("1.0"))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	stopRun := runInBackground(t, ctx, "run", "--repo", repo, "--kubeconfig", playgroundtest.Kubeconfig(), "--namespace", ns,
+		"--inventory-namespace", ns, "--owner", "wake-test", "--interval", "1s")
+	defer stopRun()
+	w := newCanaryWatch(t, ctx, ns)
+
+	w.waitFor("install", func(c *v1alpha1.Canary) bool { return c.Status.Phase == v1alpha1.PhaseInitialized })
+	gitCommit(t, repo, "detail 2.0", files("2.0"))
+	started := w.waitFor("analysis of 2.0", func(c *v1alpha1.Canary) bool {
+		return c.Status.Phase == v1alpha1.PhaseProgressing && c.Status.LastStepTime != nil
+	})
+	nextStep := started.Status.LastStepTime.Add(time.Minute)
+
+	w.request("pause")
+	paused := w.waitFor("pause carried out", func(c *v1alpha1.Canary) bool {
+		return meta.IsStatusConditionTrue(c.Status.Conditions, planner.ConditionPaused) && requestCleared(c)
+	})
+	pausedAt := meta.FindStatusCondition(paused.Status.Conditions, planner.ConditionPaused).LastTransitionTime.Time
+	if !pausedAt.Before(nextStep) || paused.Status.Iterations != 0 {
+		t.Errorf("paused at %s after %d iterations; want it before the first analysis step, due at %s",
+			pausedAt.Format(time.TimeOnly), paused.Status.Iterations, nextStep.Format(time.TimeOnly))
+	}
+
+	w.request("promote")
+	promoted := w.waitFor("promotion", func(c *v1alpha1.Canary) bool { return c.Status.Phase == v1alpha1.PhaseSucceeded && requestCleared(c) })
+	if promoted.Status.Iterations != 0 {
+		t.Errorf("promoted after %d iterations, want the promotion before any analysis step", promoted.Status.Iterations)
+	}
+	wantImage(t, w.c, ns, "2.0")
 }
 
 func wantImage(t *testing.T, c client.Client, ns, tag string) {

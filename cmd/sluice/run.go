@@ -119,6 +119,10 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 				return err
 			}
 			if reads, ok := c.(*applier.CachedReads); ok {
+				// A manual request (sluice promote, abort, pause, resume)
+				// is carried out when the watch sees it, not at the
+				// Canary's next scheduled step.
+				reads.NotifyCanaryChanges(rec.CanaryChanged)
 				if err := reads.Start(cmd.Context(), time.Minute); err != nil {
 					log.Warn(err.Error())
 				} else {
