@@ -75,6 +75,11 @@ func (r *Reconciler) Plan(ctx context.Context, co gitsync.Checkout) (Plan, error
 		opts.SecretKey, _ = r.applier.HashKey(ctx, false)
 	}
 	rendering, err := manifests.RenderWithin(r.opts.RenderTimeout, co.Dir, r.opts.Path, opts)
+	// Shard: the plan of this shard's part, as run acts on it.
+	var others *manifests.Rendering
+	if err == nil {
+		rendering, others, err = splitShard(rendering, r.opts.Shard)
+	}
 	if err == nil {
 		err = r.checkScope(rendering)
 	}
@@ -105,7 +110,11 @@ func (r *Reconciler) Plan(ctx context.Context, co gitsync.Checkout) (Plan, error
 	if err != nil {
 		return plan, err
 	}
-	plan.Prune = previous.Minus(desired.inventory)
+	moved, err := r.otherShards(ctx, others, previous) // handed over, not pruned
+	if err != nil {
+		return plan, err
+	}
+	plan.Prune = previous.Minus(moved).Minus(desired.inventory)
 	return plan, nil
 }
 

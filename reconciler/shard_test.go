@@ -124,6 +124,38 @@ func TestTwoShardsSplitARepositoryAndAnAppMovesBetweenThemWithoutADeletion(t *te
 		"beta-svc": uid(&corev1.Service{}, "beta"), "beta-canary-svc": uid(&corev1.Service{}, "beta-canary"),
 	}
 	repo.commit("beta moves to shard a", shardedFiles("a"))
+	// The plans of the move: each shard's plan shows its own part as
+	// run acts on it, and shard b's prunes nothing it hands over.
+	planOf := func(h *harness) reconciler.Plan {
+		t.Helper()
+		co, _, err := h.source.Poll(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := h.rec.Plan(context.Background(), co)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return plan
+	}
+	canaries := func(plan reconciler.Plan) (names []string) {
+		for _, c := range plan.Canaries {
+			names = append(names, c.Name)
+		}
+		return names
+	}
+	planA, planB := planOf(shardA), planOf(shardB)
+	if got := canaries(planB); len(got) != 0 || len(planB.Prune) != 0 {
+		t.Errorf("shard b's plan of the move: Canaries %v, prune %v; want neither (beta is handed over, not deleted)", got, planB.Prune)
+	}
+	if got := canaries(planA); len(got) != 2 {
+		t.Errorf("shard a's plan of the move: Canaries %v, want alpha and beta", got)
+	}
+	for _, d := range planB.Objects {
+		if strings.Contains(d.Subject, "alpha") || strings.Contains(d.Subject, "beta") {
+			t.Errorf("shard b's plan holds %s, of shard a", d.Subject)
+		}
+	}
 	for _, change := range shardB.mustSync().Changes {
 		if change.Action == applier.Deleted {
 			t.Errorf("shard b deleted %s when beta moved to shard a", change.Subject)

@@ -14,7 +14,7 @@ var errChanges = errors.New("the plan would change the cluster")
 
 func newPlanCommand() *cobra.Command {
 	var flags syncFlags
-	var ref string
+	var ref, shardKey string
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Preview what run would do for a revision, changing nothing",
@@ -33,7 +33,9 @@ Exit code: 0 when nothing would change, 2 when something would, 1 on error.`,
 				return err
 			}
 			defer cleanup()
-			rec, _, err := flags.reconciler(source, reconciler.Options{})
+			var opts reconciler.Options
+			flags.useShard(cmd, shardKey, &opts)
+			rec, _, err := flags.reconciler(source, opts)
 			if err != nil {
 				return err
 			}
@@ -56,5 +58,6 @@ Exit code: 0 when nothing would change, 2 when something would, 1 on error.`,
 	}
 	flags.register(cmd.Flags())
 	cmd.Flags().StringVar(&ref, "ref", "main", "branch, tag or commit SHA to plan")
+	cmd.Flags().StringVar(&shardKey, "shard-key", "", shardFlagUsage)
 	return cmd
 }

@@ -80,15 +80,10 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 				defer stop()
 				opts.Metrics = reg
 			}
-			opts.Shard = shardKey
-			if shardKey != "" {
-				// A shard has its own inventory and Lease unless told otherwise.
-				if !cmd.Flags().Changed("owner") {
-					flags.owner += "-" + shardKey
-				}
-				if !cmd.Flags().Changed("leader-election-id") {
-					election.name += "-" + shardKey
-				}
+			// A shard has its own inventory and Lease unless told otherwise.
+			flags.useShard(cmd, shardKey, &opts)
+			if shardKey != "" && !cmd.Flags().Changed("leader-election-id") {
+				election.name += "-" + shardKey
 			}
 			rec, c, err := flags.reconciler(source, opts)
 			if err != nil {
@@ -157,7 +152,7 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 	cmd.Flags().DurationVar(&forgeTimeout, "forge-timeout", reconciler.DefaultForgeTimeout, "deadline of each call to the forge (a commit status, a pull request), retries included")
 	cmd.Flags().StringSliceVar(&webhookAllow, "webhook-allow", nil, "host names and networks (CIDRs) Canary webhooks may reach; empty allows any address but link-local ones (cloud metadata), which only a listed network allows")
 	cmd.Flags().DurationVar(&renderTimeout, "render-timeout", manifests.DefaultRenderTimeout, "deadline of rendering a commit; a commit that takes longer is refused")
-	cmd.Flags().StringVar(&shardKey, "shard-key", "", "act only on the objects of Git labelled "+reconciler.ShardLabel+"=<key> (without it: those without the label), so that several sluices split one repository; a shard's --owner and --leader-election-id default to theirs followed by -<key>")
+	cmd.Flags().StringVar(&shardKey, "shard-key", "", shardFlagUsage)
 	cmd.Flags().IntVar(&workers, "workers", reconciler.DefaultWorkers, "rollout steps taken at once, each Canary's on its own, so that one that waits delays no other")
 	cmd.Flags().DurationVar(&healthzStall, "healthz-stall", 0, "/healthz fails when the sync loop has not finished a turn for this long (default: 5 × --interval, at least 2 × --git-timeout + --interval)")
 	cmd.Flags().StringVar(&prometheusURL, "prometheus-url", "", "base URL of the Prometheus HTTP API the metric checks query, e.g. http://prometheus.monitoring:9090; without it every metric check is an error that holds the analysis")

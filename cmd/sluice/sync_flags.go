@@ -171,6 +171,19 @@ func watchConfig(config *rest.Config) *rest.Config {
 }
 
 // reconciler wires a Reconciler for source from the flags.
+// shardFlagUsage is the help of --shard-key, in run and plan.
+const shardFlagUsage = "act only on the objects of Git labelled " + reconciler.ShardLabel + "=<key> (without it: those without the label), so that several sluices split one repository; a shard's --owner and --leader-election-id default to theirs followed by -<key>"
+
+// useShard makes opts act on shard key (none when empty) and, unless
+// --owner was given, makes the inventory the shard's own: the owner
+// followed by -<key>, as run and plan agree.
+func (f *syncFlags) useShard(cmd *cobra.Command, key string, opts *reconciler.Options) {
+	opts.Shard = key
+	if key != "" && !cmd.Flags().Changed("owner") {
+		f.owner += "-" + key
+	}
+}
+
 func (f *syncFlags) reconciler(source reconciler.Source, opts reconciler.Options) (*reconciler.Reconciler, client.Client, error) {
 	config, err := f.restConfig()
 	if err != nil {
