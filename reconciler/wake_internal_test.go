@@ -61,7 +61,9 @@ func TestCanaryChangedWakesOnANewRequestOnly(t *testing.T) {
 func TestAWokenStepIsDueNowOrRightAfterTheStepInFlight(t *testing.T) {
 	now := time.Date(2026, 12, 7, 15, 0, 0, 0, time.UTC)
 	idle, inFlight, scheduled := canaryWith("idle", nil), canaryWith("in-flight", nil), canaryWith("scheduled", nil)
-	key := func(c *v1alpha1.Canary) types.NamespacedName { return types.NamespacedName{Namespace: c.Namespace, Name: c.Name} }
+	key := func(c *v1alpha1.Canary) types.NamespacedName {
+		return types.NamespacedName{Namespace: c.Namespace, Name: c.Name}
+	}
 	r := &Reconciler{wakes: newWakes(), async: newStepper(2), opts: Options{Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler)},
 		schedule: schedule{
 			rendering: &manifests.Rendering{Canaries: []*v1alpha1.Canary{idle, inFlight, scheduled}, Targets: make([]manifests.Target, 3)},
