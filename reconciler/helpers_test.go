@@ -270,6 +270,20 @@ func (h *harness) sync() (reconciler.Result, error) {
 }
 
 // mustSync syncs once and fails the test on error.
+// plan polls the branch and plans its head, failing the test on error.
+func (h *harness) plan() reconciler.Plan {
+	h.t.Helper()
+	co, _, err := h.source.Poll(context.Background())
+	if err != nil {
+		h.t.Fatalf("poll: %v", err)
+	}
+	plan, err := h.rec.Plan(context.Background(), co)
+	if err != nil {
+		h.t.Fatalf("plan: %v", err)
+	}
+	return plan
+}
+
 func (h *harness) mustSync() reconciler.Result {
 	h.t.Helper()
 	res, err := h.sync()

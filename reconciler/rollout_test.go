@@ -537,14 +537,7 @@ func TestANewRevisionMidAnalysisRestartsItAndARevertStopsIt(t *testing.T) {
 
 	// sluice plan of the head under rollout: nothing to change, the
 	// rollout is the rollout's business.
-	co, _, err := h.source.Poll(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := h.rec.Plan(context.Background(), co)
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := h.plan()
 	if plan.Changed() || len(plan.Canaries) != 1 || plan.Canaries[0].Action != "in-flight" || plan.Canaries[0].Weight != 5 {
 		t.Errorf("plan of the head under rollout: changed %v, canaries %+v; want in-flight at 5 and no change", plan.Changed(), plan.Canaries)
 	}

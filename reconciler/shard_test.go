@@ -126,25 +126,13 @@ func TestTwoShardsSplitARepositoryAndAnAppMovesBetweenThemWithoutADeletion(t *te
 	repo.commit("beta moves to shard a", shardedFiles("a"))
 	// The plans of the move: each shard's plan shows its own part as
 	// run acts on it, and shard b's prunes nothing it hands over.
-	planOf := func(h *harness) reconciler.Plan {
-		t.Helper()
-		co, _, err := h.source.Poll(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan, err := h.rec.Plan(context.Background(), co)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return plan
-	}
 	canaries := func(plan reconciler.Plan) (names []string) {
 		for _, c := range plan.Canaries {
 			names = append(names, c.Name)
 		}
 		return names
 	}
-	planA, planB := planOf(shardA), planOf(shardB)
+	planA, planB := shardA.plan(), shardB.plan()
 	if got := canaries(planB); len(got) != 0 || len(planB.Prune) != 0 {
 		t.Errorf("shard b's plan of the move: Canaries %v, prune %v; want neither (beta is handed over, not deleted)", got, planB.Prune)
 	}

@@ -28,24 +28,10 @@ import (
 // name), and promote ends the next rollout long before its 100 iterations.
 // Each request is gone from the Canary once carried out.
 func TestPauseResumeAbortAndPromoteARolloutFromGit(t *testing.T) {
-	ns := playgroundtest.Namespace(t)
-	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
-	defer gate.Close()
-	files := func(tag string) map[string]string {
-		f := appFiles(ns, tag)
-		f["canary.yaml"] = strings.NewReplacer("interval: 1m, stepWeight: 5, maxWeight: 15", "interval: 1s, iterations: 100",
-			"http://127.0.0.1:9/", gate.URL, "  service:", "  provider: kubernetes\n  service:").Replace(f["canary.yaml"])
-		return f
-	}
-	repo := t.TempDir()
-	gitInit(t, repo)
-	gitCommit(t, repo, "detail 1.0", files("1.0"))
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	stopRun := runInBackground(t, ctx, "run", "--repo", repo, "--kubeconfig", playgroundtest.Kubeconfig(), "--namespace", ns,
-		"--inventory-namespace", ns, "--owner", "request-test", "--interval", "1s")
-	defer stopRun()
-	w := newCanaryWatch(t, ctx, ns)
+	ns := playgroundtest.Namespace(t)
+	repo, files, w := runIterationsApp(t, ctx, ns, "request-test", "interval: 1s, iterations: 100")
 	c, get, waitFor, request, cleared := w.c, w.get, w.waitFor, w.request, requestCleared
 	progressing := func(canary *v1alpha1.Canary) bool {
 		return canary.Status.Phase == v1alpha1.PhaseProgressing && canary.Status.Iterations >= 2
@@ -100,6 +86,30 @@ func TestPauseResumeAbortAndPromoteARolloutFromGit(t *testing.T) {
 	if _, err := sluice(ctx, "abort", "nothing", "-n", ns, "--kubeconfig", playgroundtest.Kubeconfig()); err == nil || !strings.Contains(err.Error(), "canary "+ns+"/nothing: abort: ") {
 		t.Errorf("abort of a missing Canary: err = %v, want one naming it", err)
 	}
+}
+
+// runIterationsApp commits detail 1.0 of ns to a new repository, with a
+// Canary of the kubernetes provider whose analysis is analysis (such as
+// "interval: 1s, iterations: 100") and whose pre-rollout gate passes, and
+// runs sluice on it as owner until the test ends. It returns the
+// repository, the files of a version, and a watch of the Canary.
+func runIterationsApp(t *testing.T, ctx context.Context, ns, owner, analysis string) (string, func(tag string) map[string]string, *canaryWatch) {
+	t.Helper()
+	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	t.Cleanup(gate.Close)
+	files := func(tag string) map[string]string {
+		f := appFiles(ns, tag)
+		f["canary.yaml"] = strings.NewReplacer("interval: 1m, stepWeight: 5, maxWeight: 15", analysis,
+			"http://127.0.0.1:9/", gate.URL, "  service:", "  provider: kubernetes\n  service:").Replace(f["canary.yaml"])
+		return f
+	}
+	repo := t.TempDir()
+	gitInit(t, repo)
+	gitCommit(t, repo, "detail 1.0", files("1.0"))
+	stopRun := runInBackground(t, ctx, "run", "--repo", repo, "--kubeconfig", playgroundtest.Kubeconfig(), "--namespace", ns,
+		"--inventory-namespace", ns, "--owner", owner, "--interval", "1s")
+	t.Cleanup(stopRun)
+	return repo, files, newCanaryWatch(t, ctx, ns)
 }
 
 // canaryWatch reads the Canary detail of a test namespace and sends it
@@ -167,24 +177,10 @@ func requestCleared(canary *v1alpha1.Canary) bool {
 // without any. Before run woke a Canary on a request, each waited for the
 // step a minute after the last.
 func TestAManualRequestDoesNotWaitForTheNextStep(t *testing.T) {
-	ns := playgroundtest.Namespace(t)
-	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
-	defer gate.Close()
-	files := func(tag string) map[string]string {
-		f := appFiles(ns, tag)
-		f["canary.yaml"] = strings.NewReplacer("interval: 1m, stepWeight: 5, maxWeight: 15", "interval: 1m, iterations: 10",
-			"http://127.0.0.1:9/", gate.URL, "  service:", "  provider: kubernetes\n  service:").Replace(f["canary.yaml"])
-		return f
-	}
-	repo := t.TempDir()
-	gitInit(t, repo)
-	gitCommit(t, repo, "detail 1.0", files("1.0"))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	stopRun := runInBackground(t, ctx, "run", "--repo", repo, "--kubeconfig", playgroundtest.Kubeconfig(), "--namespace", ns,
-		"--inventory-namespace", ns, "--owner", "wake-test", "--interval", "1s")
-	defer stopRun()
-	w := newCanaryWatch(t, ctx, ns)
+	ns := playgroundtest.Namespace(t)
+	repo, files, w := runIterationsApp(t, ctx, ns, "wake-test", "interval: 1m, iterations: 10")
 
 	w.waitFor("install", func(c *v1alpha1.Canary) bool { return c.Status.Phase == v1alpha1.PhaseInitialized })
 	gitCommit(t, repo, "detail 2.0", files("2.0"))
