@@ -39,6 +39,7 @@ Exit code: 0 when nothing would change, 2 when something would, 1 on error.`,
 			if err != nil {
 				return err
 			}
+			defer flags.closeWatches()
 			co, err := source.Checkout(cmd.Context(), ref)
 			if err != nil {
 				return err

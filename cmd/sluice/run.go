@@ -89,6 +89,7 @@ SLUICE_REPO, SLUICE_TOKEN_FILE.`,
 			if err != nil {
 				return err
 			}
+			defer flags.closeWatches()
 			maxStall := healthzStall
 			if maxStall == 0 {
 				maxStall = max(5*interval, 2*gitTimeout+interval)

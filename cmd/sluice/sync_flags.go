@@ -44,6 +44,16 @@ type syncFlags struct {
 	// cacheReads serves the reads of Canaries, workloads and Services
 	// from watches (run --cache-reads); plan reads from the API server.
 	cacheReads bool
+	// applier is the one reconciler made, for closeWatches.
+	applier *applier.Applier
+}
+
+// closeWatches stops the watches of the applier reconciler made, if any:
+// a command run in a process that goes on (a test) leaves none behind.
+func (f *syncFlags) closeWatches() {
+	if f.applier != nil {
+		f.applier.Close()
+	}
 }
 
 func (f *syncFlags) register(fs *pflag.FlagSet) {
@@ -210,12 +220,13 @@ func (f *syncFlags) reconciler(source reconciler.Source, opts reconciler.Options
 		return nil, nil, err
 	}
 	// The applier's watches start with its first Apply (plan never
-	// applies) and live as long as the process: run applies until it exits.
+	// applies) and stop with closeWatches.
 	a, err := applier.New(c, applier.Options{Owner: f.owner, OwnerNamespace: inventoryNamespace,
 		Metadata: watch, WatchNamespace: f.namespace, Log: opts.Log})
 	if err != nil {
 		return nil, nil, err
 	}
+	f.applier = a
 	opts.Path = f.path
 	opts.Prune = f.prune
 	opts.Namespace = f.namespace
