@@ -67,9 +67,10 @@ type CachedReads struct {
 }
 
 // NotifyCanaryChanges has fn told, on the watch's goroutine, of every
-// Canary the watch sees added (old nil) or changed once Start started it,
-// with copies fn may keep. fn must return quickly. Call it before Start;
-// without it nothing is told.
+// Canary the watch sees added (old nil) or changed once Start started it.
+// The Canaries are the cache's own: fn must neither modify nor keep them,
+// and must return quickly (a thousand Canaries rolling out change several
+// times a second). Call it before Start; without it nothing is told.
 func (c *CachedReads) NotifyCanaryChanges(fn func(old, changed *v1alpha1.Canary)) {
 	c.canaryChanged = fn
 }
@@ -84,10 +85,7 @@ func (c *CachedReads) tellCanary(old, changed any) {
 		return
 	}
 	before, _ := old.(*v1alpha1.Canary)
-	if before != nil {
-		before = before.DeepCopy()
-	}
-	c.canaryChanged(before, now.DeepCopy())
+	c.canaryChanged(before, now)
 }
 
 // cachedKinds are the kinds CachedReads serves from its caches (each

@@ -32,7 +32,8 @@ func newWakes() *wakes {
 // takes the Canary's step now rather than at its next scheduled step, which
 // can be a whole analysis interval away: the request is carried out within
 // the watch's delay. Any other change (sluice's own status writes, the
-// clearing of a handled request) wakes nothing. It never blocks and is safe
+// clearing of a handled request) wakes nothing. It reads the Canaries only,
+// keeping neither. It never blocks and is safe
 // to call from any goroutine, before Run too; a Canary this replica does
 // not roll out (another shard's, one no commit holds) is ignored by Run.
 func (r *Reconciler) CanaryChanged(old, changed *v1alpha1.Canary) {
